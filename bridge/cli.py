@@ -1,0 +1,270 @@
+"""The `magenta-bridge` command line: one subcommand per job, help text on every option."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXAMPLE = """examples:
+  magenta-bridge continue examples/folk_melody.mid -o out.mid --bars 4 --variations 4 --seed 7
+  magenta-bridge continue in.mid -o out.mid --key A:minor --pitch-range 55-84 --temperature 0.9
+  magenta-bridge models
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except (
+        ValueError,
+        OSError,
+    ) as error:  # ClipError, ConfigError, CheckpointError are ValueErrors
+        print(f"magenta-bridge: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="magenta-bridge",
+        description="Magenta's music models, warm and native, for your DAW.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config (default: config/default.yaml of this checkout)",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    cont = commands.add_parser(
+        "continue",
+        help="continue the melody of a MIDI clip",
+        description="Continue the melody of a MIDI file with a MelodyRNN. "
+        "Each variation is written as its own MIDI file holding only the "
+        "new bars.",
+    )
+    cont.add_argument("input", type=Path, help="MIDI file whose melody is the primer")
+    cont.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output MIDI file; with several variations, NAME-1.mid, NAME-2.mid...",
+    )
+    cont.add_argument("--bars", type=int, default=4, help="bars to add (default 4)")
+    cont.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="randomness: <1 safer, >1 wilder (default 1.0)",
+    )
+    cont.add_argument(
+        "--variations",
+        type=int,
+        default=1,
+        help="how many continuations, computed as one batch (default 1)",
+    )
+    cont.add_argument("--seed", type=int, default=None, help="seed for reproducible results")
+    cont.add_argument(
+        "--key",
+        default=None,
+        help="lock notes to a key, e.g. C:major, F#:minor, D:dorian (default: none)",
+    )
+    cont.add_argument(
+        "--pitch-range",
+        default=None,
+        metavar="LOW-HIGH",
+        help="lock notes to a MIDI pitch range, e.g. 55-84",
+    )
+    cont.add_argument(
+        "--model", default=None, help="model name from the config (default: its default)"
+    )
+    cont.add_argument(
+        "--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config)"
+    )
+    cont.add_argument(
+        "--beam-size", type=int, default=1, help="beam search width (default 1: sampling)"
+    )
+    cont.add_argument("--branch-factor", type=int, default=1, help="beam search branches per entry")
+    cont.add_argument(
+        "--steps-per-iteration",
+        type=int,
+        default=1,
+        help="steps sampled between beam prunings (default 1)",
+    )
+    cont.set_defaults(run=_continue)
+
+    train = commands.add_parser(
+        "train",
+        help="train a MelodyRNN on your own melodies",
+        description="Train a MelodyRNN natively. TRAIN and VALID are folders of MIDI/ABC/MusicXML "
+        "files or .npz melody corpora (see models/training/README.md). "
+        "Resumes from OUT/checkpoint.pt.",
+    )
+    train.add_argument("train", type=Path, help="training melodies (folder or .npz corpus)")
+    train.add_argument("valid", type=Path, help="validation melodies (folder or .npz corpus)")
+    train.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history")
+    train.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="also write the best model here as NAME.safetensors + NAME.json (fp16)",
+    )
+    train.add_argument(
+        "--config",
+        dest="model_config",
+        default="attention_rnn",
+        choices=["basic_rnn", "mono_rnn", "lookback_rnn", "attention_rnn"],
+        help="Magenta configuration (default attention_rnn)",
+    )
+    train.add_argument(
+        "--layers", default=None, help="layer sizes, e.g. 64,64 (default: Magenta's)"
+    )
+    train.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    train.add_argument("--batch-size", type=int, default=64, help="melody windows per step")
+    train.add_argument("--window", type=int, default=256, help="steps per training window")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--eval-every", type=int, default=250, help="steps between validations")
+    train.add_argument(
+        "--valid-limit",
+        type=int,
+        default=None,
+        help="validate on at most this many melodies (faster)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    train.set_defaults(run=_train)
+
+    models = commands.add_parser("models", help="list the configured models")
+    models.set_defaults(run=_models)
+    return parser
+
+
+def _continue(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from bridge.config import load_config
+    from bridge.models.melody_rnn.sampling import SamplingOptions
+    from bridge.models.registry import load_model
+    from bridge.music.errors import ClipError
+    from bridge.music.midi import read_midi, write_midi
+    from bridge.music.scales import parse_key
+    from bridge.tools.continuation import ContinueRequest, continue_clip
+
+    config = load_config(args.config)
+    spec = config.model(args.model)
+    if args.device:
+        spec = replace(spec, device=args.device)
+    request = ContinueRequest(
+        clip=read_midi(args.input),
+        bars=args.bars,
+        variations=args.variations,
+        sampling=SamplingOptions(
+            args.temperature,
+            args.beam_size,
+            args.branch_factor,
+            args.steps_per_iteration,
+            args.seed,
+        ),
+        key=parse_key(args.key) if args.key else None,
+        pitch_range=_pitch_range(args.pitch_range) if args.pitch_range else None,
+    )
+    model = load_model(spec)
+    print(
+        f"model {spec.name} ({model.config.name}) on {model.device}, "
+        f"loaded in {model.load_seconds * 1000:.0f} ms",
+        file=sys.stderr,
+    )
+    clips = continue_clip(model, request, config.limits)
+    paths = _output_paths(args.output, len(clips))
+    for clip, path in zip(clips, paths, strict=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_midi(clip, path)
+        pitches = sorted({n.pitch for n in clip.notes})
+        print(
+            f"{path}: {len(clip.notes)} notes over {clip.length:g} beats, "
+            f"pitches {pitches[0] if pitches else '-'}-{pitches[-1] if pitches else '-'}"
+        )
+    if not clips:
+        raise ClipError("no continuation was produced")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge.training.train_melody_rnn import TrainingOptions, train_melody_rnn
+
+    options = TrainingOptions(
+        config=args.model_config,
+        layer_sizes=tuple(int(s) for s in args.layers.split(",")) if args.layers else None,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        window=args.window,
+        learning_rate=args.learning_rate,
+        eval_every=args.eval_every,
+        seed=args.seed,
+    )
+    valid = _melodies(args.valid)[: args.valid_limit]
+    summary = train_melody_rnn(
+        _melodies(args.train),
+        valid,
+        args.out,
+        options,
+        args.device,
+        export_name=str(args.export) if args.export else None,
+    )
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
+    return 0
+
+
+def _melodies(source: Path) -> list:
+    from bridge.training.melody_corpus import load_corpus, load_melodies
+
+    if source.suffix == ".npz":
+        return load_corpus(source)
+    corpus = load_melodies(source, progress=True)
+    if not corpus.melodies:
+        raise ValueError(f"no usable melody found under {source}")
+    return corpus.melodies
+
+
+def _models(args: argparse.Namespace) -> int:
+    from bridge.config import load_config
+
+    config = load_config(args.config)
+    for spec in config.models.values():
+        marker = "*" if spec.name == config.default_model else " "
+        state = "ok" if spec.path.exists() else "MISSING"
+        print(f"{marker} {spec.name:20} {spec.family:12} {state:8} {spec.path}  {spec.description}")
+    return 0
+
+
+def _pitch_range(text: str) -> tuple[int, int]:
+    from bridge.music.errors import ClipError
+
+    try:
+        low, high = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise ClipError(f"pitch range {text!r} must look like LOW-HIGH, e.g. 55-84") from None
+    return low, high
+
+
+def _output_paths(output: Path, count: int) -> list[Path]:
+    if count == 1:
+        return [output]
+    suffix = output.suffix or ".mid"
+    return [output.with_name(f"{output.stem}-{i}{suffix}") for i in range(1, count + 1)]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

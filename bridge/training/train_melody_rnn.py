@@ -1,0 +1,178 @@
+"""Training a MelodyRNN natively: encoded melodies in, a native safetensors model out.
+
+The recipe is Magenta's (Adam at 1e-3, dropout 0.5 on every layer's output, gradient
+norm clipping at the config's value, cross-entropy over the encoder's labels). Melodies
+are encoded once on their full history and then cut into windows, so every window sees
+exactly the inputs the model sees at generation time. Checkpoints hold only tensors and
+numbers and are read back with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from bridge.models.melody_rnn.checkpoint import build_network, save_native
+from bridge.models.melody_rnn.config import CONFIGS, MelodyRnnConfig
+from bridge.models.melody_rnn.encoding import MelodyEncoder
+from bridge.training.evaluation import evaluate_melody_rnn
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    config: str = "attention_rnn"
+    layer_sizes: tuple[int, ...] | None = None  # None: the config's (Magenta's default size)
+    steps: int = 2000
+    batch_size: int = 64
+    window: int = 256
+    learning_rate: float = 1e-3
+    dropout: float = 0.5
+    clip_norm: float | None = None  # None: Magenta's value for the config
+    eval_every: int = 250
+    seed: int = 0
+
+
+def magenta_clip_norm(config: MelodyRnnConfig) -> float:
+    return 3.0 if config.attn_length else 5.0
+
+
+class EncodedCorpus:
+    """Melodies encoded once: int8 inputs (values are -1, 0, 1) and int64 labels."""
+
+    def __init__(self, melodies: Sequence[np.ndarray], encoder: MelodyEncoder):
+        pairs = [encoder.encode(np.asarray(m)) for m in melodies if len(m) >= 2]
+        self.inputs = [x.astype(np.int8) for x, _ in pairs]
+        self.labels = [y.astype(np.int64) for _, y in pairs]
+        if not self.inputs:
+            raise ValueError("no melody with at least two events to train on")
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def batch(self, rng: np.random.Generator, size: int, window: int) -> tuple[torch.Tensor, ...]:
+        """A random batch of windows, padded; returns inputs, labels and a validity mask."""
+        picks = rng.integers(0, len(self), size)
+        spans = []
+        for i in picks:
+            length = len(self.labels[i])
+            start = int(rng.integers(0, length - window + 1)) if length > window else 0
+            spans.append((i, start, min(length, start + window)))
+        width = max(end - start for _, start, end in spans)
+        inputs = np.zeros((size, width, self.inputs[0].shape[1]), dtype=np.float32)
+        labels = np.zeros((size, width), dtype=np.int64)
+        mask = np.zeros((size, width), dtype=bool)
+        for row, (i, start, end) in enumerate(spans):
+            inputs[row, : end - start] = self.inputs[i][start:end]
+            labels[row, : end - start] = self.labels[i][start:end]
+            mask[row, : end - start] = True
+        return torch.from_numpy(inputs), torch.from_numpy(labels), torch.from_numpy(mask)
+
+
+def train_melody_rnn(
+    train: Sequence[np.ndarray],
+    valid: Sequence[np.ndarray],
+    out_dir: Path,
+    options: TrainingOptions = TrainingOptions(),
+    device: str = "cpu",
+    export_name: str | None = None,
+) -> dict:
+    """Train (resuming from `out_dir/checkpoint.pt` if present) and export the best model."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(options.seed)
+    config = CONFIGS[options.config]
+    if options.layer_sizes:
+        config = config.with_layers(options.layer_sizes)
+    encoder = MelodyEncoder(config)
+    network = build_network(config).to(device)
+    network.dropout.p = options.dropout
+    optimizer = torch.optim.Adam(
+        [p for p in network.parameters() if p.requires_grad], lr=options.learning_rate
+    )
+    clip_norm = options.clip_norm or magenta_clip_norm(config)
+    checkpoint_path = out_dir / "checkpoint.pt"
+    step, history, best = 0, [], math.inf
+    if checkpoint_path.exists():
+        saved = torch.load(checkpoint_path, weights_only=True, map_location=device)
+        network.load_state_dict(saved["network"])
+        optimizer.load_state_dict(saved["optimizer"])
+        step, best = int(saved["step"]), float(saved["best"])
+        history = json.loads((out_dir / "history.json").read_text())
+        print(f"resuming from step {step}")
+    rng = np.random.default_rng(options.seed + step)
+    corpus = EncodedCorpus(train, encoder)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    network.train()
+    started = time.perf_counter()
+    progress = tqdm(total=options.steps, initial=step, desc=f"training {config.name}", unit="step")
+    while step < options.steps:
+        inputs, labels, mask = (
+            t.to(device) for t in corpus.batch(rng, options.batch_size, options.window)
+        )
+        logits, _ = network(inputs)
+        losses = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        loss = (losses * mask.reshape(-1)).sum() / mask.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(network.parameters(), clip_norm)
+        optimizer.step()
+        step += 1
+        progress.update(1)
+        progress.set_postfix(loss=f"{loss.item():.3f}")
+        if step % options.eval_every == 0 or step == options.steps:
+            metrics = evaluate_melody_rnn(network, encoder, valid)
+            history.append(
+                {
+                    "step": step,
+                    "train_loss": loss.item(),
+                    **metrics,
+                    "seconds": time.perf_counter() - started,
+                }
+            )
+            progress.write(
+                f"step {step}: valid nll/step {metrics['nll_per_step']:.4f}, "
+                f"accuracy {metrics['accuracy']:.3f}"
+            )
+            if metrics["nll_per_step"] < best:
+                best = metrics["nll_per_step"]
+                save_native(config, network, out_dir / "best", half=False)
+            torch.save(
+                {
+                    "network": network.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "best": best,
+                },
+                checkpoint_path,
+            )
+            (out_dir / "history.json").write_text(json.dumps(history, indent=1))
+    progress.close()
+    summary = {
+        "config": config.to_dict(),
+        "options": asdict(options),
+        "steps": step,
+        "best_valid_nll_per_step": best,
+        "train_melodies": len(corpus),
+        "valid_melodies": len(valid),
+        "history": history,
+    }
+    if export_name:
+        from bridge.models.melody_rnn.checkpoint import load_native
+
+        _, best_network = load_native(out_dir / "best.safetensors")
+        save_native(
+            config,
+            best_network,
+            Path(export_name),
+            half=True,
+            extra={"training": {k: v for k, v in summary.items() if k != "history"}},
+        )
+    return summary

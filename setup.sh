@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up everything Magenta Bridge needs on a Debian-like machine: system packages,
+# a virtual environment in .venv, PyTorch (CPU wheel pinned for this kind of machine)
+# and the package itself with its test tools. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(abcmidi)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "setup.sh: please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# The pinned CPU wheel first: a looser spec would download a multi-GB CUDA build.
+.venv/bin/python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+.venv/bin/python -m pip install -q -e '.[dev]'
