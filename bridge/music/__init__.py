@@ -1,0 +1,5 @@
+"""The clip model: notes in beats, MIDI files, NoteSequences, Magenta's steps and melodies, keys.
+
+Modules: clip (Note, Clip), errors (ClipError), midi, notesequence, timing, quantize, melody,
+scales. Nothing here imports note_seq at import time; notesequence imports it when first used.
+"""

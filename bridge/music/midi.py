@@ -1,0 +1,218 @@
+"""Standard MIDI files <-> Clip, with mido.
+
+Reading merges every track and channel into one clip (channel 10 drums too, unless asked not to):
+a clip is what a DAW shows as one MIDI clip, and most files handed to the bridge hold one part.
+Note-ons of velocity 0 are note-offs; a note-off ends the oldest sounding note of its pitch on its
+channel; notes still sounding at the end of their track end there; zero-length notes are dropped.
+
+Writing is lossless for notes on the tick grid, using only plain MIDI:
+- muted notes go on their own track named "muted" (MIDI has no mute flag);
+- the clip length is where the tracks end (end_of_track), or a "clip end" marker when notes run
+  past the clip's length;
+- overlapping notes of the same pitch go on separate channels (a note-off cannot say which of two
+  sounding notes it ends), skipping channel 10 so General MIDI players do not play them as drums;
+- the tempo is whole microseconds per beat, so reading takes the shortest decimal qpm that gives the
+  same microseconds: every qpm with two decimals up to 500 comes back exactly.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from pathlib import Path
+
+import mido
+
+from bridge.music.clip import DEFAULT_QPM, DEFAULT_TIME_SIGNATURE, Clip, Note
+from bridge.music.errors import ClipError
+
+MUTED_TRACK_NAME = "muted"
+CLIP_END_MARKER = "clip end"
+DEFAULT_TICKS_PER_BEAT = 480
+DRUM_CHANNEL = 9  # channel 10 as musicians count
+_CHANNELS = tuple(channel for channel in range(16) if channel != DRUM_CHANNEL)
+_MAX_TICKS_PER_BEAT = 0x7FFF  # the header's top bit would mean SMPTE timing
+_MICROSECONDS_PER_MINUTE = 60_000_000
+_MAX_TEMPO = 0xFFFFFF  # set_tempo holds 24 bits of microseconds per beat
+
+# Same-tick order when writing: meta events, then note-offs, then note-ons, so a note that starts
+# where the previous one of its pitch ends is not cut by that note's note-off.
+_META, _OFF, _ON = range(3)
+
+
+def read_midi(source: str | Path | bytes, *, include_drums: bool = True) -> Clip:
+    """A clip from a MIDI file path or the file's bytes; ClipError names the file on failure."""
+    is_data = isinstance(source, bytes)
+    name = f"MIDI data ({len(source)} bytes)" if is_data else f"MIDI file '{source}'"
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(source)) if is_data else mido.MidiFile(Path(source))
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+        raise ClipError(f"{name} cannot be read as MIDI: {error or type(error).__name__}") from None
+    ticks_per_beat = midi.ticks_per_beat
+    if ticks_per_beat < 0:  # mido reads an SMPTE division as a negative number
+        raise ClipError(f"{name} has SMPTE (frame-based) timing, not beats")
+    if ticks_per_beat == 0:
+        raise ClipError(f"{name} has 0 ticks per beat")
+
+    notes: list[Note] = []
+    events: list[tuple[int, mido.MetaMessage]] = []
+    ends = [0]
+    for track in midi.tracks:
+        timed = list(_absolute(track))
+        muted = any(m.type == "track_name" and m.name == MUTED_TRACK_NAME for _, m in timed)
+        notes += _notes(timed, ticks_per_beat, muted, include_drums)
+        events += [(tick, message) for tick, message in timed if message.is_meta]
+        ends.append(timed[-1][0] if timed else 0)
+    if not notes:
+        raise ClipError(f"{name} has no notes")
+
+    tempo = _first(events, "set_tempo")
+    if tempo is not None and tempo.tempo == 0:
+        raise ClipError(f"{name} sets a tempo of 0 microseconds per beat")
+    time_signature = _first(events, "time_signature")
+    clip_end = _first(events, "marker", CLIP_END_MARKER)
+    try:
+        return Clip(
+            tuple(notes),
+            (max(ends) if clip_end is None else clip_end.time) / ticks_per_beat,
+            DEFAULT_QPM if tempo is None else _qpm(tempo.tempo),
+            DEFAULT_TIME_SIGNATURE
+            if time_signature is None
+            else (time_signature.numerator, time_signature.denominator),
+        )
+    except ClipError as error:
+        raise ClipError(f"{name}: {error}") from None
+
+
+def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> bytes:
+    """The clip as a type 1 standard MIDI file."""
+    if not 0 < ticks_per_beat <= _MAX_TICKS_PER_BEAT:
+        raise ClipError(f"ticks per beat {ticks_per_beat} is outside 1-{_MAX_TICKS_PER_BEAT}")
+    tempo = round(_MICROSECONDS_PER_MINUTE / clip.qpm)
+    if not 0 < tempo <= _MAX_TEMPO:
+        raise ClipError(f"qpm {clip.qpm:g} cannot be written as a MIDI tempo")
+
+    length = round(clip.length * ticks_per_beat)
+    audible = _note_events([n for n in clip.notes if not n.mute], ticks_per_beat, "audible")
+    muted = _note_events([n for n in clip.notes if n.mute], ticks_per_beat, "muted")
+    numerator, denom = clip.time_signature
+    header = [
+        (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
+        (0, _META, mido.MetaMessage("time_signature", numerator=numerator, denominator=denom)),
+    ]
+    if max((event[0] for event in audible + muted), default=0) > length:
+        header.append((length, _META, mido.MetaMessage("marker", text=CLIP_END_MARKER)))
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(_track(header + audible, length))
+    if muted:
+        name = (0, _META, mido.MetaMessage("track_name", name=MUTED_TRACK_NAME))
+        midi.tracks.append(_track([name, *muted], length))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def write_midi(clip: Clip, path: str | Path, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> None:
+    """Write the clip as a standard MIDI file (see midi_bytes)."""
+    Path(path).write_bytes(midi_bytes(clip, ticks_per_beat))
+
+
+def _note_events(
+    notes: list[Note], ticks_per_beat: int, which: str
+) -> list[tuple[int, int, mido.Message]]:
+    """Note-on/off events, each note on the first channel where its pitch is silent."""
+    silent_from: dict[tuple[int, int], int] = {}
+    events = []
+    for note in notes:
+        start = round(note.start * ticks_per_beat)
+        end = start + max(1, round(note.duration * ticks_per_beat))
+        channel = next((c for c in _CHANNELS if silent_from.get((c, note.pitch), 0) <= start), None)
+        if channel is None:
+            raise ClipError(
+                f"{which} notes of pitch {note.pitch} overlap more than {len(_CHANNELS)} deep "
+                f"at beat {note.start:g}; MIDI cannot hold them"
+            )
+        silent_from[channel, note.pitch] = end
+        # Values are already checked by Clip; mido's own checks would triple the writing time.
+        on = mido.Message(
+            "note_on", skip_checks=True, channel=channel, note=note.pitch, velocity=note.velocity
+        )
+        off = mido.Message("note_off", skip_checks=True, channel=channel, note=note.pitch)
+        events += [(start, _ON, on), (end, _OFF, off)]
+    return events
+
+
+def _track(events: list[tuple[int, int, mido.Message]], length: int) -> mido.MidiTrack:
+    """A track with delta times, ending at the clip length or its last event if that is later."""
+    track = mido.MidiTrack()
+    tick = 0
+    for event_tick, _, message in sorted(events, key=lambda event: event[:2]):
+        track.append(message.copy(skip_checks=True, time=event_tick - tick))
+        tick = event_tick
+    track.append(mido.MetaMessage("end_of_track", time=max(0, length - tick)))
+    return track
+
+
+def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
+    """(absolute tick, message) pairs of one track."""
+    tick = 0
+    timed = []
+    for message in track:
+        tick += message.time
+        timed.append((tick, message))
+    return timed
+
+
+def _notes(
+    timed: list[tuple[int, mido.Message]], ticks_per_beat: int, muted: bool, include_drums: bool
+) -> list[Note]:
+    """One track's notes; a note-off ends the oldest sounding note of its channel and pitch."""
+    sounding: dict[tuple[int, int], deque[tuple[int, int]]] = {}
+    spans = []
+    for tick, message in timed:
+        if message.type not in ("note_on", "note_off"):
+            continue
+        if message.channel == DRUM_CHANNEL and not include_drums:
+            continue
+        key = (message.channel, message.note)
+        if message.type == "note_on" and message.velocity > 0:
+            sounding.setdefault(key, deque()).append((tick, message.velocity))
+        elif sounding.get(key):
+            start, velocity = sounding[key].popleft()
+            spans.append((message.note, start, tick, velocity))
+    track_end = timed[-1][0] if timed else 0
+    spans += [
+        (pitch, start, track_end, velocity)
+        for (_, pitch), queue in sounding.items()
+        for start, velocity in queue
+    ]
+    return [
+        Note(pitch, start / ticks_per_beat, (end - start) / ticks_per_beat, velocity, muted)
+        for pitch, start, end, velocity in spans
+        if end > start
+    ]
+
+
+def _first(
+    events: list[tuple[int, mido.MetaMessage]], kind: str, text: str | None = None
+) -> mido.MetaMessage | None:
+    """The earliest meta event of a kind (and text), with its absolute tick as its time."""
+    matching = [
+        (tick, message)
+        for tick, message in events
+        if message.type == kind and (text is None or message.text == text)
+    ]
+    if not matching:
+        return None
+    tick, message = min(matching, key=lambda event: event[0])
+    return message.copy(time=tick)
+
+
+def _qpm(tempo: int) -> float:
+    """The shortest decimal qpm whose MIDI tempo is `tempo` microseconds per beat."""
+    exact = _MICROSECONDS_PER_MINUTE / tempo
+    for digits in range(7):
+        qpm = round(exact, digits)
+        if qpm > 0 and round(_MICROSECONDS_PER_MINUTE / qpm) == tempo:
+            return qpm
+    return exact
