@@ -77,3 +77,21 @@ def _class_events_per_position(encoder: MelodyEncoder, melody: np.ndarray) -> np
         source = history_len - d
         repeats.append(np.where(source >= 0, melody[np.maximum(source, 0)], NO_EVENT))
     return np.concatenate([direct, np.stack(repeats, axis=1)], axis=1)
+
+
+def compare_with_ngrams(
+    network: MelodyRnnNetwork,
+    encoder: MelodyEncoder,
+    train: Sequence[np.ndarray],
+    test: Sequence[np.ndarray],
+    orders: Sequence[int] = (3, 5),
+) -> dict[str, dict[str, float]]:
+    """The model's held-out metrics beside n-gram baselines fitted on the same training set."""
+    from bridge.training.ngram import NGramModel
+
+    config = encoder.config
+    results = {"model": evaluate_melody_rnn(network, encoder, test)}
+    for order in orders:
+        baseline = NGramModel.fit(train, order, min_note=config.min_note, max_note=config.max_note)
+        results[f"{order}-gram"] = baseline.evaluate(test)
+    return results

@@ -199,32 +199,29 @@ class EncoderState:
         return np.concatenate([*parts, counter, self._repeat_flags(events)], axis=1)
 
     def _key_melody_inputs(self, events: np.ndarray) -> np.ndarray:
-        cfg, rows = self.encoder.config, len(events)
+        cfg, rows, n_lookback = self.encoder.config, len(events), len(self.encoder.lookbacks)
         self._update_key_melody_state(events)
-        current = np.zeros((rows, cfg.note_range + 2))
+        out = np.zeros((rows, self.encoder.input_size))
         playing = self.current_note > 0  # Magenta tests the pitch for truth
-        current[playing, self.current_note[playing] - cfg.min_note] = 1.0
-        current[playing, cfg.note_range] = 1.0
-        current[~playing, cfg.note_range + 1] = 1.0
-        counter = np.tile(self._binary_counter(cfg.binary_counter_bits), (rows, 1))
-        bar_start = np.full((rows, 1), 1.0 if self.length % STEPS_PER_BAR == 0 else 0.0)
+        out[playing, self.current_note[playing] - cfg.min_note] = 1.0
+        out[playing, cfg.note_range] = 1.0
+        out[~playing, cfg.note_range + 1] = 1.0
+        at = cfg.note_range + 2
+        out[:, at] = self.is_attack
+        out[:, at + 1] = self.ascending
+        at += 2
+        out[:, at : at + n_lookback] = self._repeat_flags(events)
+        at += n_lookback
+        out[:, at : at + cfg.binary_counter_bits] = self._binary_counter(cfg.binary_counter_bits)
+        at += cfg.binary_counter_bits
+        out[:, at] = 1.0 if self.length % STEPS_PER_BAR == 0 else 0.0
         recent = np.zeros((rows, 12))
         for row, notes in enumerate(self.last_notes):
             for note in notes:
                 recent[row, note % 12] += 1
-        return np.concatenate(
-            [
-                current,
-                self.is_attack[:, None].astype(float),
-                self.ascending[:, None],
-                self._repeat_flags(events),
-                counter,
-                bar_start,
-                _argmax_flags(self.note_histogram @ KEY_MEMBERSHIP),
-                _argmax_flags(recent @ KEY_MEMBERSHIP),
-            ],
-            axis=1,
-        )
+        out[:, at + 1 : at + 13] = _argmax_flags(self.note_histogram @ KEY_MEMBERSHIP)
+        out[:, at + 13 : at + 25] = _argmax_flags(recent @ KEY_MEMBERSHIP)
+        return out
 
     def _update_key_melody_state(self, events: np.ndarray) -> None:
         self.is_attack[events == NO_EVENT] = False

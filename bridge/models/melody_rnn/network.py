@@ -57,9 +57,14 @@ class MelodyRnnNetwork(nn.Module):
             AttentionInput(input_size, layer_sizes[0], attn_length) if attn_length else None
         )
         self.output = nn.Linear(layer_sizes[-1], num_classes)
-        for layer in self.layers:  # TF has one bias per gate; keep PyTorch's second at zero.
+        for layer in self.layers:
+            # TF's BasicLSTMCell: one bias, zero at start, plus a forget bias of 1. PyTorch's
+            # second bias stays at zero so the forget bias lives in the first.
             layer.bias_hh_l0.requires_grad_(False)
             nn.init.zeros_(layer.bias_hh_l0)
+            nn.init.zeros_(layer.bias_ih_l0)
+            size = layer.hidden_size
+            nn.init.ones_(layer.bias_ih_l0[size : 2 * size])
         self.dropout = nn.Dropout(0.0)
 
     def zero_state(self, batch: int) -> RnnState:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from bridge.models.melody_rnn.encoding import MelodyEncoder
 from bridge.models.melody_rnn.network import MelodyRnnNetwork
+from bridge.models.melody_rnn.steppers import stepper_for
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,6 @@ class SamplingOptions:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
-@torch.inference_mode()
 def extend_melodies(
     network: MelodyRnnNetwork,
     encoder: MelodyEncoder,
@@ -53,22 +52,22 @@ def extend_melodies(
     that would produce a disallowed event get zero probability. Returns
     [variations, len(primer) + num_steps] event arrays.
     """
-    device = network.output.weight.device
-    generator = torch.Generator(device=device)
-    generator.manual_seed(options.seed if options.seed is not None else torch.seed())
-    beam = options.beam_size
-    branch = options.branch_factor
+    stepper = stepper_for(network)
+    rng = np.random.default_rng(options.seed)
+    beam, branch = options.beam_size, options.branch_factor
 
     state = encoder.start(np.asarray(primer)[None, :], capacity=len(primer) + num_steps)
-    logits, rnn_state = network(torch.from_numpy(state.all_inputs).to(device))
+    logits, rnn_state = stepper.run(state.all_inputs)
     if num_steps <= 0:
         return state.melodies().repeat(variations, axis=0)
-    rows = np.zeros(variations * beam, dtype=np.int64)
-    state.select(rows)
-    rnn_state = rnn_state.select(torch.from_numpy(rows).to(device))
-    logits = logits[:, -1][torch.from_numpy(rows).to(device)]
-    scores = torch.zeros(len(rows), device=device, dtype=torch.float64)
 
+    def keep(rows: np.ndarray) -> None:
+        nonlocal rnn_state, logits, scores
+        state.select(rows)
+        rnn_state, logits, scores = stepper.select(rnn_state, rows), logits[rows], scores[rows]
+
+    scores = np.zeros(1)
+    keep(np.zeros(variations * beam, dtype=np.int64))
     first = (num_steps - 1) % options.steps_per_iteration + 1
     iterations = [first] + [options.steps_per_iteration] * (
         (num_steps - first) // options.steps_per_iteration
@@ -76,34 +75,41 @@ def extend_melodies(
     steps_left = num_steps
     for index, iteration_steps in enumerate(iterations):
         if index > 0 and beam * branch > 1:
-            keep = _best_rows(scores, variations, beam)
-            state.select(keep.cpu().numpy())
-            rnn_state, logits, scores = rnn_state.select(keep), logits[keep], scores[keep]
+            keep(_best_rows(scores, variations, beam))
         if branch > 1:
-            rows_t = torch.arange(len(scores), device=device).repeat_interleave(branch)
-            state.select(rows_t.cpu().numpy())
-            rnn_state, logits, scores = rnn_state.select(rows_t), logits[rows_t], scores[rows_t]
+            keep(np.repeat(np.arange(len(scores)), branch))
         for _ in range(iteration_steps):
             class_events = state.class_events()
-            step_logits = logits / options.temperature
-            if allowed_events is not None:
-                allowed = torch.from_numpy(allowed_events[class_events + 2]).to(device)
-                step_logits = step_logits.masked_fill(~allowed, float("-inf"))
-            log_probs = torch.log_softmax(step_logits, dim=-1)
-            choice = torch.multinomial(log_probs.exp(), 1, generator=generator)
-            scores += log_probs.gather(1, choice)[:, 0].double()
-            chosen = choice[:, 0].cpu().numpy()
-            inputs = state.advance(class_events[np.arange(len(chosen)), chosen])
+            log_probs = _log_softmax(logits / options.temperature, class_events, allowed_events)
+            chosen = _sample(log_probs, rng)
+            rows = np.arange(len(chosen))
+            scores = scores + log_probs[rows, chosen]
+            inputs = state.advance(class_events[rows, chosen])
             steps_left -= 1
             if steps_left:
-                logits, rnn_state = network.step(torch.from_numpy(inputs).to(device), rnn_state)
-    best = _best_rows(scores, variations, 1).cpu().numpy()
-    return state.melodies()[best]
+                logits, rnn_state = stepper.step(inputs, rnn_state)
+    return state.melodies()[_best_rows(scores, variations, 1)]
 
 
-def _best_rows(scores: torch.Tensor, groups: int, keep: int) -> torch.Tensor:
+def _log_softmax(
+    logits: np.ndarray, class_events: np.ndarray, allowed_events: np.ndarray | None
+) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    if allowed_events is not None:
+        logits = np.where(allowed_events[class_events + 2], logits, -np.inf)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _sample(log_probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One class per row, drawn from its distribution (inverse CDF on a uniform draw)."""
+    cumulative = np.exp(log_probs).cumsum(axis=1)
+    draws = rng.random(len(log_probs)) * cumulative[:, -1]
+    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), log_probs.shape[1] - 1)
+
+
+def _best_rows(scores: np.ndarray, groups: int, keep: int) -> np.ndarray:
     """Indices of the `keep` highest-scoring rows within each variation's group of rows."""
-    per_group = scores.view(groups, -1)
-    top = per_group.topk(keep, dim=1).indices
-    offsets = torch.arange(groups, device=scores.device)[:, None] * per_group.shape[1]
-    return (top + offsets).reshape(-1)
+    per_group = scores.reshape(groups, -1)
+    top = np.argsort(-per_group, axis=1, kind="stable")[:, :keep]
+    return (top + np.arange(groups)[:, None] * per_group.shape[1]).reshape(-1)

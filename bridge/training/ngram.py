@@ -1,0 +1,182 @@
+"""An n-gram baseline over melody events, for the held-out numbers on model cards.
+
+Interpolated Kneser-Ney smoothing (Chen & Goodman 1999, one absolute discount per
+order, D = n1 / (n1 + 2 n2)), bottoming out in the uniform distribution, so every
+event has a probability and each distribution sums to 1.  Contexts are padded on the
+left with a start symbol, so the first predictions know they open a melody.
+
+It scores the positions a MelodyRNN scores (every event from the second on, given
+those before) over the same vocabulary in the same order as Magenta's
+``MelodyOneHotEncoding`` (no event, note off, then ``min_note`` .. ``max_note - 1``),
+so its NLL and accuracy sit beside the network's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+NO_EVENT = -2  # Magenta's MELODY_NO_EVENT
+NOTE_OFF = -1  # Magenta's MELODY_NOTE_OFF
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Counts for contexts of one length: id -> (event indices, counts) and a discount."""
+
+    table: dict[int, tuple[np.ndarray, np.ndarray]]
+    discount: float
+
+
+class NGramModel:
+    """Order-n interpolated Kneser-Ney model over Magenta melody events."""
+
+    def __init__(self, order: int, min_note: int, max_note: int, levels: list[_Level]) -> None:
+        self.order = order
+        self.min_note = min_note
+        self.max_note = max_note
+        self._levels = levels  # index k: contexts of the k most recent events
+        self._size = max_note - min_note + 2
+        self._start = self._size  # the padding symbol, never predicted
+
+    @property
+    def vocabulary(self) -> np.ndarray:
+        """Events in distribution order: no event, note off, then each pitch."""
+        return np.array([NO_EVENT, NOTE_OFF, *range(self.min_note, self.max_note)])
+
+    @classmethod
+    def fit(
+        cls,
+        melodies: Sequence[np.ndarray],
+        order: int = 3,
+        *,
+        min_note: int = 48,
+        max_note: int = 84,
+    ) -> NGramModel:
+        """Count every n-gram ending at position 1 or later of each melody."""
+        size = max_note - min_note + 2
+        # An n-gram is one int64 key: the context in base size + 1, then the event.
+        if order < 1 or (size + 1) ** (order - 1) * size >= 2**63:
+            raise ValueError(f"order {order} is out of range for {size} events")
+        contexts, targets = _windows(melodies, order, min_note, max_note)
+        keys, counts = np.unique(contexts * size + targets, return_counts=True)
+        levels = [_level(keys, counts, size)]
+        for length in range(order - 2, -1, -1):
+            # Kneser-Ney: lower orders count the distinct contexts an n-gram follows.
+            shorter = (keys // size) % (size + 1) ** length * size + keys % size
+            keys, counts = np.unique(shorter, return_counts=True)
+            levels.insert(0, _level(keys, counts, size))
+        return cls(order, min_note, max_note, levels)
+
+    def predict_distribution(self, context: Sequence[int]) -> np.ndarray:
+        """Probabilities of each vocabulary event after ``context`` (earlier events)."""
+        return self._distribution(self.order - 1, self._context_id(context), {})
+
+    def log_prob(self, context: Sequence[int], event: int) -> float:
+        """Natural log-probability of ``event`` following ``context``."""
+        index = _encode(np.array([event]), self.min_note, self.max_note)[0]
+        return float(np.log(self.predict_distribution(context)[index]))
+
+    def evaluate(self, melodies: Sequence[np.ndarray]) -> dict[str, float]:
+        """Mean NLL per predicted event and accuracies, scored like a MelodyRNN.
+
+        ``event_accuracy`` and ``no_event_accuracy`` split accuracy by whether the true
+        event is a note or note off, or a no-event, as Magenta's own eval metrics do.
+        """
+        contexts, targets = _windows(melodies, self.order, self.min_note, self.max_note)
+        if len(targets) == 0:
+            raise ValueError("no events to predict: every melody needs at least 2 events")
+        unique, inverse = np.unique(contexts, return_inverse=True)
+        cache: dict[tuple[int, int], np.ndarray] = {}
+        table = np.stack([self._distribution(self.order - 1, int(c), cache) for c in unique])
+        log_probs = np.log(table[inverse, targets])
+        correct = table.argmax(axis=1)[inverse] == targets
+        is_event = targets != 0
+        nll = float(-log_probs.mean())
+        return {
+            "nll_per_step": nll,
+            "perplexity": float(np.exp(nll)),
+            "accuracy": _mean(correct),
+            "event_accuracy": _mean(correct[is_event]),
+            "no_event_accuracy": _mean(correct[~is_event]),
+            "steps": float(len(targets)),
+        }
+
+    def _context_id(self, context: Sequence[int]) -> int:
+        history = list(context)[max(0, len(context) - self.order + 1) :]
+        recent = _encode(np.array(history, dtype=np.int64), self.min_note, self.max_note)
+        padded = [self._start] * (self.order - 1 - len(recent)) + recent.tolist()
+        return sum(symbol * (self._size + 1) ** age for age, symbol in enumerate(reversed(padded)))
+
+    def _distribution(
+        self, length: int, context: int, cache: dict[tuple[int, int], np.ndarray]
+    ) -> np.ndarray:
+        """P(. | the ``length`` most recent symbols of ``context``), memoized in ``cache``."""
+        context %= (self._size + 1) ** length
+        if (length, context) in cache:
+            return cache[length, context]
+        if length == 0:
+            lower = np.full(self._size, 1.0 / self._size)
+        else:
+            lower = self._distribution(length - 1, context, cache)
+        level = self._levels[length]
+        entry = level.table.get(context)
+        if entry is None:
+            result = lower
+        else:
+            events, counts = entry
+            total = counts.sum()
+            result = lower * (level.discount * len(events) / total)
+            result[events] += np.maximum(counts - level.discount, 0.0) / total
+        cache[length, context] = result
+        return result
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean, or NaN when there is nothing to average (say, no note events)."""
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _encode(events: np.ndarray, min_note: int, max_note: int) -> np.ndarray:
+    """Magenta melody events -> vocabulary indices (MelodyOneHotEncoding's order)."""
+    events = events.astype(np.int64)
+    if np.any((events < NO_EVENT) | ((events >= 0) & ((events < min_note) | (events >= max_note)))):
+        raise ValueError(f"melody events must be -2, -1 or pitches in [{min_note}, {max_note})")
+    return np.where(events < 0, events + 2, events - min_note + 2)
+
+
+def _windows(
+    melodies: Sequence[np.ndarray], order: int, min_note: int, max_note: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Context ids (most recent symbol lowest) and targets for positions 1.. of each melody."""
+    size = max_note - min_note + 2
+    contexts, targets = [], []
+    for melody in melodies:
+        symbols = _encode(np.asarray(melody), min_note, max_note)
+        if len(symbols) < 2:
+            continue
+        padded = np.concatenate([np.full(order - 1, size), symbols])
+        ids = np.zeros(len(symbols) - 1, dtype=np.int64)
+        for age in range(order - 1):  # symbol t-1-age has weight base**age
+            ids += padded[order - 1 - age : order - 1 - age + len(ids)] * (size + 1) ** age
+        contexts.append(ids)
+        targets.append(symbols[1:])
+    if not targets:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(contexts), np.concatenate(targets)
+
+
+def _level(keys: np.ndarray, counts: np.ndarray, size: int) -> _Level:
+    """Group sorted (context * size + event) keys by context; discount from counts of counts."""
+    n1, n2 = np.count_nonzero(counts == 1), np.count_nonzero(counts == 2)
+    discount = n1 / (n1 + 2 * n2) if n1 else 0.5
+    contexts = keys // size
+    starts = np.flatnonzero(np.r_[True, contexts[1:] != contexts[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    table = {
+        int(contexts[a]): (keys[a:b] % size, counts[a:b].astype(np.float64))
+        for a, b in zip(starts, ends, strict=True)
+    }
+    return _Level(table, discount)

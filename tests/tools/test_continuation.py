@@ -1,0 +1,72 @@
+"""The Continue tool on real clips: shapes, placement, key lock, limits and clear errors."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bridge.config import Limits
+from bridge.models.melody_rnn.checkpoint import build_network, save_native
+from bridge.models.melody_rnn.config import CONFIGS
+from bridge.models.melody_rnn.model import MelodyRnn
+from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.music.clip import Clip, Note
+from bridge.music.errors import ClipError
+from bridge.music.midi import read_midi
+from bridge.music.scales import parse_key
+from bridge.tools.continuation import ContinueRequest, continue_clip
+
+FOLK_TUNE = Path(__file__).parents[2] / "examples" / "folk_melody.mid"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> MelodyRnn:
+    """An attention_rnn with random weights, saved and loaded through the native format."""
+    torch.manual_seed(0)
+    network = build_network(CONFIGS["attention_rnn"])
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.normal_(0, 0.2)
+    path = save_native(CONFIGS["attention_rnn"], network, tmp_path_factory.mktemp("m") / "rnd")
+    return MelodyRnn.load(path, "cpu")
+
+
+def test_continuations_have_the_asked_shape(model):
+    clip = read_midi(FOLK_TUNE)
+    request = ContinueRequest(clip, bars=2, variations=3, sampling=SamplingOptions(seed=1))
+    results = continue_clip(model, request)
+    assert len(results) == 3
+    for result in results:
+        assert result.length == 2 * clip.beats_per_bar
+        assert result.qpm == clip.qpm and result.time_signature == clip.time_signature
+        assert all(0 <= n.start < result.length for n in result.notes)
+    assert continue_clip(model, request) == results, "same seed, same result"
+
+
+def test_key_lock_and_pitch_range_hold(model):
+    clip = read_midi(FOLK_TUNE)
+    key = parse_key("D:minor")
+    request = ContinueRequest(
+        clip,
+        bars=4,
+        variations=4,
+        key=key,
+        pitch_range=(60, 76),
+        sampling=SamplingOptions(temperature=1.5, seed=2),
+    )
+    notes = [n for result in continue_clip(model, request) for n in result.notes]
+    assert notes, "a random model at high temperature still plays notes"
+    assert all(n.pitch % 12 in key.pitch_classes and 60 <= n.pitch <= 76 for n in notes)
+
+
+def test_limits_and_bad_requests_name_the_problem(model):
+    clip = read_midi(FOLK_TUNE)
+    with pytest.raises(ClipError, match="bars must be between 1 and 8"):
+        continue_clip(model, ContinueRequest(clip, bars=9), Limits(max_bars=8))
+    with pytest.raises(ClipError, match="variations"):
+        continue_clip(model, ContinueRequest(clip, variations=0))
+    muted = Clip.from_notes([Note(60, 0, 1, 100, mute=True)])
+    with pytest.raises(ClipError, match="no usable melody"):
+        continue_clip(model, ContinueRequest(muted))
+    with pytest.raises(ClipError, match="leave no pitch"):
+        continue_clip(model, ContinueRequest(clip, key=parse_key("C:major"), pitch_range=(61, 61)))
