@@ -132,7 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     train.add_argument("--batch-size", type=int, default=64, help="melody windows per step")
     train.add_argument("--window", type=int, default=256, help="steps per training window")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam's rate (default 1e-3)"
+    )
+    train.add_argument(
+        "--final-lr-fraction",
+        type=float,
+        default=1.0,
+        help="cosine-decay the rate to this fraction by the last step (default 1: constant)",
+    )
     train.add_argument("--eval-every", type=int, default=250, help="steps between validations")
     train.add_argument(
         "--valid-limit",
@@ -224,6 +232,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         window=args.window,
         learning_rate=args.learning_rate,
+        final_lr_fraction=args.final_lr_fraction,
         eval_every=args.eval_every,
         seed=args.seed,
     )

@@ -57,10 +57,10 @@ def evaluate_melody_rnn(
     network.train(was_training)
     steps = max(steps, 1)
     return {
-        "nll_per_step": totals["label_nll"] / steps,
-        "accuracy": totals["label_correct"] / steps,
-        "event_nll_per_step": totals["event_nll"] / steps,
-        "event_accuracy": totals["event_correct"] / steps,
+        "nll_per_step": float(totals["label_nll"] / steps),
+        "accuracy": float(totals["label_correct"] / steps),
+        "event_nll_per_step": float(totals["event_nll"] / steps),
+        "event_accuracy": float(totals["event_correct"] / steps),
         "steps": float(steps),
     }
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from bridge.models.melody_rnn.checkpoint import build_network, save_native
+from bridge.models.melody_rnn.checkpoint import build_network, load_native, save_native
 from bridge.models.melody_rnn.config import CONFIGS, MelodyRnnConfig
 from bridge.models.melody_rnn.encoding import MelodyEncoder
 from bridge.training.evaluation import evaluate_melody_rnn
@@ -35,6 +35,7 @@ class TrainingOptions:
     batch_size: int = 64
     window: int = 256
     learning_rate: float = 1e-3
+    final_lr_fraction: float = 1.0  # < 1: cosine decay to this fraction of the rate by the end
     dropout: float = 0.5
     clip_norm: float | None = None  # None: Magenta's value for the config
     eval_every: int = 250
@@ -43,6 +44,16 @@ class TrainingOptions:
 
 def magenta_clip_norm(config: MelodyRnnConfig) -> float:
     return 3.0 if config.attn_length else 5.0
+
+
+def learning_rate_at(step: int, options: TrainingOptions) -> float:
+    """Cosine decay from the base rate to `final_lr_fraction` of it; a function of the step
+    alone, so a resumed run continues the same schedule."""
+    progress = min(step / max(options.steps, 1), 1.0)
+    fraction = options.final_lr_fraction
+    return options.learning_rate * (
+        fraction + (1 - fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+    )
 
 
 class EncodedCorpus:
@@ -105,7 +116,8 @@ def train_melody_rnn(
         network.load_state_dict(saved["network"])
         optimizer.load_state_dict(saved["optimizer"])
         step, best = int(saved["step"]), float(saved["best"])
-        history = json.loads((out_dir / "history.json").read_text())
+        history_path = out_dir / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.exists() else []
         print(f"resuming from step {step}")
     rng = np.random.default_rng(options.seed + step)
     corpus = EncodedCorpus(train, encoder)
@@ -117,6 +129,8 @@ def train_melody_rnn(
         inputs, labels, mask = (
             t.to(device) for t in corpus.batch(rng, options.batch_size, options.window)
         )
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(step, options)
         logits, _ = network(inputs)
         losses = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         loss = (losses * mask.reshape(-1)).sum() / mask.sum()
@@ -165,8 +179,6 @@ def train_melody_rnn(
         "history": history,
     }
     if export_name:
-        from bridge.models.melody_rnn.checkpoint import load_native
-
         _, best_network = load_native(out_dir / "best.safetensors")
         save_native(
             config,

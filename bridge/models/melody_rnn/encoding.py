@@ -31,6 +31,12 @@ class MelodyEncoder:
     def __init__(self, config: MelodyRnnConfig):
         self.config = config
         self.lookbacks = np.asarray(config.lookback_distances, dtype=np.int64)
+        self._direct_events = self.direct_events()
+        bits = config.binary_counter_bits
+        # Row n: the binary counter inputs (+1/-1 per bit) for metric position n.
+        self.counters = np.array(
+            [[1.0 if (n >> i) & 1 else -1.0 for i in range(bits)] for n in range(2**bits)]
+        )
 
     # -- sizes -----------------------------------------------------------------
     @property
@@ -76,15 +82,13 @@ class MelodyEncoder:
         Lookback classes repeat the event one or two bars back, or give NO_EVENT when the
         melody is not that long yet, as Magenta's class_index_to_event does.
         """
-        rows = history.shape[0]
-        direct = np.broadcast_to(self.direct_events(), (rows, self.num_direct_classes))
-        if self.config.encoding == "one_hot":
-            return direct
-        repeats = [
-            history[:, length - d] if length >= d else np.full(rows, NO_EVENT)
-            for d in self.lookbacks
-        ]
-        return np.concatenate([direct, np.stack(repeats, axis=1)], axis=1)
+        direct = self._direct_events
+        out = np.empty((history.shape[0], self.num_classes), dtype=np.int64)
+        out[:, : len(direct)] = direct
+        if self.config.encoding != "one_hot":
+            for i, d in enumerate(self.lookbacks, start=len(direct)):
+                out[:, i] = history[:, length - d] if length >= d else NO_EVENT
+        return out
 
     # -- training labels -------------------------------------------------------
     def labels(self, events: np.ndarray) -> np.ndarray:
@@ -131,6 +135,7 @@ class EncoderState:
         self.ascending = np.zeros(rows)
         self.last_notes = [[] for _ in range(rows)]
         self.note_histogram = np.zeros((rows, 12))
+        self.key_flags = np.ones((rows, 24))  # total and recent key estimates; all tie at first
         steps = [self._append(primers[:, t]) for t in range(length)]
         self.all_inputs = np.stack(steps, axis=1).astype(np.float32)
 
@@ -150,6 +155,7 @@ class EncoderState:
         self.ascending = self.ascending[rows]
         self.last_notes = [list(self.last_notes[r]) for r in rows]
         self.note_histogram = self.note_histogram[rows]
+        self.key_flags = self.key_flags[rows]
 
     def melodies(self) -> np.ndarray:
         return self.history[:, : self.length]
@@ -176,9 +182,9 @@ class EncoderState:
         out[np.arange(len(events)), self.encoder.direct_class(events)] = 1.0
         return out
 
-    def _binary_counter(self, bits: int) -> np.ndarray:
-        n = self.length  # the metric position of the *next* event
-        return np.array([1.0 if (n >> i) & 1 else -1.0 for i in range(bits)])
+    def _binary_counter(self) -> np.ndarray:
+        """Counter bits for the metric position of the *next* event."""
+        return self.encoder.counters[self.length % len(self.encoder.counters)]
 
     def _repeat_flags(self, events: np.ndarray) -> np.ndarray:
         position = self.length - 1
@@ -195,7 +201,7 @@ class EncoderState:
             back = position - d + 1
             ahead = self.history[:, back] if back >= 0 else np.full(rows, NO_EVENT)
             parts.append(self._one_hot(ahead))
-        counter = np.tile(self._binary_counter(self.encoder.config.binary_counter_bits), (rows, 1))
+        counter = np.tile(self._binary_counter(), (rows, 1))
         return np.concatenate([*parts, counter, self._repeat_flags(events)], axis=1)
 
     def _key_melody_inputs(self, events: np.ndarray) -> np.ndarray:
@@ -203,24 +209,19 @@ class EncoderState:
         self._update_key_melody_state(events)
         out = np.zeros((rows, self.encoder.input_size))
         playing = self.current_note > 0  # Magenta tests the pitch for truth
-        out[playing, self.current_note[playing] - cfg.min_note] = 1.0
-        out[playing, cfg.note_range] = 1.0
-        out[~playing, cfg.note_range + 1] = 1.0
+        row_index = np.arange(rows)
+        out[row_index, np.where(playing, self.current_note - cfg.min_note, cfg.note_range + 1)] = 1
+        out[:, cfg.note_range] = playing
         at = cfg.note_range + 2
         out[:, at] = self.is_attack
         out[:, at + 1] = self.ascending
         at += 2
         out[:, at : at + n_lookback] = self._repeat_flags(events)
         at += n_lookback
-        out[:, at : at + cfg.binary_counter_bits] = self._binary_counter(cfg.binary_counter_bits)
+        out[:, at : at + cfg.binary_counter_bits] = self._binary_counter()
         at += cfg.binary_counter_bits
         out[:, at] = 1.0 if self.length % STEPS_PER_BAR == 0 else 0.0
-        recent = np.zeros((rows, 12))
-        for row, notes in enumerate(self.last_notes):
-            for note in notes:
-                recent[row, note % 12] += 1
-        out[:, at + 1 : at + 13] = _argmax_flags(self.note_histogram @ KEY_MEMBERSHIP)
-        out[:, at + 13 : at + 25] = _argmax_flags(recent @ KEY_MEMBERSHIP)
+        out[:, at + 1 :] = self.key_flags
         return out
 
     def _update_key_melody_state(self, events: np.ndarray) -> None:
@@ -238,8 +239,14 @@ class EncoderState:
             notes.append(note)
             del notes[:-3]
             self.note_histogram[row, note % 12] += 1
+            # Key estimates only change on a note-on, so they are recomputed only then.
+            recent = np.zeros(12)
+            for recent_note in notes:
+                recent[recent_note % 12] += 1
+            self.key_flags[row, :12] = _argmax_flags(self.note_histogram[row] @ KEY_MEMBERSHIP)
+            self.key_flags[row, 12:] = _argmax_flags(recent @ KEY_MEMBERSHIP)
 
 
 def _argmax_flags(histogram: np.ndarray) -> np.ndarray:
     """1.0 for every key tied at the maximum, as Magenta marks them."""
-    return (histogram == histogram.max(axis=1, keepdims=True)).astype(float)
+    return (histogram == histogram.max()).astype(float)

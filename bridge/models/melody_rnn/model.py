@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from bridge.models.melody_rnn.config import MelodyRnnConfig
 from bridge.models.melody_rnn.encoding import MelodyEncoder
 from bridge.models.melody_rnn.network import MelodyRnnNetwork
 from bridge.models.melody_rnn.sampling import SamplingOptions, extend_melodies
+from bridge.models.melody_rnn.steppers import Stepper, stepper_for
 from bridge.music.melody import Melody
 
 
@@ -27,6 +28,10 @@ class MelodyRnn:
     network: MelodyRnnNetwork
     device: torch.device
     load_seconds: float = 0.0
+    stepper: Stepper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stepper = stepper_for(self.network)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> MelodyRnn:
@@ -80,7 +85,7 @@ class MelodyRnn:
                     f"transposing the clip by {amount})"
                 )
         events = extend_melodies(
-            self.network,
+            self.stepper,
             self.encoder,
             squashed.events,
             num_steps,

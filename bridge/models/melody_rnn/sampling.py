@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.models.melody_rnn.encoding import MelodyEncoder
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
-from bridge.models.melody_rnn.steppers import stepper_for
+from bridge.models.melody_rnn.steppers import Stepper
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class SamplingOptions:
 
 
 def extend_melodies(
-    network: MelodyRnnNetwork,
+    stepper: Stepper,
     encoder: MelodyEncoder,
     primer: np.ndarray,
     num_steps: int,
@@ -52,7 +51,6 @@ def extend_melodies(
     that would produce a disallowed event get zero probability. Returns
     [variations, len(primer) + num_steps] event arrays.
     """
-    stepper = stepper_for(network)
     rng = np.random.default_rng(options.seed)
     beam, branch = options.beam_size, options.branch_factor
 
@@ -80,32 +78,37 @@ def extend_melodies(
             keep(np.repeat(np.arange(len(scores)), branch))
         for _ in range(iteration_steps):
             class_events = state.class_events()
-            log_probs = _log_softmax(logits / options.temperature, class_events, allowed_events)
-            chosen = _sample(log_probs, rng)
-            rows = np.arange(len(chosen))
-            scores = scores + log_probs[rows, chosen]
-            inputs = state.advance(class_events[rows, chosen])
+            chosen, log_probs = _sample(
+                logits / options.temperature, class_events, allowed_events, rng
+            )
+            scores = scores + log_probs
+            inputs = state.advance(class_events[np.arange(len(chosen)), chosen])
             steps_left -= 1
             if steps_left:
                 logits, rnn_state = stepper.step(inputs, rnn_state)
     return state.melodies()[_best_rows(scores, variations, 1)]
 
 
-def _log_softmax(
-    logits: np.ndarray, class_events: np.ndarray, allowed_events: np.ndarray | None
-) -> np.ndarray:
+def _sample(
+    logits: np.ndarray,
+    class_events: np.ndarray,
+    allowed_events: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One class per row from softmax(logits), and its log-probability.
+
+    Classes whose event is not allowed get probability zero. Drawing is by inverse CDF on
+    one uniform number per row, so a seed fixes the result whatever the device.
+    """
     logits = logits.astype(np.float64)
     if allowed_events is not None:
         logits = np.where(allowed_events[class_events + 2], logits, -np.inf)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def _sample(log_probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One class per row, drawn from its distribution (inverse CDF on a uniform draw)."""
-    cumulative = np.exp(log_probs).cumsum(axis=1)
-    draws = rng.random(len(log_probs)) * cumulative[:, -1]
-    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), log_probs.shape[1] - 1)
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cumulative = weights.cumsum(axis=1)
+    total = cumulative[:, -1]
+    draws = rng.random(len(weights)) * total
+    chosen = np.minimum((cumulative <= draws[:, None]).sum(axis=1), weights.shape[1] - 1)
+    return chosen, np.log(weights[np.arange(len(chosen)), chosen] / total)
 
 
 def _best_rows(scores: np.ndarray, groups: int, keep: int) -> np.ndarray:
