@@ -6,7 +6,7 @@ checkout works from any current directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -14,6 +14,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 FAMILIES = ("melody_rnn",)
+DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
 
 
 class ConfigError(ValueError):
@@ -42,11 +43,34 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class OscConfig:
+    """Where the daemon listens and how big packets may be. Both UDP and TCP use `port`."""
+
+    host: str = "127.0.0.1"  # never all interfaces unless the user says so
+    port: int = 11300  # clear of AbletonOSC's 11000/11001
+    reply_port: int | None = None  # None: reply to the sender's port
+    max_datagram: int = 8192  # bytes per UDP datagram, both ways (macOS allows about 9 KB)
+    max_tcp_packet: int = 1 << 20  # bytes per SLIP frame
+    token: str | None = None  # shared secret for LAN use; clients send /magenta/auth
+    input_folder: Path | None = None  # clip/file paths must lie inside it
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    queue_size: int = 64  # waiting jobs per device before clients get "busy"
+    job_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     models: dict[str, ModelSpec]
     default_model: str
     device: str = "auto"
     limits: Limits = field(default_factory=Limits)
+    osc: OscConfig = field(default_factory=OscConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    data_folder: Path = DEFAULT_DATA_FOLDER
+    soundfont: Path | None = None  # None: look in the usual system locations
     source: Path | None = None
 
     def model(self, name: str | None) -> ModelSpec:
@@ -80,9 +104,7 @@ def load_config(path: str | Path | None = None) -> Config:
                 f"{path}: model {name!r} has unknown family {family!r} "
                 f"(known: {', '.join(FAMILIES)})"
             )
-        model_path = Path(entry["path"]).expanduser()
-        if not model_path.is_absolute():
-            model_path = (path.parent / model_path).resolve()
+        model_path = _path(path, entry["path"])
         models[name] = ModelSpec(
             name,
             family,
@@ -95,8 +117,44 @@ def load_config(path: str | Path | None = None) -> Config:
     default_model = str(raw.get("default_model", next(iter(models))))
     if default_model not in models:
         raise ConfigError(f"{path}: default_model {default_model!r} is not among the models")
+    limits = _section(path, raw, "limits", Limits)
+    osc = _section(path, raw, "osc", OscConfig)
+    if osc.input_folder is not None:
+        osc = replace(osc, input_folder=_path(path, osc.input_folder))
+    for name in ("port", "reply_port"):
+        value = getattr(osc, name)
+        if value is not None and not (isinstance(value, int) and 0 <= value <= 65535):
+            raise ConfigError(f"{path}: osc.{name} must be a port number, got {value!r}")
+    if not (isinstance(osc.max_datagram, int) and 1024 <= osc.max_datagram <= 65_000):
+        raise ConfigError(f"{path}: osc.max_datagram must be 1024..65000 bytes")
+    engine = _section(path, raw, "engine", EngineConfig)
+    data_folder = _path(path, raw.get("data_folder", Config.data_folder))
+    soundfont = raw.get("soundfont")
+    return Config(
+        models,
+        default_model,
+        device,
+        limits,
+        osc,
+        engine,
+        data_folder,
+        _path(path, soundfont) if soundfont else None,
+        path,
+    )
+
+
+def _section(path: Path, raw: dict, name: str, kind: type):
+    """A config section as its dataclass; unknown keys are named in the error."""
+    section = raw.get(name) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: '{name}' must be a mapping of settings")
     try:
-        limits = Limits(**(raw.get("limits") or {}))
+        return kind(**section)
     except TypeError as error:
-        raise ConfigError(f"{path}: bad limits section: {error}") from error
-    return Config(models, default_model, device, limits, path)
+        raise ConfigError(f"{path}: bad {name} section: {error}") from error
+
+
+def _path(config_file: Path, value: str | Path) -> Path:
+    """A path from the config: ~ expanded, relative ones taken from the config's folder."""
+    resolved = Path(value).expanduser()
+    return resolved if resolved.is_absolute() else (config_file.parent / resolved).resolve()

@@ -7,6 +7,7 @@ bars, starting at beat 0, ready to be placed right after the source clip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,9 +56,15 @@ class ContinueRequest:
 
 
 def continue_clip(
-    model: MelodyRnn, request: ContinueRequest, limits: Limits | None = None
+    model: MelodyRnn,
+    request: ContinueRequest,
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Clip]:
-    """Generate `request.variations` continuations of the clip's melody."""
+    """Generate `request.variations` continuations of the clip's melody.
+
+    `progress(done, total)` is called after each generated step (see extend_melodies).
+    """
     request.check(limits or Limits())
     clip = request.clip
     melody = extract_melody(clip, STEPS_PER_QUARTER)
@@ -67,7 +74,12 @@ def continue_clip(
     new_steps = request.bars * steps_per_bar
     try:
         results = model.generate(
-            primer, new_steps, request.variations, request.sampling, _allowed_pitches(request)
+            primer,
+            new_steps,
+            request.variations,
+            request.sampling,
+            allowed_pitches(request),
+            progress,
         )
     except ValueError as error:
         raise ClipError(str(error)) from error
@@ -95,7 +107,8 @@ def _fit_length(melody: Melody, steps: int) -> Melody:
     return Melody(events, melody.steps_per_quarter, melody.steps_per_bar)
 
 
-def _allowed_pitches(request: ContinueRequest) -> set[int] | None:
+def allowed_pitches(request: ContinueRequest) -> set[int] | None:
+    """The pitches the key and range leave, or None when neither is set."""
     if request.key is None and request.pitch_range is None:
         return None
     low, high = request.pitch_range or (0, 127)

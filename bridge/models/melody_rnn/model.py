@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,7 @@ class MelodyRnn:
         variations: int = 1,
         options: SamplingOptions | None = None,
         allowed_pitches: Collection[int] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Melody]:
         """Continue `primer` by `num_steps` steps, `variations` times in one batch.
 
@@ -92,6 +93,7 @@ class MelodyRnn:
             variations,
             options or SamplingOptions(),
             allowed,
+            progress,
         )
         return [
             Melody(

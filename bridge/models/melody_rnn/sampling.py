@@ -10,6 +10,7 @@ remainder steps so the total comes out exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,12 +45,14 @@ def extend_melodies(
     variations: int,
     options: SamplingOptions,
     allowed_events: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Continue one encoded-range primer by `num_steps` events, `variations` times.
 
     `allowed_events` is a boolean mask over events -2..127 (index = event + 2); classes
     that would produce a disallowed event get zero probability. Returns
-    [variations, len(primer) + num_steps] event arrays.
+    [variations, len(primer) + num_steps] event arrays. `progress(done, total)` is called
+    after every step; an exception it raises (a cancel, a timeout) stops the generation.
     """
     rng = np.random.default_rng(options.seed)
     beam, branch = options.beam_size, options.branch_factor
@@ -84,6 +87,8 @@ def extend_melodies(
             scores = scores + log_probs
             inputs = state.advance(class_events[np.arange(len(chosen)), chosen])
             steps_left -= 1
+            if progress is not None:
+                progress(num_steps - steps_left, num_steps)
             if steps_left:
                 logits, rnn_state = stepper.step(inputs, rnn_state)
     return state.melodies()[_best_rows(scores, variations, 1)]

@@ -1,0 +1,76 @@
+"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP.
+
+This is the one place that knows every layer; each layer only knows the ones below it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from bridge.config import Config
+from bridge.engine.engine import Engine, Renderer
+from bridge.engine.warm_models import WarmModel, WarmModels
+from bridge.frontends.osc.service import OscService, OscSettings
+from bridge.frontends.osc.transport import TcpServer, UdpServer
+from bridge.render import RenderError, find_soundfont, render_clip
+from bridge.store import ResultStore
+
+
+class Daemon:
+    """A running daemon; `close()` stops it, finishing the job in flight."""
+
+    def __init__(self, config: Config, announce: Callable[[str], None] = print):
+        osc = config.osc
+        self.store = ResultStore(config.data_folder)
+        recovered = self.store.recover()
+        if recovered:
+            announce(f"marked {recovered} job(s) left unfinished by the last run as failed")
+        self.models = WarmModels.load(config, lambda warm: announce(_model_line(warm)))
+        renderer = _renderer(config, announce)
+        self.engine = Engine(
+            self.models,
+            self.store,
+            config.limits,
+            queue_size=config.engine.queue_size,
+            job_timeout=config.engine.job_timeout_s,
+            renderer=renderer,
+        )
+        self.service = OscService(self.engine, OscSettings(osc.input_folder, osc.token))
+        try:
+            self.udp = UdpServer(self.service, osc.host, osc.port, osc.max_datagram, osc.reply_port)
+            self.tcp = TcpServer(self.service, osc.host, self.udp.address[1], osc.max_tcp_packet)
+        except OSError as error:
+            self.engine.close()
+            self.store.close()
+            where = f"{osc.host}:{osc.port}"
+            raise OSError(error.errno, f"cannot listen on {where}: {error.strerror}") from None
+        host, port = self.udp.address
+        announce(
+            f"ready: OSC on udp://{host}:{port} and tcp://{host}:{port} (SLIP); "
+            f"results in {self.store.root}"
+        )
+
+    def close(self) -> None:
+        self.udp.close()
+        self.tcp.close()
+        self.engine.close()
+        self.store.close()
+
+
+def _model_line(warm: WarmModel) -> str:
+    return (
+        f"model {warm.spec.name}: {warm.spec.family} on {warm.device}, "
+        f"loaded in {warm.load_seconds * 1000:.0f} ms"
+    )
+
+
+def _renderer(config: Config, announce: Callable[[str], None]) -> Renderer | None:
+    """Audio previews when a SoundFont is found; without one, only `render 1` requests fail."""
+    try:
+        soundfont = find_soundfont(config.soundfont)
+    except RenderError as error:
+        announce(f"audio preview off: {error}")
+        return None
+    announce(f"audio preview: {soundfont}")
+    return functools.partial(render_clip, soundfont=soundfont)

@@ -1,0 +1,211 @@
+"""The job engine: checks requests, queues them per device, runs them, records everything.
+
+A request is checked in full before it is accepted, so a bad one is refused at once
+with a message; an accepted one is on disk (store.accept) before the client hears
+"accepted", and its results are on disk (store.finish) before it hears "done". Each
+device has one worker thread and a bounded queue; a full queue refuses with Busy
+rather than letting requests pile up unseen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from bridge.config import Limits
+from bridge.engine.jobs import Busy, Job, JobListener, JobRequest, JobStopped, RequestError
+from bridge.engine.warm_models import WarmModels
+from bridge.music.clip import Clip
+from bridge.render import RenderError
+from bridge.store import ResultStore, StoreError
+from bridge.tools.params import parse_params
+from bridge.tools.registry import TOOLS
+
+Renderer = Callable[[Clip, Path], Path]  # clip, wav path -> wav path
+PROGRESS_REPORTS = 10  # progress messages per job, at most
+
+
+class Engine:
+    def __init__(
+        self,
+        models: WarmModels,
+        store: ResultStore,
+        limits: Limits,
+        *,
+        queue_size: int = 64,
+        job_timeout: float = 60.0,
+        renderer: Renderer | None = None,
+    ):
+        self.models = models
+        self.store = store
+        self.limits = limits
+        self.queue_size = queue_size
+        self.job_timeout = job_timeout
+        self.renderer = renderer
+        self._lock = threading.Condition()
+        self._queues: dict[str, deque[Job]] = {m.device: deque() for m in models}
+        self._running: dict[str, Job] = {}
+        self._closing = False
+        self._workers = [
+            threading.Thread(target=self._work, args=(device,), name=f"worker-{device}")
+            for device in self._queues
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    # -- called by frontends ---------------------------------------------------------
+    def submit(self, request: JobRequest, listener: JobListener) -> Job:
+        """Check and accept a request, or raise RequestError (Busy when the queue is full)."""
+        tool = TOOLS.get(request.tool)
+        if tool is None:
+            raise RequestError(f"unknown tool {request.tool!r}; tools: {', '.join(sorted(TOOLS))}")
+        warm = self.models.get(request.model)
+        if warm is None:
+            raise RequestError(
+                f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"
+            )
+        if warm.spec.family != tool.family:
+            raise RequestError(
+                f"model {warm.spec.name!r} is a {warm.spec.family} model; "
+                f"{tool.name} needs a {tool.family} model"
+            )
+        if len(request.clips) != tool.inputs:
+            raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")
+        if self.renderer is None and request.render:
+            raise RequestError("audio preview is not available: no SoundFont was found at start")
+        params = parse_params(tool.params, request.params, self.limits)
+        tool.check(request.clips, params, self.limits)
+        with self._lock:
+            if self._closing:
+                raise Busy("the daemon is shutting down")
+            if self._find(request.client, request.request_id):
+                raise RequestError(f"request id {request.request_id!r} is already in use by a job")
+            queue = self._queues[warm.device]
+            if len(queue) >= self.queue_size:
+                raise Busy(f"busy: {len(queue)} jobs are waiting; try again shortly")
+            record = self.store.accept(
+                client=request.client,
+                request_id=request.request_id,
+                tool=tool.name,
+                model=warm.spec.name,
+                params={**params, "render": request.render},
+                inputs=request.clips,
+            )
+            job = Job(request, tool, params, record, listener, time.monotonic() + self.job_timeout)
+            listener.accepted(job)
+            queue.append(job)
+            self._lock.notify_all()
+        return job
+
+    def cancel(self, client: str, request_id: str) -> bool:
+        """Stop the client's job with this request id, queued or running; False if none."""
+        with self._lock:
+            job = self._find(client, request_id)
+            if job is not None:
+                job.stop("cancelled")
+            return job is not None
+
+    def queued(self) -> int:
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())
+
+    def close(self, grace: float = 10.0) -> None:
+        """Stop accepting, let running jobs finish for up to `grace` seconds, fail the rest."""
+        with self._lock:
+            self._closing = True
+            waiting = [job for queue in self._queues.values() for job in queue]
+            for queue in self._queues.values():
+                queue.clear()
+            self._lock.notify_all()
+        for job in waiting:
+            self._fail(job, "the daemon stopped before the job started", "failed")
+        deadline = time.monotonic() + grace
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            for job in self._running.values():
+                job.stop("the daemon stopped while the job was running")
+        for worker in self._workers:
+            worker.join()
+
+    def _find(self, client: str, request_id: str) -> Job | None:
+        """The client's queued or running job with this request id (lock held)."""
+        jobs = [*self._running.values(), *(j for q in self._queues.values() for j in q)]
+        for job in jobs:
+            if job.request.client == client and job.request.request_id == request_id:
+                return job
+        return None
+
+    # -- the worker ----------------------------------------------------------------------
+    def _work(self, device: str) -> None:
+        queue = self._queues[device]
+        while True:
+            with self._lock:
+                while not queue and not self._closing:
+                    self._lock.wait()
+                if not queue:
+                    return
+                job = queue.popleft()
+                self._running[job.job_id] = job
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    del self._running[job.job_id]
+
+    def _run(self, job: Job) -> None:
+        started = time.monotonic()
+        queue_seconds = started - job.queued_at
+        reported = 0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal reported
+            job.check()
+            step = done * PROGRESS_REPORTS // total
+            if step > reported:
+                reported = step
+                job.listener.progress(job, done / total)
+
+        try:
+            job.check()
+            self.store.mark_running(job.job_id)
+            warm = self.models.get(job.record.model)
+            results = job.tool.run(warm.model, job.request.clips, job.params, self.limits, progress)
+            run_seconds = time.monotonic() - started
+            previews = self._render(job, results) if job.request.render else []
+            timings = {
+                "queue_s": round(queue_seconds, 6),
+                "run_s": round(run_seconds, 6),
+                "render_s": round(time.monotonic() - started - run_seconds, 6),
+            }
+            record = self.store.finish(job.job_id, results, timings, extra_files=previews)
+        except JobStopped as stop:
+            status = "cancelled" if str(stop) == "cancelled" else "failed"
+            reason = f"timed out after {self.job_timeout:g} s" if str(stop) == "timed out" else stop
+            self._fail(job, str(reason), status)
+            return
+        except (ValueError, RenderError) as error:  # ClipError, ParamError, no FluidSynth...
+            self._fail(job, str(error), "failed")
+            return
+        except Exception as error:  # a bug or a broken model: report it, keep serving
+            self._fail(job, f"internal error: {type(error).__name__}: {error}", "failed")
+            return
+        job.listener.finished(job, results, record)
+
+    def _render(self, job: Job, results: list[Clip]) -> list[Path]:
+        folder = self.store.job_folder(job.job_id)
+        paths = []
+        for index, clip in enumerate(results, start=1):
+            job.check()
+            paths.append(self.renderer(clip, folder / f"result-{index}.wav"))
+        return paths
+
+    def _fail(self, job: Job, message: str, status: str) -> None:
+        """Record and report a failure; a job already final in the store keeps its state."""
+        with contextlib.suppress(StoreError):
+            self.store.fail(job.job_id, message, status=status)
+        job.listener.failed(job, message)

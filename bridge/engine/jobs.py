@@ -1,0 +1,80 @@
+"""What the job engine passes around: requests in, jobs in flight, listeners for replies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.music.clip import Clip
+from bridge.store import JobRecord
+from bridge.tools.registry import Tool
+
+
+class RequestError(ValueError):
+    """A request cannot be accepted as sent; the message says what to change."""
+
+
+class Busy(RequestError):
+    """The queue is full: the client should retry later (never silence)."""
+
+
+class JobStopped(Exception):
+    """Raised inside a running tool to stop it: cancelled, timed out or shutting down."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A tool request as a frontend hands it over: already decoded, not yet checked."""
+
+    client: str  # "udp:127.0.0.1:9001", "tcp:...", "cli": where replies go, for the history
+    request_id: str
+    tool: str
+    clips: tuple[Clip, ...]
+    params: dict[str, Any] = field(default_factory=dict)  # raw client values
+    model: str | None = None  # None: the configured default
+    render: bool = False  # also write a WAV preview of each result
+
+
+class JobListener(Protocol):
+    """How a frontend hears about a job; called from the engine's worker threads."""
+
+    def accepted(self, job: Job) -> None: ...
+
+    def progress(self, job: Job, fraction: float) -> None: ...
+
+    def finished(self, job: Job, results: list[Clip], record: JobRecord) -> None: ...
+
+    def failed(self, job: Job, message: str) -> None: ...
+
+
+@dataclass
+class Job:
+    """An accepted request on its way through the queue and a worker."""
+
+    request: JobRequest
+    tool: Tool
+    params: dict[str, Any]  # checked and converted
+    record: JobRecord
+    listener: JobListener
+    deadline: float  # time.monotonic() after which the job is stopped
+    queued_at: float = field(default_factory=time.monotonic)
+    stop_reason: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def job_id(self) -> str:
+        return self.record.job_id
+
+    def stop(self, reason: str) -> None:
+        """Ask the job to stop at its next step (cancel, shutdown)."""
+        self.stop_reason = reason
+        self._stop.set()
+
+    def check(self) -> None:
+        """Raise JobStopped if the job was stopped or ran past its deadline."""
+        if self._stop.is_set():
+            raise JobStopped(self.stop_reason or "stopped")
+        if time.monotonic() > self.deadline:
+            raise JobStopped("timed out")

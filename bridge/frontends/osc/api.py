@@ -1,0 +1,152 @@
+"""The OSC API as data: every address, its arguments and its replies, declared once.
+
+The dispatcher routes by this table and `docs/osc-api.md` is generated from it (a test
+fails when the two differ), so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.tools.registry import TOOLS
+
+ROOT = "/magenta"
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str  # OSC type as a client sees it: int, float, string, number (int or float), any
+    help: str
+    optional: bool = False
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class Address:
+    path: str
+    handler: str  # method name on OscService
+    summary: str
+    args: tuple[Arg, ...] = ()
+    replies: tuple[str, ...] = ()
+
+
+REQUEST_ID = Arg("request_id", "string", "chosen by the client; echoed by every reply")
+NOTE = Arg(
+    "pitch start duration velocity mute",
+    "number",
+    "notes as flat 5-tuples in AbletonOSC's order (beats; mute 0 or 1)",
+    repeated=True,
+)
+PARAMS = Arg(
+    "key value",
+    "any",
+    "parameters as key/value pairs (see Tools below)",
+    optional=True,
+    repeated=True,
+)
+
+REQUESTS: tuple[Address, ...] = (
+    Address(
+        f"{ROOT}/test",
+        "test",
+        "Health check.",
+        (Arg("request_id", "string", "echoed", optional=True),),
+        (f"{ROOT}/test request_id 'ok' version",),
+    ),
+    Address(
+        f"{ROOT}/auth",
+        "auth",
+        "Present the shared token (only needed when `osc.token` is configured); authorises "
+        "this UDP address or TCP connection.",
+        (REQUEST_ID, Arg("token", "string", "the configured token")),
+        (f"{ROOT}/auth request_id 'ok'",),
+    ),
+    Address(
+        f"{ROOT}/models/list",
+        "models_list",
+        "The loaded models.",
+        (REQUEST_ID,),
+        (f"{ROOT}/models/list request_id (name family device)...",),
+    ),
+    Address(
+        f"{ROOT}/tools/list",
+        "tools_list",
+        "The tools this daemon serves.",
+        (REQUEST_ID,),
+        (f"{ROOT}/tools/list request_id name...",),
+    ),
+    Address(
+        f"{ROOT}/clip/begin",
+        "clip_begin",
+        "Announce a clip for a request; its notes follow in clip/notes chunks.",
+        (
+            REQUEST_ID,
+            Arg("slot", "int", "which input clip (0 for tools taking one clip)"),
+            Arg("note_count", "int", "notes that will follow, 0 to limits.max_notes"),
+            Arg("length", "number", "clip length in beats"),
+            Arg("qpm", "number", "tempo, quarter notes per minute", optional=True),
+            Arg("numerator", "int", "time signature numerator (default 4)", optional=True),
+            Arg("denominator", "int", "time signature denominator (default 4)", optional=True),
+        ),
+        (f"{ROOT}/clip/ready request_id slot note_count (once all notes arrived)",),
+    ),
+    Address(
+        f"{ROOT}/clip/notes",
+        "clip_notes",
+        "One chunk of a clip's notes; chunks may arrive in any order.",
+        (
+            REQUEST_ID,
+            Arg("slot", "int", "as in clip/begin"),
+            Arg("chunk", "int", "0, 1, ..."),
+            NOTE,
+        ),
+        (f"{ROOT}/clip/ready request_id slot note_count (after the last chunk)",),
+    ),
+    Address(
+        f"{ROOT}/clip/file",
+        "clip_file",
+        "Use a MIDI file inside the configured input folder as the clip in a slot.",
+        (
+            REQUEST_ID,
+            Arg("slot", "int", "which input clip"),
+            Arg("path", "string", "relative to osc.input_folder (or absolute inside it)"),
+        ),
+        (f"{ROOT}/clip/ready request_id slot note_count",),
+    ),
+    *(
+        Address(
+            f"{ROOT}/tool/{name}",
+            "tool",
+            f"Run {name}: {tool.summary}. Takes the clip(s) uploaded under this request id. "
+            "Reserved keys: `model` (default: the configured default), `render` (1: also "
+            "write a WAV preview), `reply_port` (send this job's replies there).",
+            (REQUEST_ID, PARAMS),
+            (
+                f"{ROOT}/job/accepted request_id job_id",
+                f"{ROOT}/job/progress request_id fraction",
+                f"{ROOT}/job/result request_id index count chunk chunks length (notes)...",
+                f"{ROOT}/job/preview request_id index wav_path",
+                f"{ROOT}/job/done request_id job_id midi_path...",
+                f"{ROOT}/error request_id message",
+            ),
+        )
+        for name, tool in TOOLS.items()
+    ),
+    Address(
+        f"{ROOT}/job/cancel",
+        "job_cancel",
+        "Cancel this client's job with that request id; the job ends with an error 'cancelled'.",
+        (REQUEST_ID,),
+        (f"{ROOT}/error request_id 'cancelled'",),
+    ),
+    Address(
+        f"{ROOT}/job/get",
+        "job_get",
+        "Send a finished job's results again, by job id (from accepted or done, or history).",
+        (REQUEST_ID, Arg("job_id", "string", "the daemon's job id")),
+        (f"{ROOT}/job/result ...", f"{ROOT}/job/preview ...", f"{ROOT}/job/done ..."),
+    ),
+)
+
+BY_PATH = {address.path: address for address in REQUESTS}

@@ -1,0 +1,296 @@
+"""The OSC API's behaviour, apart from any socket: packets in, replies out through a Peer.
+
+Every request is answered: success replies as documented in api.py, failures as
+`/magenta/error request_id message`. Nothing a client sends can stop the service; an
+exception while handling one packet becomes an error reply to that packet's sender.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pythonosc.osc_packet import OscPacket, ParseError
+
+import bridge
+from bridge.engine.engine import Engine
+from bridge.engine.jobs import Job, JobRequest, RequestError
+from bridge.frontends.osc.api import BY_PATH, ROOT, Address
+from bridge.frontends.osc.uploads import Uploads
+from bridge.frontends.osc.wire import message
+from bridge.music.clip import FLAT_FIELDS, Clip
+from bridge.music.errors import ClipError
+from bridge.music.midi import read_midi
+from bridge.store import JobRecord
+from bridge.tools.params import ParamError, pairs_to_mapping
+from bridge.tools.registry import TOOLS
+
+NOTE_BYTES = 4 * len(FLAT_FIELDS) + len(FLAT_FIELDS)  # 32-bit values plus their type tags
+RESERVED_KEYS = ("model", "render", "reply_port")
+
+
+class Peer(Protocol):
+    """Where replies go: a UDP address or a TCP connection."""
+
+    name: str  # "udp:127.0.0.1:9001", "tcp:127.0.0.1:53122#3"
+    max_packet: int | None  # largest packet it may be sent; None: no limit (TCP)
+
+    def send(self, packet: bytes) -> None: ...
+
+    def with_reply_port(self, port: int) -> Peer: ...
+
+
+@dataclass(frozen=True)
+class OscSettings:
+    input_folder: Path | None = None  # clip/file paths must lie inside it
+    token: str | None = None  # when set, clients must /magenta/auth first
+
+
+class OscService:
+    def __init__(self, engine: Engine, settings: OscSettings):
+        self.engine = engine
+        self.settings = settings
+        self.uploads = Uploads(engine.limits.max_notes)
+        self._lock = threading.Lock()
+        self._authorised: set[str] = set()
+
+    # -- entry point -----------------------------------------------------------------
+    def handle(self, packet: bytes, peer: Peer) -> None:
+        """Handle one received packet (a message or a bundle of them)."""
+        try:
+            messages = [timed.message for timed in OscPacket(packet).messages]
+        except (ParseError, ValueError, IndexError, OverflowError) as error:
+            self.send_error(peer, "", f"not an OSC packet: {error}")
+            return
+        for msg in messages:
+            self._dispatch(msg.address, list(msg.params), peer)
+
+    def _dispatch(self, path: str, args: list[Any], peer: Peer) -> None:
+        request_id = _request_id(args)
+        address = BY_PATH.get(path)
+        try:
+            if address is None:
+                raise RequestError(f"unknown address {path!r}; see {ROOT}/... in docs/osc-api.md")
+            open_to_all = address.handler in ("test", "auth")
+            if self.settings.token and not open_to_all and peer.name not in self._authorised:
+                raise RequestError(f"unauthorised: send {ROOT}/auth request_id token first")
+            getattr(self, address.handler)(address, args, peer)
+        except (ValueError, OSError) as error:  # RequestError, ClipError, ParamError...
+            self.send_error(peer, request_id, str(error))
+        except Exception as error:  # a bug: answer, log, keep serving
+            self.send_error(peer, request_id, f"internal error: {type(error).__name__}: {error}")
+
+    # -- handlers (named in api.py) ------------------------------------------------------
+    def test(self, address: Address, args: list[Any], peer: Peer) -> None:
+        peer.send(message(address.path, _request_id(args), "ok", bridge.__version__))
+
+    def auth(self, address: Address, args: list[Any], peer: Peer) -> None:
+        request_id, token = _positional(address, args, 2)
+        expected = self.settings.token
+        if expected and not hmac.compare_digest(str(token).encode(), expected.encode()):
+            raise RequestError("wrong token")
+        with self._lock:
+            self._authorised.add(peer.name)
+        peer.send(message(address.path, request_id, "ok"))
+
+    def models_list(self, address: Address, args: list[Any], peer: Peer) -> None:
+        (request_id,) = _positional(address, args, 1)
+        flat = [v for m in self.engine.models for v in (m.spec.name, m.spec.family, m.device)]
+        peer.send(message(address.path, request_id, *flat))
+
+    def tools_list(self, address: Address, args: list[Any], peer: Peer) -> None:
+        (request_id,) = _positional(address, args, 1)
+        peer.send(message(address.path, request_id, *sorted(TOOLS)))
+
+    def clip_begin(self, address: Address, args: list[Any], peer: Peer) -> None:
+        if not 4 <= len(args) <= 7:
+            raise RequestError(f"{address.path} takes 4 to 7 arguments, got {len(args)}")
+        _, slot, count, length, *rest = args
+        qpm, numerator, denominator = [*rest, *(120.0, 4, 4)[len(rest) :]]
+        key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
+        with self._lock:
+            clip = self.uploads.begin(
+                key,
+                _int(count, "note_count", 0, None),
+                _number(length, "length"),
+                _number(qpm, "qpm"),
+                (_int(numerator, "numerator", 1, 64), _int(denominator, "denominator", 1, 64)),
+            )
+        if clip is not None:
+            self._clip_ready(peer, key, clip)
+
+    def clip_notes(self, address: Address, args: list[Any], peer: Peer) -> None:
+        if len(args) < 3:
+            raise RequestError(f"{address.path} needs request_id, slot, chunk and notes")
+        _, slot, chunk, *values = args
+        key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
+        numbers = [_number(v, "note value") for v in values]
+        with self._lock:
+            clip = self.uploads.add(key, _int(chunk, "chunk", 0, None), numbers)
+        if clip is not None:
+            self._clip_ready(peer, key, clip)
+
+    def clip_file(self, address: Address, args: list[Any], peer: Peer) -> None:
+        request_id, slot, path = _positional(address, args, 3)
+        key = (peer.name, request_id, _int(slot, "slot", 0, 7))
+        clip = read_midi(self._input_path(path))
+        if len(clip.notes) > self.engine.limits.max_notes:
+            limit = self.engine.limits.max_notes
+            raise ClipError(f"{path} has {len(clip.notes)} notes; the limit is {limit}")
+        with self._lock:
+            self.uploads.put(key, clip)
+        self._clip_ready(peer, key, clip)
+
+    def tool(self, address: Address, args: list[Any], peer: Peer) -> None:
+        if not args:
+            raise RequestError(f"{address.path} needs a request_id")
+        request_id, params = _request_id(args), pairs_to_mapping(args[1:])
+        tool = TOOLS[address.path.rsplit("/", 1)[1]]
+        model = params.pop("model", None)
+        render = params.pop("render", 0)
+        reply_port = params.pop("reply_port", None)
+        if model is not None and not isinstance(model, str):
+            raise ParamError(f"model must be a name, got {model!r}")
+        reply_to = peer
+        if reply_port is not None:
+            reply_to = peer.with_reply_port(_int(reply_port, "reply_port", 1, 65535))
+        with self._lock:
+            clips = self.uploads.finished(peer.name, request_id, tool.inputs)
+        request = JobRequest(
+            client=peer.name,
+            request_id=request_id,
+            tool=tool.name,
+            clips=clips,
+            params=params,
+            model=model,
+            render=bool(_int(render, "render", 0, 1)),
+        )
+        self.engine.submit(request, JobReplies(self, reply_to))
+        with self._lock:
+            self.uploads.release(peer.name, request_id, tool.inputs)
+
+    def job_cancel(self, address: Address, args: list[Any], peer: Peer) -> None:
+        (request_id,) = _positional(address, args, 1)
+        if not self.engine.cancel(peer.name, request_id):
+            raise RequestError(f"no queued or running job with request id {request_id!r}")
+
+    def job_get(self, address: Address, args: list[Any], peer: Peer) -> None:
+        request_id, job_id = _positional(address, args, 2)
+        record = self.engine.store.get(str(job_id))
+        if record is None:
+            raise RequestError(f"no job {job_id!r}")
+        if record.status != "done":
+            raise RequestError(f"job {job_id} is {record.status}: {record.error or 'no results'}")
+        midi = [p for p in record.result_paths if p.suffix == ".mid"]
+        try:
+            results = [read_midi(path) for path in midi]
+        except ClipError as error:
+            raise RequestError(f"job {job_id}'s result files cannot be read: {error}") from error
+        self.send_results(peer, request_id, results, record)
+
+    # -- replies -------------------------------------------------------------------------
+    def send_results(
+        self, peer: Peer, request_id: str, results: Sequence[Clip], record: JobRecord
+    ) -> None:
+        """Result chunks, preview paths, then done: the end of every successful job."""
+        for index, clip in enumerate(results):
+            for chunk in self._result_chunks(peer, request_id, index, len(results), clip):
+                peer.send(chunk)
+        wavs = [str(p) for p in record.result_paths if p.suffix == ".wav"]
+        for index, wav in enumerate(wavs):
+            peer.send(message(f"{ROOT}/job/preview", request_id, index, wav))
+        midi = [str(p) for p in record.result_paths if p.suffix == ".mid"]
+        peer.send(message(f"{ROOT}/job/done", request_id, record.job_id, *midi))
+
+    def _result_chunks(
+        self, peer: Peer, request_id: str, index: int, count: int, clip: Clip
+    ) -> list[bytes]:
+        flat = clip.to_flat()
+        header = (request_id, index, count, 0, 0, float(clip.length))
+        per_chunk = len(flat) or 1
+        if peer.max_packet is not None:
+            room = peer.max_packet - len(message(f"{ROOT}/job/result", *header)) - 4
+            per_chunk = max(1, room // NOTE_BYTES) * len(FLAT_FIELDS)
+        pieces = [flat[i : i + per_chunk] for i in range(0, len(flat), per_chunk)] or [[]]
+        return [
+            message(
+                f"{ROOT}/job/result", request_id, index, count, n, len(pieces), clip.length, *piece
+            )
+            for n, piece in enumerate(pieces)
+        ]
+
+    def _clip_ready(self, peer: Peer, key: tuple[str, str, int], clip: Clip) -> None:
+        peer.send(message(f"{ROOT}/clip/ready", key[1], key[2], len(clip.notes)))
+
+    def send_error(self, peer: Peer, request_id: str, text: str) -> None:
+        limit = (peer.max_packet or 65_000) // 2  # room for the address and request id
+        peer.send(message(f"{ROOT}/error", request_id, text[:limit]))
+
+    def _input_path(self, raw: Any) -> Path:
+        folder = self.settings.input_folder
+        if folder is None:
+            raise RequestError("clip/file is disabled: no osc.input_folder is configured")
+        if not isinstance(raw, str) or not raw:
+            raise RequestError(f"path must be text, got {raw!r}")
+        base = folder.resolve()
+        path = (base / raw).resolve()
+        if not path.is_relative_to(base):
+            raise RequestError(f"{raw!r} is outside the input folder {base}")
+        if not path.is_file():
+            raise RequestError(f"no file {raw!r} in the input folder {base}")
+        return path
+
+
+class JobReplies:
+    """Turns a job's life cycle into OSC replies to the peer that asked for it."""
+
+    def __init__(self, service: OscService, peer: Peer):
+        self.service = service
+        self.peer = peer
+
+    def accepted(self, job: Job) -> None:
+        self.peer.send(message(f"{ROOT}/job/accepted", job.request.request_id, job.job_id))
+
+    def progress(self, job: Job, fraction: float) -> None:
+        self.peer.send(message(f"{ROOT}/job/progress", job.request.request_id, float(fraction)))
+
+    def finished(self, job: Job, results: list[Clip], record: JobRecord) -> None:
+        self.service.send_results(self.peer, job.request.request_id, results, record)
+
+    def failed(self, job: Job, text: str) -> None:
+        self.service.send_error(self.peer, job.request.request_id, text)
+
+
+def _request_id(args: list[Any]) -> str:
+    """The first argument as the request id (ints and floats are fine; Pd sends floats)."""
+    if not args or not isinstance(args[0], str | int | float) or isinstance(args[0], bool):
+        return ""
+    value = args[0]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)[:64]
+
+
+def _positional(address: Address, args: list[Any], count: int) -> list[Any]:
+    if len(args) != count:
+        names = " ".join(arg.name for arg in address.args[:count])
+        raise RequestError(f"{address.path} takes {count} argument(s): {names}; got {len(args)}")
+    return [_request_id(args), *args[1:]]
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ClipError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+def _int(value: Any, what: str, low: int, high: int | None) -> int:
+    number = _number(value, what)
+    if not number.is_integer() or number < low or (high is not None and number > high):
+        span = f"{low}..{high}" if high is not None else f"{low} or more"
+        raise RequestError(f"{what} must be a whole number {span}, got {value!r}")
+    return int(number)

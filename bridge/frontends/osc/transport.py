@@ -1,0 +1,177 @@
+"""Sockets for the OSC service: UDP datagrams and TCP streams with SLIP framing.
+
+Each server runs in its own thread and hands every packet to `OscService.handle` with a
+Peer that knows how to answer: a UDP peer sends datagrams no larger than the configured
+limit to the sender (or its reply port), a TCP peer writes SLIP frames to its connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import threading
+from dataclasses import dataclass, field, replace
+
+from bridge.frontends.osc import slip
+from bridge.frontends.osc.service import OscService
+from bridge.frontends.osc.wire import message
+
+POLL_SECONDS = 0.2  # how quickly a server thread notices it should stop
+
+
+@dataclass(frozen=True)
+class UdpPeer:
+    sock: socket.socket
+    host: str
+    port: int
+    max_packet: int
+
+    @property
+    def name(self) -> str:
+        return f"udp:{self.host}:{self.port}"
+
+    def send(self, packet: bytes) -> None:
+        if len(packet) > self.max_packet:
+            raise ValueError(f"reply of {len(packet)} bytes exceeds {self.max_packet}")
+        with contextlib.suppress(OSError):  # nobody at the reply port: no one to tell
+            self.sock.sendto(packet, (self.host, self.port))
+
+    def with_reply_port(self, port: int) -> UdpPeer:
+        return replace(self, port=port)
+
+
+@dataclass(eq=False)
+class TcpPeer:
+    sock: socket.socket
+    name: str
+    max_packet: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, packet: bytes) -> None:
+        # A client that hung up misses the reply; its results stay in the store.
+        with self._lock, contextlib.suppress(OSError):
+            self.sock.sendall(slip.encode(packet))
+
+    def with_reply_port(self, port: int) -> TcpPeer:
+        return self  # replies always go back on the connection
+
+
+class UdpServer:
+    def __init__(
+        self,
+        service: OscService,
+        host: str,
+        port: int,
+        max_datagram: int,
+        reply_port: int | None = None,
+    ):
+        self.service = service
+        self.max_datagram = max_datagram
+        self.reply_port = reply_port
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.sock.settimeout(POLL_SECONDS)
+        self.address = self.sock.getsockname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="osc-udp", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                packet, (host, port) = self.sock.recvfrom(65_536)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                continue  # e.g. ICMP port unreachable from an earlier reply
+            peer = UdpPeer(self.sock, host, self.reply_port or port, self.max_datagram)
+            if len(packet) > self.max_datagram:
+                error = f"datagram of {len(packet)} bytes exceeds the {self.max_datagram} limit"
+                peer.send(message("/magenta/error", "", error))
+                continue
+            self.service.handle(packet, peer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+class TcpServer:
+    def __init__(
+        self,
+        service: OscService,
+        host: str,
+        port: int,
+        max_packet: int,
+        max_connections: int = 32,
+    ):
+        self.service = service
+        self.max_packet = max_packet
+        self.max_connections = max_connections
+        self.sock = socket.create_server((host, port))
+        self.sock.settimeout(POLL_SECONDS)
+        self.address = self.sock.getsockname()
+        self._stop = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._thread = threading.Thread(target=self._accept, name="osc-tcp", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, (host, port) = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            peer = TcpPeer(conn, f"tcp:{host}:{port}#{next(self._ids)}")
+            with self._lock:
+                if len(self._connections) >= self.max_connections:
+                    full = f"too many connections (limit {self.max_connections})"
+                    peer.send(message("/magenta/error", "", full))
+                    conn.close()
+                    continue
+                self._connections.add(conn)
+            threading.Thread(
+                target=self._serve, args=(conn, peer), name=peer.name, daemon=True
+            ).start()
+
+    def _serve(self, conn: socket.socket, peer: TcpPeer) -> None:
+        decoder = slip.Decoder(self.max_packet)
+        conn.settimeout(POLL_SECONDS)
+        try:
+            while not self._stop.is_set():
+                try:
+                    data = conn.recv(65_536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    return
+                try:
+                    packets = decoder.feed(data)
+                except slip.FrameTooLarge as error:
+                    peer.send(message("/magenta/error", "", f"{error}; closing the connection"))
+                    return
+                for packet in packets:
+                    self.service.handle(packet, peer)
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._connections.discard(conn)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+        with self._lock:
+            for conn in list(self._connections):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)

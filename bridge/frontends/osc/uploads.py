@@ -1,0 +1,122 @@
+"""Clips sent in numbered chunks: assembled per client and request, bounded and expiring.
+
+A clip may be larger than one UDP datagram, so the client announces it (`clip/begin`
+with the note count) and sends its notes in chunks that may arrive in any order. Every
+number is checked against the limits as it arrives, so no client can make the daemon
+hold more than `max_notes` notes per upload or more than `max_uploads` uploads at once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from bridge.music.clip import FLAT_FIELDS, Clip
+from bridge.music.errors import ClipError
+
+UploadKey = tuple[str, str, int]  # client, request id, slot
+
+
+@dataclass
+class _Upload:
+    note_count: int
+    length: float
+    qpm: float
+    time_signature: tuple[int, int]
+    started: float = field(default_factory=time.monotonic)
+    chunks: dict[int, list[float]] = field(default_factory=dict)
+
+    @property
+    def received(self) -> int:
+        return sum(len(values) for values in self.chunks.values()) // len(FLAT_FIELDS)
+
+
+class Uploads:
+    """Clips being received, by (client, request id, slot)."""
+
+    def __init__(self, max_notes: int, max_uploads: int = 64, expiry_seconds: float = 120.0):
+        self.max_notes = max_notes
+        self.max_uploads = max_uploads
+        self.expiry_seconds = expiry_seconds
+        self._uploads: dict[UploadKey, _Upload] = {}
+        self._clips: dict[UploadKey, Clip] = {}
+
+    def begin(
+        self,
+        key: UploadKey,
+        note_count: int,
+        length: float,
+        qpm: float,
+        time_signature: tuple[int, int],
+    ) -> Clip | None:
+        """Start (or restart) an upload; returns the clip at once when it has no notes."""
+        self._expire()
+        if not 0 <= note_count <= self.max_notes:
+            raise ClipError(f"note count must be between 0 and {self.max_notes}, got {note_count}")
+        if key not in self._uploads and len(self._uploads) >= self.max_uploads:
+            raise ClipError(f"too many clip uploads in progress (limit {self.max_uploads})")
+        self._clips.pop(key, None)
+        self._uploads[key] = _Upload(note_count, length, qpm, time_signature)
+        # Check length, tempo and meter now rather than after the last chunk.
+        Clip((), length, qpm, time_signature)
+        return self._complete(key) if note_count == 0 else None
+
+    def add(self, key: UploadKey, chunk_index: int, values: list[float]) -> Clip | None:
+        """Add one chunk of flat notes; returns the clip when the last note has arrived."""
+        upload = self._uploads.get(key)
+        if upload is None:
+            raise ClipError(f"notes for slot {key[2]} arrived before clip/begin (or after expiry)")
+        if len(values) % len(FLAT_FIELDS):
+            raise ClipError(
+                f"chunk {chunk_index} has {len(values)} values; notes are "
+                f"{len(FLAT_FIELDS)} values each ({', '.join(FLAT_FIELDS)})"
+            )
+        if not 0 <= chunk_index < max(upload.note_count, 1):
+            raise ClipError(f"chunk index {chunk_index} is out of range")
+        previous = len(upload.chunks.get(chunk_index, ())) // len(FLAT_FIELDS)
+        if upload.received - previous + len(values) // len(FLAT_FIELDS) > upload.note_count:
+            raise ClipError(f"more notes than the {upload.note_count} announced in clip/begin")
+        upload.chunks[chunk_index] = values
+        return self._complete(key) if upload.received == upload.note_count else None
+
+    def put(self, key: UploadKey, clip: Clip) -> None:
+        """A clip that arrived whole (a MIDI file named by the client)."""
+        self._expire()
+        self._uploads.pop(key, None)
+        self._clips[key] = clip
+
+    def finished(self, client: str, request_id: str, count: int) -> tuple[Clip, ...]:
+        """The finished clips in slots 0..count-1 for a tool request, or an error saying
+        what is missing. They stay until `release`, so a refused request can be resent."""
+        keys = [(client, request_id, slot) for slot in range(count)]
+        for key in keys:
+            if key in self._clips:
+                continue
+            upload = self._uploads.get(key)
+            if upload is None:
+                raise ClipError(f"no clip was uploaded in slot {key[2]} for request {request_id!r}")
+            raise ClipError(
+                f"clip in slot {key[2]} is incomplete: {upload.received} of {upload.note_count} "
+                f"notes arrived (chunks received: {sorted(upload.chunks)})"
+            )
+        return tuple(self._clips[key] for key in keys)
+
+    def release(self, client: str, request_id: str, count: int) -> None:
+        """Forget a request's clips once a job has them."""
+        for slot in range(count):
+            self._clips.pop((client, request_id, slot), None)
+
+    def _complete(self, key: UploadKey) -> Clip:
+        upload = self._uploads.pop(key)
+        values = [v for index in sorted(upload.chunks) for v in upload.chunks[index]]
+        clip = Clip.from_flat(values, upload.length, upload.qpm, upload.time_signature)
+        self._clips[key] = clip
+        return clip
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - self.expiry_seconds
+        for key in [k for k, u in self._uploads.items() if u.started < cutoff]:
+            del self._uploads[key]
+        # Finished clips nobody asked for are bounded the same way as uploads.
+        while len(self._clips) > self.max_uploads:
+            self._clips.pop(next(iter(self._clips)))

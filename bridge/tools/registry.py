@@ -1,0 +1,103 @@
+"""The tools a client can ask for, declared once: name, model family, inputs, parameters.
+
+Frontends and the job engine only ever see `Tool`; adding generate, interpolate, vary,
+groove or drumify means writing its function and one `Tool(...)` entry below, with no
+change to the transport or the engine. Tool functions import their models lazily, so
+listing tools (help text, the OSC client) never loads PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.config import Limits
+from bridge.music.clip import Clip
+from bridge.music.scales import parse_key
+from bridge.tools.params import Param, ParamError
+
+Progress = Callable[[int, int], None]
+ToolFunction = Callable[[Any, Sequence[Clip], Mapping[str, Any], Limits, Progress], list[Clip]]
+CheckFunction = Callable[[Sequence[Clip], Mapping[str, Any], Limits], None]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A clip transformation served by the daemon."""
+
+    name: str
+    summary: str
+    family: str  # the model family it runs on
+    inputs: int  # clips it takes
+    params: tuple[Param, ...]
+    check: CheckFunction  # raises ValueError for a request `run` would refuse; runs before accept
+    run: ToolFunction
+
+
+def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
+    from bridge.models.melody_rnn.sampling import SamplingOptions
+    from bridge.tools.continuation import ContinueRequest
+
+    low, high = params["pitch_low"], params["pitch_high"]
+    if low > high:
+        raise ParamError(f"pitch_low ({low}) must not be above pitch_high ({high})")
+    request = ContinueRequest(
+        clip=clips[0],
+        bars=params["bars"],
+        variations=params["variations"],
+        sampling=SamplingOptions(
+            temperature=params["temperature"],
+            beam_size=params["beam_size"],
+            branch_factor=params["branch_factor"],
+            steps_per_iteration=params["steps_per_iteration"],
+            seed=params["seed"],
+        ),
+        key=parse_key(params["key"]) if params["key"] else None,
+        pitch_range=None if (low, high) == (0, 127) else (low, high),
+    )
+    return request
+
+
+def _check_continue(clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits) -> None:
+    from bridge.music.melody import extract_melody
+    from bridge.tools.continuation import allowed_pitches
+
+    request = _continue_request(clips, params)
+    request.check(limits)
+    allowed_pitches(request)
+    extract_melody(request.clip)  # a clip with no usable melody is refused now, not later
+
+
+def _continue(
+    model: Any, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits, progress: Progress
+) -> list[Clip]:
+    from bridge.tools.continuation import continue_clip
+
+    return continue_clip(model, _continue_request(clips, params), limits, progress)
+
+
+CONTINUE = Tool(
+    name="continue",
+    summary="extend the clip's melody by some bars, in several variations",
+    family="melody_rnn",
+    inputs=1,
+    params=(
+        Param("bars", int, 4, "bars to add after the clip", 1, None, "max_bars"),
+        Param(
+            "variations", int, 1, "continuations, computed as one batch", 1, None, "max_variations"
+        ),
+        Param("temperature", float, 1.0, "randomness: below 1 safer, above 1 wilder", 0.01, 10.0),
+        Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1),
+        Param("beam_size", int, 1, "Magenta beam search: entries kept", 1, None, "max_beam_size"),
+        Param("branch_factor", int, 1, "beam search: branches per entry", 1, 16),
+        Param("steps_per_iteration", int, 1, "beam search: steps between prunings", 1, 64),
+        Param("key", str, "", "lock notes to a key, e.g. C:major, F#:minor (default: none)"),
+        Param("pitch_low", int, 0, "lowest pitch allowed", 0, 127),
+        Param("pitch_high", int, 127, "highest pitch allowed", 0, 127),
+    ),
+    check=_check_continue,
+    run=_continue,
+)
+
+TOOLS: dict[str, Tool] = {tool.name: tool for tool in (CONTINUE,)}
