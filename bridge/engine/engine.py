@@ -27,6 +27,7 @@ from bridge.tools.registry import TOOLS
 
 Renderer = Callable[[Clip, Path], Path]  # clip, wav path -> wav path
 PROGRESS_REPORTS = 10  # progress messages per job, at most
+MAX_BATCH_JOBS = 16  # jobs sharing one forward pass
 
 
 class Engine:
@@ -149,52 +150,90 @@ class Engine:
                     self._lock.wait()
                 if not queue:
                     return
-                job = queue.popleft()
-                self._running[job.job_id] = job
+                batch = self._take_batch(queue)
+                for job in batch:
+                    self._running[job.job_id] = job
             try:
-                self._run(job)
+                self._run(batch)
             finally:
                 with self._lock:
-                    del self._running[job.job_id]
+                    for job in batch:
+                        del self._running[job.job_id]
 
-    def _run(self, job: Job) -> None:
+    def _take_batch(self, queue: deque[Job]) -> list[Job]:
+        """The first waiting job, plus later ones that can share its forward pass (lock held)."""
+        first = queue.popleft()
+        key = self._batch_key(first)
+        if key is None:
+            return [first]
+        batch = [first]
+        for job in list(queue):
+            if len(batch) == MAX_BATCH_JOBS:
+                break
+            if self._batch_key(job) == key:
+                queue.remove(job)
+                batch.append(job)
+        return batch
+
+    def _batch_key(self, job: Job) -> tuple | None:
+        if job.tool.batch_key is None:
+            return None
+        return (job.record.model, job.tool.name, job.tool.batch_key(job.request.clips, job.params))
+
+    def _run(self, batch: list[Job]) -> None:
+        """Run jobs together; a job stopped midway drops out, the others go on."""
         started = time.monotonic()
-        queue_seconds = started - job.queued_at
-        reported = 0
+        live = []
+        for job in batch:
+            try:
+                job.check()
+                self.store.mark_running(job.job_id)
+                live.append(job)
+            except Exception as error:
+                self._fail_with(job, error)
+        reported = dict.fromkeys((job.job_id for job in live), 0)
 
         def progress(done: int, total: int) -> None:
-            nonlocal reported
-            job.check()
-            step = done * PROGRESS_REPORTS // total
-            if step > reported:
-                reported = step
-                job.listener.progress(job, done / total)
+            for job in live:
+                step = done * PROGRESS_REPORTS // total
+                if not job.stopped and step > reported[job.job_id]:
+                    reported[job.job_id] = step
+                    job.listener.progress(job, done / total)
+            if all(job.stopped for job in live):
+                raise JobStopped("every job of the batch was stopped")
 
+        if not live:
+            return
         try:
-            job.check()
-            self.store.mark_running(job.job_id)
-            warm = self.models.get(job.record.model)
-            results = job.tool.run(warm.model, job.request.clips, job.params, self.limits, progress)
-            run_seconds = time.monotonic() - started
-            previews = self._render(job, results) if job.request.render else []
-            timings = {
-                "queue_s": round(queue_seconds, 6),
-                "run_s": round(run_seconds, 6),
-                "render_s": round(time.monotonic() - started - run_seconds, 6),
-            }
-            record = self.store.finish(job.job_id, results, timings, extra_files=previews)
-        except JobStopped as stop:
-            status = "cancelled" if str(stop) == "cancelled" else "failed"
-            reason = f"timed out after {self.job_timeout:g} s" if str(stop) == "timed out" else stop
-            self._fail(job, str(reason), status)
+            warm = self.models.get(live[0].record.model)
+            calls = [(job.request.clips, job.params) for job in live]
+            outputs = live[0].tool.run(warm.model, calls, self.limits, progress)
+        except JobStopped:
+            outputs = [[] for _ in live]
+        except Exception as error:
+            if len(live) > 1:  # find out which request the model could not serve
+                for job in live:
+                    self._run([job])
+                return
+            self._fail_with(live[0], error)
             return
-        except (ValueError, RenderError) as error:  # ClipError, ParamError, no FluidSynth...
-            self._fail(job, str(error), "failed")
-            return
-        except Exception as error:  # a bug or a broken model: report it, keep serving
-            self._fail(job, f"internal error: {type(error).__name__}: {error}", "failed")
-            return
-        job.listener.finished(job, results, record)
+        run_seconds = time.monotonic() - started
+        for job, results in zip(live, outputs, strict=True):
+            try:
+                job.check()
+                render_started = time.monotonic()
+                previews = self._render(job, results) if job.request.render else []
+                timings = {
+                    "queue_s": round(started - job.queued_at, 6),
+                    "run_s": round(run_seconds, 6),
+                    "render_s": round(time.monotonic() - render_started, 6),
+                    "batch": len(live),
+                }
+                record = self.store.finish(job.job_id, results, timings, extra_files=previews)
+            except Exception as error:
+                self._fail_with(job, error)
+                continue
+            job.listener.finished(job, results, record)
 
     def _render(self, job: Job, results: list[Clip]) -> list[Path]:
         folder = self.store.job_folder(job.job_id)
@@ -203,6 +242,18 @@ class Engine:
             job.check()
             paths.append(self.renderer(clip, folder / f"result-{index}.wav"))
         return paths
+
+    def _fail_with(self, job: Job, error: Exception) -> None:
+        """Report why a job ended early, in words a producer can act on."""
+        if isinstance(error, JobStopped):
+            if str(error) == "timed out":
+                self._fail(job, f"timed out after {self.job_timeout:g} s", "failed")
+            else:
+                self._fail(job, str(error), "cancelled" if str(error) == "cancelled" else "failed")
+        elif isinstance(error, ValueError | RenderError):  # ClipError, StoreError, no FluidSynth
+            self._fail(job, str(error), "failed")
+        else:  # a bug or a broken model: report it, keep serving
+            self._fail(job, f"internal error: {type(error).__name__}: {error}", "failed")
 
     def _fail(self, job: Job, message: str, status: str) -> None:
         """Record and report a failure; a job already final in the store keeps its state."""

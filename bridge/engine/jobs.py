@@ -72,6 +72,10 @@ class Job:
         self.stop_reason = reason
         self._stop.set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set() or time.monotonic() > self.deadline
+
     def check(self) -> None:
         """Raise JobStopped if the job was stopped or ran past its deadline."""
         if self._stop.is_set():

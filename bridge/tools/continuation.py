@@ -7,14 +7,14 @@ bars, starting at beat 0, ready to be placed right after the source clip.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bridge.config import Limits
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF
-from bridge.models.melody_rnn.model import MelodyRnn
+from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
@@ -63,36 +63,70 @@ def continue_clip(
 ) -> list[Clip]:
     """Generate `request.variations` continuations of the clip's melody.
 
-    `progress(done, total)` is called after each generated step (see extend_melodies).
+    `progress(done, total)` is called after each generated step (see extend_batch).
     """
-    request.check(limits or Limits())
-    clip = request.clip
-    melody = extract_melody(clip, STEPS_PER_QUARTER)
-    primer_steps = max(1, round(clip.length * STEPS_PER_QUARTER))
-    primer = _fit_length(melody, primer_steps)
-    steps_per_bar = round(clip.beats_per_bar * STEPS_PER_QUARTER)
-    new_steps = request.bars * steps_per_bar
-    try:
-        results = model.generate(
-            primer,
-            new_steps,
-            request.variations,
-            request.sampling,
-            allowed_pitches(request),
-            progress,
+    return continue_clips(model, [request], limits, progress)[0]
+
+
+def batch_key(request: ContinueRequest) -> tuple:
+    """Requests with equal keys can be continued together in one batch of rows."""
+    sampling = request.sampling
+    return (
+        _primer_steps(request.clip),
+        request.bars * _steps_per_bar(request.clip),
+        sampling.beam_size,
+        sampling.branch_factor,
+        sampling.steps_per_iteration,
+    )
+
+
+def continue_clips(
+    model: MelodyRnn,
+    requests: Sequence[ContinueRequest],
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[Clip]]:
+    """Several requests with the same batch key, as one batch: one list of clips each."""
+    if len({batch_key(request) for request in requests}) > 1:
+        raise ValueError("only requests with the same batch_key can be continued together")
+    generations = []
+    for request in requests:
+        request.check(limits or Limits())
+        melody = extract_melody(request.clip, STEPS_PER_QUARTER)
+        primer = _fit_length(melody, _primer_steps(request.clip))
+        generations.append(
+            Generation(primer, request.variations, request.sampling, allowed_pitches(request))
         )
+    new_steps = batch_key(requests[0])[1]
+    try:
+        results = model.generate_batch(generations, new_steps, progress)
     except ValueError as error:
         raise ClipError(str(error)) from error
+    return [_clips(request, melodies) for request, melodies in zip(requests, results, strict=True)]
+
+
+def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:
+    """The new bars of each result as a clip from beat 0, at the primer's mean velocity."""
+    clip = request.clip
     velocity = round(float(np.mean([n.velocity for n in clip.audible_notes]))) or 100
     length = request.bars * clip.beats_per_bar
     clips = []
     for result in results:
-        continuation = Melody(result.events[primer_steps:], STEPS_PER_QUARTER, steps_per_bar)
+        new_events = result.events[_primer_steps(clip) :]
+        continuation = Melody(new_events, STEPS_PER_QUARTER, _steps_per_bar(clip))
         notes = continuation.to_notes(start_beat=0.0, velocity=velocity)
         clips.append(
             Clip.from_notes(notes, length=length, qpm=clip.qpm, time_signature=clip.time_signature)
         )
     return clips
+
+
+def _primer_steps(clip: Clip) -> int:
+    return max(1, round(clip.length * STEPS_PER_QUARTER))
+
+
+def _steps_per_bar(clip: Clip) -> int:
+    return round(clip.beats_per_bar * STEPS_PER_QUARTER)
 
 
 def _fit_length(melody: Melody, steps: int) -> Melody:

@@ -8,7 +8,7 @@ listing tools (help text, the OSC client) never loads PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,10 @@ from bridge.music.scales import parse_key
 from bridge.tools.params import Param, ParamError
 
 Progress = Callable[[int, int], None]
-ToolFunction = Callable[[Any, Sequence[Clip], Mapping[str, Any], Limits, Progress], list[Clip]]
+Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, checked params
+ToolFunction = Callable[[Any, Sequence[Call], Limits, Progress], list[list[Clip]]]
 CheckFunction = Callable[[Sequence[Clip], Mapping[str, Any], Limits], None]
+BatchKey = Callable[[Sequence[Clip], Mapping[str, Any]], Hashable]
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class Tool:
     inputs: int  # clips it takes
     params: tuple[Param, ...]
     check: CheckFunction  # raises ValueError for a request `run` would refuse; runs before accept
-    run: ToolFunction
+    run: ToolFunction  # several calls in, one list of result clips per call out
+    batch_key: BatchKey | None = None  # calls with equal keys may share a run; None: one at a time
 
 
 def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
@@ -70,11 +73,18 @@ def _check_continue(clips: Sequence[Clip], params: Mapping[str, Any], limits: Li
 
 
 def _continue(
-    model: Any, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits, progress: Progress
-) -> list[Clip]:
-    from bridge.tools.continuation import continue_clip
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.continuation import continue_clips
 
-    return continue_clip(model, _continue_request(clips, params), limits, progress)
+    requests = [_continue_request(clips, params) for clips, params in calls]
+    return continue_clips(model, requests, limits, progress)
+
+
+def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Hashable:
+    from bridge.tools.continuation import batch_key
+
+    return batch_key(_continue_request(clips, params))
 
 
 CONTINUE = Tool(
@@ -98,6 +108,7 @@ CONTINUE = Tool(
     ),
     check=_check_continue,
     run=_continue,
+    batch_key=_continue_batch_key,
 )
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (CONTINUE,)}

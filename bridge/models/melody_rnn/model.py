@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +15,19 @@ from bridge.models.melody_rnn.checkpoint import load_checkpoint
 from bridge.models.melody_rnn.config import MelodyRnnConfig
 from bridge.models.melody_rnn.encoding import MelodyEncoder
 from bridge.models.melody_rnn.network import MelodyRnnNetwork
-from bridge.models.melody_rnn.sampling import SamplingOptions, extend_melodies
+from bridge.models.melody_rnn.sampling import Extension, SamplingOptions, extend_batch
 from bridge.models.melody_rnn.steppers import Stepper, stepper_for
 from bridge.music.melody import Melody
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One primer to continue, with its own variations, sampling and constraints."""
+
+    primer: Melody
+    variations: int = 1
+    options: SamplingOptions = field(default_factory=SamplingOptions)
+    allowed_pitches: Collection[int] | None = None
 
 
 @dataclass
@@ -68,38 +78,62 @@ class MelodyRnn:
         first, and every result is transposed back. `allowed_pitches` (original pitches,
         e.g. a key's notes within a range) restricts which notes the model may start.
         """
-        squashed, amount = primer.squash(
-            self.config.min_note, self.config.max_note, self.config.transpose_to_key
-        )
-        allowed = None
-        if allowed_pitches is not None:
-            allowed = np.zeros(130, dtype=bool)
-            allowed[:2] = True  # no event and note off are always allowed
-            for pitch in allowed_pitches:
-                shifted = pitch + amount
-                if self.config.min_note <= shifted < self.config.max_note:
-                    allowed[shifted + 2] = True
-            if not allowed[2:].any():
-                raise ValueError(
-                    "none of the allowed pitches fall inside the model's range "
-                    f"({self.config.min_note}-{self.config.max_note - 1} after "
-                    f"transposing the clip by {amount})"
-                )
-        events = extend_melodies(
+        request = Generation(primer, variations, options or SamplingOptions(), allowed_pitches)
+        return self.generate_batch([request], num_steps, progress)[0]
+
+    def generate_batch(
+        self,
+        requests: Sequence[Generation],
+        num_steps: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[list[Melody]]:
+        """Several generations of equally long primers as one batch (see `extend_batch`)."""
+        squashed, extensions = [], []
+        for request in requests:
+            melody, amount = request.primer.squash(
+                self.config.min_note, self.config.max_note, self.config.transpose_to_key
+            )
+            squashed.append((melody.events, amount))
+            allowed = self._allowed_events(request.allowed_pitches, amount)
+            extensions.append(Extension(request.variations, request.options, allowed))
+        if len({len(events) for events, _ in squashed}) > 1:
+            raise ValueError("primers generated in one batch must have the same length")
+        rows = extend_batch(
             self.stepper,
             self.encoder,
-            squashed.events,
+            np.stack([events for events, _ in squashed]),
             num_steps,
-            variations,
-            options or SamplingOptions(),
-            allowed,
+            extensions,
             progress,
         )
         return [
-            Melody(
-                np.where(row >= 0, row - amount, row),
-                primer.steps_per_quarter,
-                primer.steps_per_bar,
-            )
-            for row in events
+            [
+                Melody(
+                    np.where(row >= 0, row - amount, row),
+                    request.primer.steps_per_quarter,
+                    request.primer.steps_per_bar,
+                )
+                for row in request_rows
+            ]
+            for request, request_rows, (_, amount) in zip(requests, rows, squashed, strict=True)
         ]
+
+    def _allowed_events(
+        self, allowed_pitches: Collection[int] | None, amount: int
+    ) -> np.ndarray | None:
+        """The allowed pitches, transposed like the primer, as a mask over events -2..127."""
+        if allowed_pitches is None:
+            return None
+        allowed = np.zeros(130, dtype=bool)
+        allowed[:2] = True  # no event and note off are always allowed
+        for pitch in allowed_pitches:
+            shifted = pitch + amount
+            if self.config.min_note <= shifted < self.config.max_note:
+                allowed[shifted + 2] = True
+        if not allowed[2:].any():
+            raise ValueError(
+                "none of the allowed pitches fall inside the model's range "
+                f"({self.config.min_note}-{self.config.max_note - 1} after "
+                f"transposing the clip by {amount})"
+            )
+        return allowed

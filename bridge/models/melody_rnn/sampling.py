@@ -10,7 +10,7 @@ remainder steps so the total comes out exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +37,19 @@ class SamplingOptions:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
+@dataclass(frozen=True)
+class Extension:
+    """One request within a batch: how many variations, how to sample, what is allowed.
+
+    `allowed_events` is a boolean mask over events -2..127 (index = event + 2); classes
+    that would produce a disallowed event get zero probability.
+    """
+
+    variations: int
+    options: SamplingOptions
+    allowed_events: np.ndarray | None = None
+
+
 def extend_melodies(
     stepper: Stepper,
     encoder: MelodyEncoder,
@@ -49,69 +62,104 @@ def extend_melodies(
 ) -> np.ndarray:
     """Continue one encoded-range primer by `num_steps` events, `variations` times.
 
-    `allowed_events` is a boolean mask over events -2..127 (index = event + 2); classes
-    that would produce a disallowed event get zero probability. Returns
-    [variations, len(primer) + num_steps] event arrays. `progress(done, total)` is called
-    after every step; an exception it raises (a cancel, a timeout) stops the generation.
+    Returns [variations, len(primer) + num_steps] event arrays (see `extend_batch`).
     """
-    rng = np.random.default_rng(options.seed)
-    beam, branch = options.beam_size, options.branch_factor
+    extension = Extension(variations, options, allowed_events)
+    return extend_batch(
+        stepper, encoder, np.asarray(primer)[None, :], num_steps, [extension], progress
+    )[0]
 
-    state = encoder.start(np.asarray(primer)[None, :], capacity=len(primer) + num_steps)
+
+def extend_batch(
+    stepper: Stepper,
+    encoder: MelodyEncoder,
+    primers: np.ndarray,
+    num_steps: int,
+    extensions: Sequence[Extension],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[np.ndarray]:
+    """Continue several equal-length primers [requests, steps] in one batch of rows.
+
+    Requests may differ in variations, temperature, seed and constraints, but share the
+    beam search settings. Each request draws from its own seeded generator, in the same
+    order as it would alone, so batching does not change a seeded result (up to float
+    rounding in the network). `progress(done, total)` is called after every step; an
+    exception it raises (a cancel, a timeout) stops the generation. Returns one
+    [variations, steps + num_steps] array per request.
+    """
+    first = extensions[0].options
+    if any(
+        (e.options.beam_size, e.options.branch_factor, e.options.steps_per_iteration)
+        != (first.beam_size, first.branch_factor, first.steps_per_iteration)
+        for e in extensions
+    ):
+        raise ValueError("requests batched together must share their beam search settings")
+    rngs = [np.random.default_rng(e.options.seed) for e in extensions]
+    temperatures = np.array([e.options.temperature for e in extensions])
+    masks = np.ones((len(extensions), 130), dtype=bool)
+    for mask, extension in zip(masks, extensions, strict=True):
+        if extension.allowed_events is not None:
+            mask[:] = extension.allowed_events
+    beam, branch = first.beam_size, first.branch_factor
+    groups = sum(e.variations for e in extensions)
+
+    state = encoder.start(np.asarray(primers), capacity=primers.shape[1] + num_steps)
     logits, rnn_state = stepper.run(state.all_inputs)
-    if num_steps <= 0:
-        return state.melodies().repeat(variations, axis=0)
+    owner = np.arange(len(extensions))  # which request each row belongs to
 
     def keep(rows: np.ndarray) -> None:
-        nonlocal rnn_state, logits, scores
+        nonlocal rnn_state, logits, scores, owner
         state.select(rows)
-        rnn_state, logits, scores = stepper.select(rnn_state, rows), logits[rows], scores[rows]
+        rnn_state, logits = stepper.select(rnn_state, rows), logits[rows]
+        scores, owner = scores[rows], owner[rows]
 
-    scores = np.zeros(1)
-    keep(np.zeros(variations * beam, dtype=np.int64))
-    first = (num_steps - 1) % options.steps_per_iteration + 1
-    iterations = [first] + [options.steps_per_iteration] * (
-        (num_steps - first) // options.steps_per_iteration
-    )
-    steps_left = num_steps
+    scores = np.zeros(len(extensions))
+    keep(np.repeat(np.arange(len(extensions)), [e.variations * beam for e in extensions]))
+    if num_steps > 0:
+        first_steps = (num_steps - 1) % first.steps_per_iteration + 1
+        iterations = [first_steps] + [first.steps_per_iteration] * (
+            (num_steps - first_steps) // first.steps_per_iteration
+        )
+    else:
+        iterations = []
+    done = 0
     for index, iteration_steps in enumerate(iterations):
         if index > 0 and beam * branch > 1:
-            keep(_best_rows(scores, variations, beam))
+            keep(_best_rows(scores, groups, beam))
         if branch > 1:
             keep(np.repeat(np.arange(len(scores)), branch))
         for _ in range(iteration_steps):
             class_events = state.class_events()
-            chosen, log_probs = _sample(
-                logits / options.temperature, class_events, allowed_events, rng
+            allowed = np.take_along_axis(masks[owner], class_events + 2, axis=1)
+            draws = np.concatenate(
+                [rng.random(np.count_nonzero(owner == i)) for i, rng in enumerate(rngs)]
             )
+            chosen, log_probs = _sample(logits / temperatures[owner, None], allowed, draws)
             scores = scores + log_probs
             inputs = state.advance(class_events[np.arange(len(chosen)), chosen])
-            steps_left -= 1
+            done += 1
             if progress is not None:
-                progress(num_steps - steps_left, num_steps)
-            if steps_left:
+                progress(done, num_steps)
+            if done < num_steps:
                 logits, rnn_state = stepper.step(inputs, rnn_state)
-    return state.melodies()[_best_rows(scores, variations, 1)]
+    best = _best_rows(scores, groups, 1)
+    melodies, rows_owner = state.melodies()[best], owner[best]
+    return [melodies[rows_owner == i] for i in range(len(extensions))]
 
 
 def _sample(
-    logits: np.ndarray,
-    class_events: np.ndarray,
-    allowed_events: np.ndarray | None,
-    rng: np.random.Generator,
+    logits: np.ndarray, allowed: np.ndarray, draws: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """One class per row from softmax(logits), and its log-probability.
 
-    Classes whose event is not allowed get probability zero. Drawing is by inverse CDF on
-    one uniform number per row, so a seed fixes the result whatever the device.
+    Classes not `allowed` [rows, classes] get probability zero. Drawing is by inverse CDF
+    on one uniform number per row (`draws`), so a seed fixes the result on any device.
     """
-    logits = logits.astype(np.float64)
-    if allowed_events is not None:
-        logits = np.where(allowed_events[class_events + 2], logits, -np.inf)
+    logits = np.where(allowed, logits.astype(np.float64), -np.inf)
     weights = np.exp(logits - logits.max(axis=1, keepdims=True))
     cumulative = weights.cumsum(axis=1)
     total = cumulative[:, -1]
-    draws = rng.random(len(weights)) * total
+    draws = draws * total
     chosen = np.minimum((cumulative <= draws[:, None]).sum(axis=1), weights.shape[1] - 1)
     return chosen, np.log(weights[np.arange(len(chosen)), chosen] / total)
 

@@ -1,0 +1,136 @@
+"""The job engine with a real model and a real store: batching, ordering, one final event."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from bridge.config import Config, Limits, ModelSpec
+from bridge.engine.engine import Engine
+from bridge.engine.jobs import Busy, JobRequest, RequestError
+from bridge.engine.warm_models import WarmModels
+from bridge.music.midi import read_midi
+from bridge.store import ResultStore
+
+REPO = Path(__file__).resolve().parents[2]
+FOLK = read_midi(REPO / "examples" / "folk_melody.mid")
+MODEL = REPO / "tests" / "fixtures" / "melody_rnn" / "attention_rnn.mag"
+
+
+class Recorder:
+    """A JobListener that keeps every event and signals when a job ends."""
+
+    def __init__(self):
+        self.events: list[tuple[str, str, object]] = []
+        self.ended = threading.Event()
+
+    def accepted(self, job):
+        self.events.append(("accepted", job.request.request_id, None))
+
+    def progress(self, job, fraction):
+        self.events.append(("progress", job.request.request_id, fraction))
+
+    def finished(self, job, results, record):
+        self.events.append(("finished", job.request.request_id, results))
+        self.ended.set()
+
+    def failed(self, job, message):
+        self.events.append(("failed", job.request.request_id, message))
+        self.ended.set()
+
+    def final(self):
+        return [e for e in self.events if e[0] in ("finished", "failed")]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    spec = ModelSpec("fixture", "melody_rnn", MODEL, "cpu")
+    config = Config({"fixture": spec}, "fixture", limits=Limits(max_bars=2000))
+    store = ResultStore(tmp_path / "data")
+    engine = Engine(WarmModels.load(config), store, config.limits, queue_size=8)
+    yield engine
+    engine.close()
+    store.close()
+
+
+def request(request_id, **params):
+    return JobRequest("test", request_id, "continue", (FOLK,), params)
+
+
+def test_compatible_waiting_jobs_share_one_batch_with_unchanged_results(engine):
+    blocker = Recorder()
+    engine.submit(request("blocker", bars=600, variations=8), blocker)
+    listeners = {name: Recorder() for name in ("a", "b", "c", "other")}
+    seeds = {"a": 1, "b": 2, "c": 3}
+    for name, seed in seeds.items():
+        engine.submit(
+            request(name, bars=2, variations=2, seed=seed, temperature=0.5 + seed / 4),
+            listeners[name],
+        )
+    engine.submit(request("other", bars=3, seed=4), listeners["other"])  # other length: alone
+    for listener in [blocker, *listeners.values()]:
+        assert listener.ended.wait(60)
+    records = {r.request_id: r for r in engine.store.history(limit=10)}
+    assert [records[name].timings["batch"] for name in "abc"] == [3, 3, 3]
+    assert records["other"].timings["batch"] == 1
+    # Batching changes nothing: each seeded job gives what it gives alone.
+    for name, seed in seeds.items():
+        batched = listeners[name].final()[0][2]
+        alone = Recorder()
+        engine.submit(
+            request(f"{name}-alone", bars=2, variations=2, seed=seed, temperature=0.5 + seed / 4),
+            alone,
+        )
+        assert alone.ended.wait(60)
+        assert [c.notes for c in alone.final()[0][2]] == [c.notes for c in batched]
+
+
+def test_every_job_gets_exactly_one_final_event_in_order(engine):
+    listener = Recorder()
+    engine.submit(request("x", bars=8, variations=2), listener)
+    assert listener.ended.wait(60)
+    kinds = [kind for kind, _, _ in listener.events]
+    assert kinds[0] == "accepted" and kinds[-1] == "finished"
+    assert kinds.count("finished") + kinds.count("failed") == 1
+    fractions = [value for kind, _, value in listener.events if kind == "progress"]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_a_cancelled_job_in_a_batch_leaves_the_others_alone(engine):
+    blocker = Recorder()
+    engine.submit(request("blocker", bars=300, variations=8), blocker)
+    keep, drop = Recorder(), Recorder()
+    engine.submit(request("keep", bars=2, seed=1), keep)
+    engine.submit(request("drop", bars=2, seed=2), drop)
+    assert engine.cancel("test", "drop")
+    assert keep.ended.wait(60) and drop.ended.wait(60)
+    assert keep.final()[0][0] == "finished"
+    assert drop.final()[0][1:] == ("drop", "cancelled")
+
+
+def test_requests_are_checked_before_they_are_accepted(engine):
+    listener = Recorder()
+    with pytest.raises(RequestError, match="unknown tool"):
+        engine.submit(JobRequest("test", "t", "paint", (FOLK,)), listener)
+    with pytest.raises(ValueError, match="bars must be between 1 and 2000"):
+        engine.submit(request("t", bars=0), listener)
+    engine.submit(request("dup", bars=400), listener)
+    with pytest.raises(RequestError, match="already in use"):
+        engine.submit(request("dup"), listener)
+    assert engine.cancel("test", "dup")
+    assert listener.ended.wait(60)
+    assert len(engine.store.history()) == 1  # only the accepted one was recorded
+
+
+def test_a_full_queue_raises_busy(engine):
+    listener = Recorder()
+    engine.submit(request("running", bars=1500, variations=8), listener)
+    accepted = 0
+    with pytest.raises(Busy, match="busy"):
+        for n in range(20):
+            engine.submit(request(f"q{n}", bars=1500 - n), Recorder())  # distinct keys
+            accepted += 1
+    assert accepted >= 7  # the queue holds 8; the first may still be queued
+    engine.cancel("test", "running")
