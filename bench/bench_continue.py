@@ -23,40 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MAGENTA_PYTHON = Path(os.environ.get("MAGENTA_VENV", REPO / ".venv-magenta")) / "bin" / "python"
 # The opening of a real folk tune (two bars, 16th-note steps), as Magenta melody events.
-PRIMER = [
-    67,
-    -2,
-    -2,
-    -2,
-    72,
-    -2,
-    -2,
-    -2,
-    71,
-    -2,
-    72,
-    -2,
-    74,
-    -2,
-    -2,
-    -2,
-    76,
-    -2,
-    -2,
-    -2,
-    74,
-    -2,
-    72,
-    -2,
-    71,
-    -2,
-    -2,
-    -2,
-    67,
-    -2,
-    -2,
-    -1,
-]
+PRIMER_TEXT = "67 -2 -2 -2 72 -2 -2 -2 71 -2 72 -2 74 -2 -2 -2 76 -2 -2 -2 74 -2 72 -2 71 -2 -2 -2"
+PRIMER = [int(event) for event in (PRIMER_TEXT + " 67 -2 -2 -1").split(" ")]
 
 
 def main() -> None:
@@ -93,7 +61,7 @@ def main() -> None:
         for repeat in range(args.repeats + 2):
             t0 = time.perf_counter()
             extend_melodies(
-                model.network,
+                model.stepper,
                 model.encoder,
                 primer,
                 args.steps,

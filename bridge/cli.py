@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         help="YAML config (default: config/default.yaml of this checkout)",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    # serve, history and client also take --config after their name, where users type it.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="YAML config (as before COMMAND)"
+    )
 
     cont = commands.add_parser(
         "continue",
@@ -168,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
+        parents=[config_option],
         help="run the daemon: warm models served over OSC (UDP and TCP)",
         description="Load the configured models once and answer OSC requests until "
         "Ctrl-C or SIGTERM. The API is documented in docs/osc-api.md.",
@@ -176,13 +182,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="UDP and TCP port (default: config)")
     serve.set_defaults(run=_serve)
 
-    history = commands.add_parser("history", help="list past jobs from the daemon's store")
+    history = commands.add_parser(
+        "history", parents=[config_option], help="list past jobs from the daemon's store"
+    )
     history.add_argument("--limit", type=int, default=20, help="jobs to show (default 20)")
     history.add_argument("--client", default=None, help="only this client, e.g. cli or udp:...")
     history.set_defaults(run=_history)
 
     client = commands.add_parser(
         "client",
+        parents=[config_option],
         help="send a request to a running daemon",
         description="Talk to a running daemon over OSC/TCP, e.g. from a DAW script.",
     )

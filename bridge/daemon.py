@@ -52,9 +52,11 @@ class Daemon:
         )
 
     def close(self) -> None:
+        # The engine first, while the sockets are open: the job in flight finishes and
+        # every waiting client hears how its job ended; new jobs are refused meanwhile.
+        self.engine.close()
         self.udp.close()
         self.tcp.close()
-        self.engine.close()
         self.store.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import selectors
 import socket
 import threading
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from bridge.frontends.osc.service import OscService
 from bridge.frontends.osc.wire import message
 
 POLL_SECONDS = 0.2  # how quickly a server thread notices it should stop
+SEND_SECONDS = 10.0  # a TCP client that reads nothing for this long is disconnected
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,21 @@ class TcpPeer:
     name: str
     max_packet: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _broken: bool = False
 
     def send(self, packet: bytes) -> None:
-        # A client that hung up misses the reply; its results stay in the store.
-        with self._lock, contextlib.suppress(OSError):
-            self.sock.sendall(slip.encode(packet))
+        # A client that hung up, or read nothing for SEND_SECONDS, misses the reply (its
+        # results stay in the store); a frame cut short would garble the rest of the
+        # stream, so the connection is closed rather than written to again.
+        with self._lock:
+            if self._broken:
+                return
+            try:
+                self.sock.sendall(slip.encode(packet))
+            except OSError:
+                self._broken = True
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
 
     def with_reply_port(self, port: int) -> TcpPeer:
         return self  # replies always go back on the connection
@@ -144,13 +156,15 @@ class TcpServer:
 
     def _serve(self, conn: socket.socket, peer: TcpPeer) -> None:
         decoder = slip.Decoder(self.max_packet)
-        conn.settimeout(POLL_SECONDS)
+        # The timeout bounds sends (replies wait for a slow reader); receiving polls instead.
+        conn.settimeout(SEND_SECONDS)
+        readable = selectors.DefaultSelector()
+        readable.register(conn, selectors.EVENT_READ)
         try:
             while not self._stop.is_set():
-                try:
-                    data = conn.recv(65_536)
-                except TimeoutError:
+                if not readable.select(POLL_SECONDS):
                     continue
+                data = conn.recv(65_536)
                 if not data:
                     return
                 try:
@@ -163,6 +177,7 @@ class TcpServer:
         except OSError:
             return
         finally:
+            readable.close()
             with self._lock:
                 self._connections.discard(conn)
             conn.close()
