@@ -180,6 +180,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=None, help="address to listen on (default: config)")
     serve.add_argument("--port", type=int, default=None, help="UDP and TCP port (default: config)")
+    serve.add_argument(
+        "--data-folder", type=Path, default=None, help="results and history (default: config)"
+    )
     serve.set_defaults(run=_serve)
 
     history = commands.add_parser(
@@ -343,6 +346,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
     import signal
     import threading
     from dataclasses import replace
@@ -356,14 +360,23 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or config.osc.host,
         port=config.osc.port if args.port is None else args.port,
     )
+    data_folder = args.data_folder.resolve() if args.data_folder else config.data_folder
     stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: the user does not want to wait
+            print("stopping now; unfinished jobs are marked failed at the next start", flush=True)
+            os._exit(130)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    daemon = Daemon(replace(config, osc=osc), lambda line: print(line, flush=True))
+        signal.signal(signum, on_signal)
+    config = replace(config, osc=osc, data_folder=data_folder)
+    daemon = Daemon(config, lambda line: print(line, flush=True))
     try:
         stop.wait()
     finally:
-        print("stopping: finishing the job in flight", flush=True)
+        print("stopping: finishing the job in flight (Ctrl-C again to quit at once)", flush=True)
         daemon.close()
         print("stopped", flush=True)
     return 0

@@ -78,3 +78,57 @@ def test_errors_are_one_clear_line():
     assert unknown.returncode == 1 and "folk_melody" in unknown.stderr
     bad_key = run("continue", str(FOLK_TUNE), "-o", "x.mid", "--key", "H:major")
     assert bad_key.returncode == 1 and "H:major" in bad_key.stderr
+
+
+def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
+    """`magenta-bridge serve` with config/default.yaml: ready, answers a continue, stops."""
+    import signal
+    import socket
+
+    from pythonosc.osc_packet import OscPacket
+
+    from bridge.frontends.osc.wire import message
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bridge.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-folder",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in serve.stdout:
+            lines.append(line)
+            if line.startswith("ready"):
+                break
+        assert any(line.startswith("model folk_melody: melody_rnn on") for line in lines), lines
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.settimeout(60)
+        client.sendto(
+            message("/magenta/clip/file", "r1", 0, "folk_melody.mid"), ("127.0.0.1", port)
+        )
+        client.sendto(message("/magenta/tool/continue", "r1", "bars", 2), ("127.0.0.1", port))
+        replies = []
+        while not replies or replies[-1][0] not in ("/magenta/job/done", "/magenta/error"):
+            data, _ = client.recvfrom(65_536)
+            replies += [(t.message.address, t.message.params) for t in OscPacket(data).messages]
+        assert replies[-1][0] == "/magenta/job/done", replies[-1]
+        assert read_midi(replies[-1][1][2]).length == 8.0
+        client.close()
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        out, _ = serve.communicate(timeout=60)
+    assert serve.returncode == 0 and "stopped" in out

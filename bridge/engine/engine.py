@@ -77,7 +77,10 @@ class Engine:
         if len(request.clips) != tool.inputs:
             raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")
         if self.renderer is None and request.render:
-            raise RequestError("audio preview is not available: no SoundFont was found at start")
+            raise RequestError(
+                "audio preview is not available: no SoundFont was found when the daemon started "
+                "(install timgm6mb-soundfont or set soundfont in the config)"
+            )
         params = parse_params(tool.params, request.params, self.limits)
         tool.check(request.clips, params, self.limits)
         with self._lock:

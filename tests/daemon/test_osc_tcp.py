@@ -177,3 +177,25 @@ def test_a_client_that_reads_slowly_still_gets_every_reply_whole():
     finally:
         client.close()
         server.close()
+
+
+def test_osc_1_0_length_prefixed_clients_are_understood_and_answered_in_kind(daemon):
+    """liblo's osc.tcp:// and other OSC 1.0 clients prefix packets with their size."""
+    import struct
+
+    from pythonosc.osc_packet import OscPacket
+
+    from bridge.frontends.osc.wire import message
+
+    with socket.create_connection(daemon.tcp.address, timeout=20) as sock:
+        for request_id in ("p1", "p2"):
+            packet = message("/magenta/test", request_id)
+            sock.sendall(struct.pack(">i", len(packet)) + packet)
+        replies, buffer = [], b""
+        while len(replies) < 2:
+            buffer += sock.recv(65_536)
+            while len(buffer) >= 4 and len(buffer) >= 4 + struct.unpack(">i", buffer[:4])[0]:
+                size = struct.unpack(">i", buffer[:4])[0]
+                replies += [t.message.params for t in OscPacket(buffer[4 : 4 + size]).messages]
+                buffer = buffer[4 + size :]
+    assert replies == [["p1", "ok", "0.1.0"], ["p2", "ok", "0.1.0"]]

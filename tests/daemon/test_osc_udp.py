@@ -173,3 +173,15 @@ def test_reply_port_sends_a_jobs_replies_elsewhere(udp):
     udp.send("/magenta/tool/continue", "rp", "bars", 1, "reply_port", port)
     assert listener.receive()[-1][0] == "/magenta/job/done"
     listener.close()
+
+
+def test_without_a_soundfont_only_render_requests_fail(make_daemon, tmp_path):
+    daemon = make_daemon(soundfont=str(tmp_path / "missing.sf2"))
+    client = UdpClient(daemon.udp.address[1])
+    client.send("/magenta/clip/file", "w", 0, "folk_melody.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "w", "bars", 1, "render", 1)
+    assert "audio preview is not available" in client.receive()[-1][1][1]
+    client.send("/magenta/tool/continue", "w", "bars", 1)
+    assert client.receive()[-1][0] == "/magenta/job/done"
+    client.close()

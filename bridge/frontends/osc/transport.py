@@ -12,9 +12,10 @@ import itertools
 import selectors
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from bridge.frontends.osc import slip
+from bridge.frontends.osc import framing, slip
 from bridge.frontends.osc.service import OscService
 from bridge.frontends.osc.wire import message
 
@@ -48,6 +49,7 @@ class TcpPeer:
     sock: socket.socket
     name: str
     max_packet: int | None = None
+    encode: Callable[[bytes], bytes] = slip.encode  # the framing the client spoke
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _broken: bool = False
 
@@ -59,7 +61,7 @@ class TcpPeer:
             if self._broken:
                 return
             try:
-                self.sock.sendall(slip.encode(packet))
+                self.sock.sendall(self.encode(packet))
             except OSError:
                 self._broken = True
                 with contextlib.suppress(OSError):
@@ -155,7 +157,7 @@ class TcpServer:
             ).start()
 
     def _serve(self, conn: socket.socket, peer: TcpPeer) -> None:
-        decoder = slip.Decoder(self.max_packet)
+        decoder = None
         # The timeout bounds sends (replies wait for a slow reader); receiving polls instead.
         conn.settimeout(SEND_SECONDS)
         readable = selectors.DefaultSelector()
@@ -167,6 +169,8 @@ class TcpServer:
                 data = conn.recv(65_536)
                 if not data:
                     return
+                if decoder is None:
+                    decoder, peer.encode = framing.for_first_byte(data[0], self.max_packet)
                 try:
                     packets = decoder.feed(data)
                 except slip.FrameTooLarge as error:

@@ -39,7 +39,27 @@ def load_bundle(path: str | Path) -> tuple[MelodyRnnConfig, MelodyRnnNetwork]:
             f"{path}: generator {bundle.generator_id!r} is not a MelodyRNN config "
             f"(expected one of {', '.join(sorted(CONFIGS))})"
         )
-    tensors = bundle.tensors
+    config = CONFIGS[bundle.generator_id]
+    encoder = MelodyEncoder(config)
+    network = network_from_tensors(
+        bundle.tensors, path, encoder.input_size, encoder.num_classes, config.attn_length
+    )
+    return config.with_layers(tuple(layer.hidden_size for layer in network.layers)), network
+
+
+def network_from_tensors(
+    tensors: dict[str, np.ndarray],
+    path: str | Path,
+    input_size: int,
+    num_classes: int,
+    attn_length: int,
+) -> MelodyRnnNetwork:
+    """The variables of Magenta's events_rnn_graph as a PyTorch network.
+
+    Every EventSequenceRnnModel family (MelodyRNN, DrumsRNN, ...) builds the same graph;
+    only the encoder's sizes and the attention length differ. Layer sizes are read from
+    the kernels' shapes.
+    """
     kernels = sorted(
         (name for name in tensors if name.endswith("basic_lstm_cell/kernel")),
         key=lambda name: int(name.split("cell_")[1].split("/")[0]),
@@ -47,26 +67,25 @@ def load_bundle(path: str | Path) -> tuple[MelodyRnnConfig, MelodyRnnNetwork]:
     if not kernels:
         raise CheckpointError(f"{path}: no LSTM kernels found in the bundle's checkpoint")
     layer_sizes = tuple(tensors[name].shape[1] // 4 for name in kernels)
-    config = CONFIGS[bundle.generator_id].with_layers(layer_sizes)
-    network = build_network(config)
+    network = MelodyRnnNetwork(input_size, num_classes, layer_sizes, attn_length)
     state = {}
     for index, name in enumerate(kernels):
         prefix = f"layers.{index}."
         kernel, bias = tensors[name], tensors[name[: -len("kernel")] + "bias"]
-        input_size = kernel.shape[0] - layer_sizes[index]
+        layer_input = kernel.shape[0] - layer_sizes[index]
         kernel = _reorder_gates(kernel.T)
         bias = _reorder_gates(bias)
         bias[layer_sizes[index] : 2 * layer_sizes[index]] += FORGET_BIAS
-        state[prefix + "weight_ih_l0"] = kernel[:, :input_size]
-        state[prefix + "weight_hh_l0"] = kernel[:, input_size:]
+        state[prefix + "weight_ih_l0"] = kernel[:, :layer_input]
+        state[prefix + "weight_hh_l0"] = kernel[:, layer_input:]
         state[prefix + "bias_ih_l0"] = bias
         state[prefix + "bias_hh_l0"] = np.zeros_like(bias)
-    if config.attn_length:
+    if attn_length:
         state.update(_attention_weights(tensors, path))
     state["output.weight"] = _find(tensors, "fully_connected/weights", path).T
     state["output.bias"] = _find(tensors, "fully_connected/biases", path)
     _load_state(network, state, path)
-    return config, network
+    return network
 
 
 def _attention_weights(tensors: dict[str, np.ndarray], path: str | Path) -> dict[str, np.ndarray]:
@@ -79,7 +98,9 @@ def _attention_weights(tensors: dict[str, np.ndarray], path: str | Path) -> dict
         None,
     )
     if wrapper is None:
-        raise CheckpointError(f"{path}: attention_rnn bundle without attention variables")
+        raise CheckpointError(
+            f"{path}: the config uses attention but the bundle has no attention variables"
+        )
     get = lambda name: _find(tensors, wrapper + name, path)  # noqa: E731
     size = get("attention/attn_v").shape[0]
     return {

@@ -96,10 +96,12 @@ def extend_batch(
         raise ValueError("requests batched together must share their beam search settings")
     rngs = [np.random.default_rng(e.options.seed) for e in extensions]
     temperatures = np.array([e.options.temperature for e in extensions])
-    masks = np.ones((len(extensions), 130), dtype=bool)
-    for mask, extension in zip(masks, extensions, strict=True):
-        if extension.allowed_events is not None:
-            mask[:] = extension.allowed_events
+    masks = None  # no request constrains its events: every class stays allowed
+    if any(e.allowed_events is not None for e in extensions):
+        masks = np.ones((len(extensions), 130), dtype=bool)
+        for mask, extension in zip(masks, extensions, strict=True):
+            if extension.allowed_events is not None:
+                mask[:] = extension.allowed_events
     beam, branch = first.beam_size, first.branch_factor
     groups = sum(e.variations for e in extensions)
 
@@ -130,7 +132,11 @@ def extend_batch(
             keep(np.repeat(np.arange(len(scores)), branch))
         for _ in range(iteration_steps):
             class_events = state.class_events()
-            allowed = np.take_along_axis(masks[owner], class_events + 2, axis=1)
+            allowed = (
+                np.ones(class_events.shape, dtype=bool)
+                if masks is None
+                else np.take_along_axis(masks[owner], class_events + 2, axis=1)
+            )
             draws = np.concatenate(
                 [rng.random(np.count_nonzero(owner == i)) for i, rng in enumerate(rngs)]
             )
