@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools)
+APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools mma)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -34,7 +34,7 @@ def render_groove() -> RenderGroove:
     def render(file: str, name: str, bars: int = 8) -> bytes:
         key = (file, name, bars)
         if key not in cache:
-            cache[key] = module.drum_part(module.render_groove(mma, file, name, bars))[0]
+            cache[key] = module.drum_part(module.render_groove(mma, file, name, bars), bars).midi
         return cache[key]
 
     return render

@@ -27,7 +27,14 @@ MultiDrumOneHotEncoding in a LookbackEventSequenceEncoderDecoder with no lookbac
    (``extract_drum_tracks(min_bars=0, gap_bars=inf, ignore_is_drum=True)``, then
    ``set_length``).  Their full-length encoder inputs are fed to the ``inputs`` collection
    with temperature 1.0 and the zero initial state, and the ``softmax`` collection is
-   recorded -> ``drum_kit_reference.npz`` / ``drum_kit_reference.json``.
+   recorded -> ``drum_kit_reference.npz`` (float32 softmax only) /
+   ``drum_kit_reference.json``.
+
+The grooves are GPL data, so the reference stores no primer: not its events, inputs or
+labels.  The JSON holds a recipe per primer instead (MMA library file, groove name, bars
+rendered, start step and number of steps) and the SHA-256 of its step values
+(``primer_sha256``), so the parity test renders the groove again with mma, rebuilds the
+primer and notices when mma renders it differently.
 """
 
 from __future__ import annotations
@@ -65,7 +72,17 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "drums_rnn")
 DEFAULT_DATA = os.path.join(REPO, "data", "mma_drums")
 CONFIG_ID = "drum_kit"
-PRIMER_LENGTHS = (16, 37, 64, 100)
+# 37 > attn_length (32); 70 > 64, where the 6-bit counter wraps.
+PRIMER_LENGTHS = (16, 37, 70)
+PRIMER_HASH = (
+    "sha256 of the primer's step values (MultiDrumOneHotEncoding.encode_event of each step: "
+    "bit c set when drum class c is hit) written in decimal, comma-separated, ASCII"
+)
+
+
+def primer_sha256(events) -> str:
+    """See PRIMER_HASH; tests/models/test_drums_parity.py computes the same."""
+    return hashlib.sha256(",".join(str(int(e)) for e in events).encode("ascii")).hexdigest()
 
 
 def log(msg: str) -> None:
@@ -110,13 +127,20 @@ def build_dataset(config, note_sequences, out_dir: str) -> dict:
     }
 
 
-def extract_primers(paths: list[str], steps_per_quarter: int) -> list[dict]:
-    """Primers as DrumsRnnSequenceGenerator._generate extracts them, one groove per length."""
-    primers, wanted = [], list(PRIMER_LENGTHS)
+def extract_primers(paths: list[str], grooves: dict[str, dict], steps_per_quarter: int) -> list:
+    """Primers as DrumsRnnSequenceGenerator._generate extracts them.
+
+    One groove per length, each from a different MMA file (`grooves`: MIDI file -> its
+    manifest entry), long enough and hitting at least three drum classes.
+    """
+    primers, wanted, used = [], list(PRIMER_LENGTHS), set()
     one_hot = note_seq.MultiDrumOneHotEncoding()
     for path in paths:
         if not wanted:
             break
+        groove = grooves[path]
+        if groove["file"] in used:
+            continue
         ns = note_seq.midi_file_to_note_sequence(path)
         quantized = note_seq.quantize_note_sequence(ns, steps_per_quarter)
         tracks, _ = drum_pipelines.extract_drum_tracks(
@@ -129,13 +153,28 @@ def extract_primers(paths: list[str], steps_per_quarter: int) -> list[dict]:
         if not tracks or len(tracks[0]) < wanted[0]:
             continue
         track = copy.deepcopy(tracks[0])
+        track.set_length(wanted[0])
+        events = [one_hot.encode_event(event) for event in track]
         hit = 0
-        for event in track:
-            hit |= one_hot.encode_event(event)
+        for event in events:
+            hit |= event
         if bin(hit).count("1") < 3:  # a primer should exercise more than kick and snare
             continue
-        track.set_length(wanted.pop(0))
-        primers.append({"track": track, "source": os.path.basename(path)})
+        wanted.pop(0)
+        used.add(groove["file"])
+        primers.append(
+            {
+                "track": track,
+                "source": f"{groove['file']}.mma, {os.path.basename(path)}",
+                "recipe": {
+                    "library_file": groove["file"],
+                    "groove": groove["name"],
+                    "start_step": int(track.start_step),
+                    "steps": len(track),
+                    "primer_sha256": primer_sha256(events),
+                },
+            }
+        )
     if wanted:
         raise RuntimeError(f"could not find primers of lengths {wanted}")
     return primers
@@ -176,7 +215,6 @@ def reference_outputs(config, bundle_path: str, primers: list[dict]) -> tuple[di
     session = model._session  # pylint: disable=protected-access
     graph = session.graph
     encoder = config.encoder_decoder
-    one_hot = note_seq.MultiDrumOneHotEncoding()
     g_inputs = graph.get_collection("inputs")[0]
     g_init = graph.get_collection("initial_state")
     g_temperature = graph.get_collection("temperature")[0]
@@ -189,9 +227,7 @@ def reference_outputs(config, bundle_path: str, primers: list[dict]) -> tuple[di
         inputs = np.asarray(encoder.get_inputs_batch([track], full_length=True), np.float32)
         feed = {g_inputs: inputs, tuple(g_init): zero_state, g_temperature: 1.0}
         softmax = session.run(g_softmax, feed)[0].astype(np.float32)
-        arrays[f"primer_{i}"] = np.array([one_hot.encode_event(e) for e in track], np.int32)
-        arrays[f"inputs_{i}"] = inputs[0]
-        arrays[f"softmax_{i}"] = softmax
+        arrays[f"softmax_{i}"] = softmax  # no primer, inputs or labels: GPL data
         loglik = float(
             sum(
                 np.log(softmax[t, encoder.events_to_label(track, t + 1)])
@@ -306,14 +342,18 @@ def main(argv=None) -> int:
         )
         log(f"wrote {bundle_path} ({os.path.getsize(bundle_path)} bytes)")
 
-        primers = extract_primers(midi_files(args.data, "test"), config.steps_per_quarter)
+        with open(os.path.join(args.data, "manifest.json")) as fh:
+            manifest = json.load(fh)
+        grooves = {
+            os.path.join(args.data, g["midi_file"]): g
+            for g in manifest["grooves"]
+            if g["midi_file"]
+        }
+        primers = extract_primers(midi_files(args.data, "test"), grooves, config.steps_per_quarter)
         arrays, meta = reference_outputs(config, bundle_path, primers)
         npz_path = os.path.join(args.out, f"{args.name}_reference.npz")
         np.savez_compressed(npz_path, **arrays)
         encoder = config.encoder_decoder
-        manifest_path = os.path.join(args.data, "manifest.json")
-        with open(manifest_path) as fh:
-            manifest = json.load(fh)
         doc = {
             "config_id": CONFIG_ID,
             "description": config.details.description,
@@ -355,14 +395,26 @@ def main(argv=None) -> int:
                 "sequence_example_steps_total": data["steps_total"],
                 "sequence_example_steps_min_max": data["steps_min_max"],
                 "primer_split": "test",
-                "primer_sources": [p["source"] for p in primers],
                 "primer_lengths": list(PRIMER_LENGTHS),
                 "primer_extraction": "quantize 4 steps/quarter, drum_pipelines."
                 "extract_drum_tracks(min_bars=0, gap_bars=inf, ignore_is_drum=True) "
                 "(as DrumsRnnSequenceGenerator), set_length(N); the first test grooves "
-                "(sorted by path) long enough and hitting at least 3 drum classes",
-                "primer_encoding": "primer_i holds MultiDrumOneHotEncoding.encode_event "
-                "of each step (bit c set when drum class c is hit)",
+                "(sorted by path) long enough, hitting at least 3 drum classes in those N "
+                "steps, one per MMA file",
+            },
+            "primers": {
+                "stored": "none: the grooves are GPL-2+ data, which this project installs at "
+                "build time and never commits. Each primer is rebuilt from its recipe.",
+                "rebuild": "render `bars` bars of `groove` from MMA library file "
+                "`library_file` with models/training/export_mma_grooves.py (render_groove "
+                "then drum_part, as the export and tests/conftest.py do); "
+                "note_seq.midi_to_note_sequence, quantize at 4 steps per quarter, "
+                "DrumTrack.from_quantized_sequence(gap_bars=inf, ignore_is_drum=True) (the "
+                "drum track starts at the bar of the first hit); keep `steps` steps from "
+                "quantized step `start_step`",
+                "bars": manifest["bars"],
+                "hash": PRIMER_HASH,
+                "recipes": [p["recipe"] for p in primers],
             },
             "reference": {
                 "method": "teacher-forced: encoder_decoder.get_inputs_batch([track], "

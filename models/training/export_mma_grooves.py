@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ DRUM_CHANNEL = 9  # channel 10 as musicians count
 DEFAULT_BARS = 8
 TEMPO = 120
 SEED = 1  # MMA's RndSeed: grooves with random skips and timing render the same every time
+END_MARKER = "end"
 LICENSE_NOTE = (
     "Drum parts rendered from the groove library of MMA (Musical MIDI Accompaniment) by "
     "Bob van der Poel and contributors, as packaged by Debian (package mma). The library "
@@ -63,6 +65,8 @@ class Groove:
     split: str
     midi_file: str | None = None
     drum_hits: int = 0
+    time_signature: str | None = None
+    metre_fixed_from: str | None = None  # MMA's signature, when its bars disagreed with it
     skipped: str | None = None  # why nothing was written: no drums, duplicate, render error
 
 
@@ -88,6 +92,7 @@ def mma_version(mma: str) -> str:
 def render_groove(mma: str, file: str, name: str, bars: int = DEFAULT_BARS) -> bytes:
     """MMA's MIDI rendering of `bars` bars of one groove (all its tracks), at 120 qpm."""
     song = f"RndSeed {SEED}\nTempo {TEMPO}\nGroove {file}:{name}\n" + "C\n" * bars
+    song += f"MidiMark {END_MARKER}\n"  # MMA marks no song end; this marker does
     with tempfile.TemporaryDirectory(prefix="mma-") as scratch:
         (Path(scratch) / "groove.mma").write_text(song)
         run = subprocess.run(
@@ -105,38 +110,96 @@ def render_groove(mma: str, file: str, name: str, bars: int = DEFAULT_BARS) -> b
         return output.read_bytes()
 
 
-def drum_part(midi_bytes: bytes) -> tuple[bytes, int, str]:
-    """Keep only channel 10 and the tempo and time signature.
+@dataclass
+class DrumPart:
+    """The drums of one rendering as a MIDI file, and what the manifest says about them."""
 
-    Returns the new MIDI file, its number of drum hits and a fingerprint of its drums
-    (metre and onsets: pitch and tick) for finding duplicates.
+    midi: bytes
+    hits: int
+    fingerprint: str  # metre and onsets (pitch and tick): equal drums, equal fingerprint
+    time_signature: str
+    metre_fixed_from: str | None
+
+
+def drum_part(midi_bytes: bytes, bars: int) -> DrumPart:
+    """Keep only channel 10, the tempo and the time signature, ending at the song's end.
+
+    Some grooves set a signature their bars do not have (``Time 2`` beside ``TimeSig 6 8``:
+    two-quarter bars written as 6/8); the signature is then rewritten to the bars' length,
+    so that bar lines in the file are where the music has them.
     """
     source = mido.MidiFile(file=io.BytesIO(midi_bytes))
-    conductor, drums = [], []
+    tpq = source.ticks_per_beat
+    conductor, drums, song_end = [], [], None
     for track in source.tracks:
         tick = 0
         for message in track:
             tick += message.time
-            if message.type in ("set_tempo", "time_signature"):
+            if message.type == "marker" and message.text == END_MARKER:
+                song_end = tick
+            elif message.type in ("set_tempo", "time_signature"):
                 conductor.append((tick, message))
             elif not message.is_meta and getattr(message, "channel", None) == DRUM_CHANNEL:
                 drums.append((tick, message))
-    hits = sorted((t, m.note) for t, m in drums if m.type == "note_on" and m.velocity > 0)
-    end = max((t for t, _ in drums), default=0)
-    output = mido.MidiFile(type=1, ticks_per_beat=source.ticks_per_beat)
+    if song_end is None:
+        raise ValueError("the rendering has no end marker")
+    drums = _within(sorted(drums, key=lambda item: item[0]), song_end)
+    signatures = [m for t, m in conductor if m.type == "time_signature" and t == 0]
+    written = (signatures[-1].numerator, signatures[-1].denominator) if signatures else (4, 4)
+    metre = _metre(song_end / bars / tpq, written)
+    if metre != written:
+        conductor = [(t, m) for t, m in conductor if m.type != "time_signature"]
+        conductor.append(
+            (0, mido.MetaMessage("time_signature", numerator=metre[0], denominator=metre[1]))
+        )
+    output = mido.MidiFile(type=1, ticks_per_beat=tpq)
     for name, events in (("conductor", conductor), ("drums", drums)):
         track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
         previous = 0
         for tick, message in sorted(events, key=lambda item: item[0]):
             track.append(message.copy(time=tick - previous))
             previous = tick
-        track.append(mido.MetaMessage("end_of_track", time=max(0, end - previous)))
+        track.append(mido.MetaMessage("end_of_track", time=song_end - previous))
         output.tracks.append(track)
-    metre = [(t, m.numerator, m.denominator) for t, m in conductor if m.type == "time_signature"]
-    digest = hashlib.sha1(repr((source.ticks_per_beat, metre, hits)).encode()).hexdigest()
     buffer = io.BytesIO()
     output.save(file=buffer)
-    return buffer.getvalue(), len(hits), digest
+    hits = sorted((t, m.note) for t, m in drums if m.type == "note_on" and m.velocity > 0)
+    return DrumPart(
+        buffer.getvalue(),
+        len(hits),
+        hashlib.sha1(repr((tpq, metre, hits)).encode()).hexdigest(),
+        f"{metre[0]}/{metre[1]}",
+        None if metre == written else f"{written[0]}/{written[1]}",
+    )
+
+
+def _metre(bar_quarters: float, written: tuple[int, int]) -> tuple[int, int]:
+    """The written signature if the bars have its length, else one that has theirs."""
+    if bar_quarters == written[0] * 4 / written[1]:
+        return written
+    if bar_quarters.is_integer():
+        return int(bar_quarters), 4
+    if (2 * bar_quarters).is_integer():
+        return int(2 * bar_quarters), 8
+    raise ValueError(f"bars of {bar_quarters:g} quarters fit no time signature")
+
+
+def _within(drums: list[tuple[int, mido.Message]], end: int) -> list[tuple[int, mido.Message]]:
+    """Drum messages up to the song's end: hits from the end on are dropped with their
+    note-offs, and notes still ringing are ended there."""
+    kept, sounding = [], Counter()
+    for tick, message in drums:
+        if message.type == "note_on" and message.velocity > 0:
+            if tick < end:
+                sounding[message.note] += 1
+                kept.append((tick, message))
+        elif message.type in ("note_on", "note_off"):
+            if sounding[message.note]:
+                sounding[message.note] -= 1
+                kept.append((min(tick, end), message))
+        elif tick <= end:
+            kept.append((tick, message))
+    return kept
 
 
 def export(library_dir: Path, out: Path, libraries: list[str] | None, bars: int, mma: str) -> dict:
@@ -144,11 +207,6 @@ def export(library_dir: Path, out: Path, libraries: list[str] | None, bars: int,
     version = mma_version(mma)
     files = find_grooves(library_dir, libraries)
     splits = assign_splits({file: len(names) for file, names in files.items()})
-    previous = {}
-    if (out / MANIFEST).is_file():
-        old = json.loads((out / MANIFEST).read_text())
-        if (old.get("mma_version"), old.get("bars")) == (version, bars):
-            previous = {(g["file"], g["name"]): g for g in old["grooves"]}
     out.mkdir(parents=True, exist_ok=True)
     grooves: list[Groove] = []
     seen: set[str] = set()
@@ -159,31 +217,25 @@ def export(library_dir: Path, out: Path, libraries: list[str] | None, bars: int,
             grooves.append(groove)
             target = out / groove.split / groove.library / f"{Path(file).name}-{_slug(name)}.mid"
             try:
-                cached = previous.get((file, name))
-                if cached and cached["midi_file"] == target.relative_to(out).as_posix():
-                    data = target.read_bytes()
-                else:
-                    data = render_groove(mma, file, name, bars)
-                midi, hits, digest = drum_part(data)
-            except (
-                OSError,
-                RuntimeError,
-                ValueError,
-                EOFError,
-                subprocess.SubprocessError,
-            ) as error:
+                part = drum_part(render_groove(mma, file, name, bars), bars)
+            except (RuntimeError, ValueError, EOFError, subprocess.SubprocessError) as error:
                 groove.skipped = f"render failed: {error}"
                 continue
-            if hits == 0:
+            groove.time_signature, groove.metre_fixed_from = (
+                part.time_signature,
+                part.metre_fixed_from,
+            )
+            if part.hits == 0:
                 groove.skipped = "no drums"
-            elif digest in seen:
+            elif part.fingerprint in seen:
                 groove.skipped = "duplicate drums"
             else:
-                seen.add(digest)
+                seen.add(part.fingerprint)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if not target.is_file() or target.read_bytes() != midi:
-                    write_atomic(target, midi)
-                groove.midi_file, groove.drum_hits = target.relative_to(out).as_posix(), hits
+                if not target.is_file() or target.read_bytes() != part.midi:
+                    write_atomic(target, part.midi)
+                groove.midi_file = target.relative_to(out).as_posix()
+                groove.drum_hits = part.hits
     _remove_stale(out, {g.midi_file for g in grooves if g.midi_file})
     manifest = {
         "description": "MMA groove library, drum parts only, as MIDI for DrumsRNN training",
@@ -218,6 +270,10 @@ def _totals(grooves: list[Groove]) -> dict:
             "duplicates_skipped": sum(g.skipped == "duplicate drums" for g in mine),
             "without_drums": sum(g.skipped == "no drums" for g in mine),
             "render_failures": sum((g.skipped or "").startswith("render") for g in mine),
+            "metres_fixed": sum(bool(g.midi_file and g.metre_fixed_from) for g in mine),
+            "time_signatures": dict(
+                Counter(g.time_signature for g in mine if g.midi_file).most_common()
+            ),
         }
     return totals
 

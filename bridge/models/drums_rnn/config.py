@@ -1,8 +1,8 @@
 """Magenta's DrumsRNN `drum_kit` configuration, as data.
 
 The numbers are Magenta's (drums_rnn_model.py): the nine-class MultiDrumOneHotEncoding
-inside a LookbackEventSequenceEncoderDecoder with *no* lookbacks (an empty list, not the
-default one- and two-bar distances) and a 6-bit counter, three 256-unit LSTM layers with
+inside a LookbackEventSequenceEncoderDecoder given an *empty* list of lookbacks (not the
+default one- and two-bar distances) and a 6-bit counter; three 256-unit LSTM layers with
 attention over the last 32 outputs. A `.mag` stores only the generator id, so this table
 is what makes an official bundle behave as in Magenta; layer sizes come from its shapes.
 Magenta's other drum config, `one_drum` (all drums as one class, 2 steps per quarter),
@@ -21,7 +21,6 @@ class DrumsRnnConfig:
     name: str = "drum_kit"
     layer_sizes: tuple[int, ...] = (256, 256, 256)
     attn_length: int = 32
-    lookback_distances: tuple[int, ...] = ()
     binary_counter_bits: int = 6
     steps_per_quarter: int = 4
     # Magenta's training hparams, kept for native training.
