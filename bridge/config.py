@@ -6,6 +6,7 @@ checkout works from any current directory.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,6 +15,16 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 FAMILIES = ("melody_rnn",)
+BACKENDS = ("native", "magenta")
+# Families whose `.mag` bundles Google's magenta can run (bridge/models/magenta_backend).
+MAGENTA_FAMILIES = (
+    "melody_rnn",
+    "drums_rnn",
+    "improv_rnn",
+    "polyphony_rnn",
+    "performance_rnn",
+    "pianoroll_rnn_nade",
+)
 DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
 
 
@@ -30,6 +41,8 @@ class ModelSpec:
     path: Path
     device: str = "auto"
     description: str = ""
+    backend: str = "native"  # "magenta": Google's own generator, in its own environment
+    python: Path | None = None  # the magenta environment's python (backend: magenta only)
 
 
 @dataclass(frozen=True)
@@ -98,12 +111,21 @@ def load_config(path: str | Path | None = None) -> Config:
     for name, entry in (raw.get("models") or {}).items():
         if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{path}: model {name!r} needs at least a 'path'")
-        family = entry.get("family", "melody_rnn")
-        if family not in FAMILIES:
+        backend = entry.get("backend", "native")
+        if backend not in BACKENDS:
             raise ConfigError(
-                f"{path}: model {name!r} has unknown family {family!r} "
-                f"(known: {', '.join(FAMILIES)})"
+                f"{path}: model {name!r} has unknown backend {backend!r} "
+                f"(known: {', '.join(BACKENDS)})"
             )
+        family = entry.get("family", "melody_rnn")
+        families = MAGENTA_FAMILIES if backend == "magenta" else FAMILIES
+        if family not in families:
+            raise ConfigError(
+                f"{path}: model {name!r} has unknown family {family!r} for the {backend} "
+                f"backend (known: {', '.join(families)})"
+            )
+        if "python" in entry and backend != "magenta":
+            raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
         model_path = _path(path, entry["path"])
         models[name] = ModelSpec(
             name,
@@ -111,6 +133,8 @@ def load_config(path: str | Path | None = None) -> Config:
             model_path,
             str(entry.get("device", device)),
             str(entry.get("description", "")),
+            backend,
+            _executable(path, entry["python"]) if entry.get("python") else None,
         )
     if not models:
         raise ConfigError(f"{path}: no models configured")
@@ -152,6 +176,11 @@ def _section(path: Path, raw: dict, name: str, kind: type):
         return kind(**section)
     except TypeError as error:
         raise ConfigError(f"{path}: bad {name} section: {error}") from error
+
+
+def _executable(config_file: Path, value: str | Path) -> Path:
+    """Like _path, but links are kept: a virtualenv's python is a link that must stay one."""
+    return Path(os.path.abspath(config_file.parent / Path(value).expanduser()))
 
 
 def _path(config_file: Path, value: str | Path) -> Path:

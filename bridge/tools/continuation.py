@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bridge.config import Limits
+from bridge.models.magenta_backend.backend import MagentaBackend
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.models.melody_rnn.sampling import SamplingOptions
@@ -56,7 +57,7 @@ class ContinueRequest:
 
 
 def continue_clip(
-    model: MelodyRnn,
+    model: MelodyRnn | MagentaBackend,
     request: ContinueRequest,
     limits: Limits | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -81,7 +82,7 @@ def batch_key(request: ContinueRequest) -> tuple:
 
 
 def continue_clips(
-    model: MelodyRnn,
+    model: MelodyRnn | MagentaBackend,
     requests: Sequence[ContinueRequest],
     limits: Limits | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -89,6 +90,8 @@ def continue_clips(
     """Several requests with the same batch key, as one batch: one list of clips each."""
     if len({batch_key(request) for request in requests}) > 1:
         raise ValueError("only requests with the same batch_key can be continued together")
+    if isinstance(model, MagentaBackend):
+        return [_continue_with_magenta(model, request, limits, progress) for request in requests]
     generations = []
     for request in requests:
         request.check(limits or Limits())
@@ -103,6 +106,21 @@ def continue_clips(
     except ValueError as error:
         raise ClipError(str(error)) from error
     return [_clips(request, melodies) for request, melodies in zip(requests, results, strict=True)]
+
+
+def _continue_with_magenta(
+    model: MagentaBackend,
+    request: ContinueRequest,
+    limits: Limits | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[Clip]:
+    """A request served by magenta's own generator, which takes no key or range constraint."""
+    request.check(limits or Limits())
+    if request.key is not None or request.pitch_range is not None:
+        raise ClipError("key and pitch range need a native model; the magenta backend has neither")
+    return model.continue_clip(
+        request.clip, request.bars, request.variations, request.sampling, progress
+    )
 
 
 def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:

@@ -155,11 +155,13 @@ def save_native(
 ) -> Path:
     """Write `<path>.safetensors` and `<path>.json`; returns the weights path."""
     weights = Path(path).with_suffix(".safetensors")
+    weights.parent.mkdir(parents=True, exist_ok=True)
     dtype = torch.float16 if half else torch.float32
     save_file(
         {k: v.detach().to("cpu", dtype).contiguous() for k, v in network.state_dict().items()},
         str(weights),
     )
+    weights.chmod(0o644)  # safetensors writes through a private temp file
     meta = {"family": "melody_rnn", "config": config.to_dict(), "dtype": str(dtype).split(".")[1]}
     meta.update(extra or {})
     weights.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
