@@ -7,9 +7,15 @@ free loopback port with a scratch data folder, then measures:
 - latency: request to `/magenta/job/done` for continuing the 8-bar example melody by
   8 bars (128 steps), clip uploaded in chunks each time, p50/p99 over --requests;
 - throughput: jobs per second with --clients concurrent clients for --seconds;
-- memory: the daemon's peak resident set (VmHWM).
+- memory: the daemon's peak resident set (VmHWM; the magenta backend's worker process,
+  which holds TensorFlow, is not included).
+
+With --compare-magenta the same is measured on a daemon whose model runs on Google's
+magenta (`backend: magenta`, the same `.mag`), and the latency ratio is reported.
 
     .venv/bin/python bench/bench_daemon.py [--requests 200] [--clients 8] [--seconds 10]
+    .venv/bin/python bench/bench_daemon.py --model tests/fixtures/melody_rnn/attention_rnn.mag \
+        --compare-magenta
 
 Prints one JSON object.
 """
@@ -77,16 +83,37 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--bars", type=int, default=8)
+    parser.add_argument(
+        "--compare-magenta",
+        action="store_true",
+        help="also run the same requests on a daemon whose model uses Google's magenta "
+        "(backend: magenta; --model must be a .mag) and report the ratio",
+    )
     args = parser.parse_args()
+    results = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "model": str(args.model or "bundled default"),
+        "bars": args.bars,
+        "native": _measure(args, backend="native"),
+    }
+    if args.compare_magenta:
+        results["magenta_backend"] = _measure(args, backend="magenta")
+        for key in ("latency_ms_p50", "latency_ms_p99"):
+            ratio = results["magenta_backend"][key] / results["native"][key]
+            results[f"{key}_magenta_over_native"] = round(ratio, 1)
+    print(json.dumps(results, indent=1))
 
+
+def _measure(args: argparse.Namespace, backend: str) -> dict:
+    """Start a daemon with one model on `backend`, measure it, stop it."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
     config = yaml.safe_load((REPO / "config" / "default.yaml").read_text())
-    if args.model:
-        name = config["default_model"]
-        config["models"] = {name: {"family": "melody_rnn", "path": str(args.model.resolve())}}
-    else:
-        for spec in config["models"].values():
-            spec["path"] = str((REPO / "config" / spec["path"]).resolve())
+    name = config["default_model"]
+    path = args.model.resolve() if args.model else REPO / "config" / config["models"][name]["path"]
+    config["models"] = {
+        name: {"family": "melody_rnn", "path": str(path.resolve()), "backend": backend}
+    }
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -107,10 +134,6 @@ def main() -> None:
     ready_s = time.perf_counter() - started
     try:
         results = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}",
-            "model": str(args.model or "bundled default"),
-            "bars": args.bars,
             "start_to_ready_s": round(ready_s, 3),
             **_latency(port, args),
             **_throughput(port, args),
@@ -119,8 +142,7 @@ def main() -> None:
     finally:
         daemon.terminate()
         daemon.wait(30)
-    results.update(_daemon_side_timings(scratch / "data"))
-    print(json.dumps(results, indent=1))
+    return {**results, **_daemon_side_timings(scratch / "data")}
 
 
 def _daemon_side_timings(data: Path) -> dict:
