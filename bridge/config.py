@@ -14,7 +14,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
-FAMILIES = ("melody_rnn",)
+FAMILIES = ("melody_rnn", "drums_rnn")  # native families
 BACKENDS = ("native", "magenta")
 # Families whose `.mag` bundles Google's magenta can run (bridge/models/magenta_backend).
 MAGENTA_FAMILIES = (

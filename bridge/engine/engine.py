@@ -69,10 +69,10 @@ class Engine:
             raise RequestError(
                 f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"
             )
-        if warm.spec.family != tool.family:
+        if not tool.serves(warm.spec):
             raise RequestError(
                 f"model {warm.spec.name!r} is a {warm.spec.family} model; "
-                f"{tool.name} needs a {tool.family} model"
+                f"{tool.name} runs on {' or '.join(tool.families)} models"
             )
         if len(request.clips) != tool.inputs:
             raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")
@@ -82,7 +82,7 @@ class Engine:
                 "(install timgm6mb-soundfont or set soundfont in the config)"
             )
         params = parse_params(tool.params, request.params, self.limits)
-        tool.check(request.clips, params, self.limits)
+        tool.check(warm.spec, request.clips, params, self.limits)
         with self._lock:
             if self._closing:
                 raise Busy("the daemon is shutting down")

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bridge.config import Limits
+from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.magenta_backend.backend import MagentaBackend
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip
+from bridge.music.drums import extract_drum_track
 from bridge.music.errors import ClipError
 from bridge.music.melody import Melody, extract_melody
 from bridge.music.scales import Key
+from bridge.tools.drum_continuation import continue_drums
 
 STEPS_PER_QUARTER = 4
 
@@ -92,6 +95,8 @@ def continue_clips(
         raise ValueError("only requests with the same batch_key can be continued together")
     if isinstance(model, MagentaBackend):
         return [_continue_with_magenta(model, request, limits, progress) for request in requests]
+    if isinstance(model, DrumsRnn):
+        return [_continue_drums(model, request, limits, progress) for request in requests]
     generations = []
     for request in requests:
         request.check(limits or Limits())
@@ -121,6 +126,27 @@ def _continue_with_magenta(
     return model.continue_clip(
         request.clip, request.bars, request.variations, request.sampling, progress
     )
+
+
+def _continue_drums(
+    model: DrumsRnn,
+    request: ContinueRequest,
+    limits: Limits | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[Clip]:
+    """A drum clip continued by DrumsRNN, on the user's kit."""
+    check_drum_request(request, limits)
+    return continue_drums(
+        model, request.clip, request.bars, request.variations, request.sampling, progress
+    )
+
+
+def check_drum_request(request: ContinueRequest, limits: Limits | None = None) -> None:
+    """Refuse what a drum model cannot honour, before any work is done."""
+    request.check(limits or Limits())
+    if request.key is not None or request.pitch_range is not None:
+        raise ClipError("key and pitch range apply to melodies; a drum model has no pitches")
+    extract_drum_track(request.clip)
 
 
 def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.config import Limits
+from bridge.config import Limits, ModelSpec
 from bridge.music.clip import Clip
 from bridge.music.scales import parse_key
 from bridge.tools.params import Param, ParamError
@@ -20,7 +20,7 @@ from bridge.tools.params import Param, ParamError
 Progress = Callable[[int, int], None]
 Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, checked params
 ToolFunction = Callable[[Any, Sequence[Call], Limits, Progress], list[list[Clip]]]
-CheckFunction = Callable[[Sequence[Clip], Mapping[str, Any], Limits], None]
+CheckFunction = Callable[[ModelSpec, Sequence[Clip], Mapping[str, Any], Limits], None]
 BatchKey = Callable[[Sequence[Clip], Mapping[str, Any]], Hashable]
 
 
@@ -30,12 +30,16 @@ class Tool:
 
     name: str
     summary: str
-    family: str  # the model family it runs on
+    families: tuple[str, ...]  # native model families it runs on (any, on the magenta backend)
     inputs: int  # clips it takes
     params: tuple[Param, ...]
     check: CheckFunction  # raises ValueError for a request `run` would refuse; runs before accept
     run: ToolFunction  # several calls in, one list of result clips per call out
     batch_key: BatchKey | None = None  # calls with equal keys may share a run; None: one at a time
+
+    def serves(self, spec: ModelSpec) -> bool:
+        """Whether this tool can run on a configured model."""
+        return spec.backend == "magenta" or spec.family in self.families
 
 
 def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
@@ -62,11 +66,16 @@ def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
     return request
 
 
-def _check_continue(clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits) -> None:
+def _check_continue(
+    spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
+) -> None:
     from bridge.music.melody import extract_melody
-    from bridge.tools.continuation import allowed_pitches
+    from bridge.tools.continuation import allowed_pitches, check_drum_request
 
     request = _continue_request(clips, params)
+    if spec.family == "drums_rnn" and spec.backend == "native":
+        check_drum_request(request, limits)
+        return
     request.check(limits)
     allowed_pitches(request)
     extract_melody(request.clip)  # a clip with no usable melody is refused now, not later
@@ -90,7 +99,7 @@ def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Has
 CONTINUE = Tool(
     name="continue",
     summary="extend the clip's melody by some bars, in several variations",
-    family="melody_rnn",
+    families=("melody_rnn", "drums_rnn"),
     inputs=1,
     params=(
         Param("bars", int, 4, "bars to add after the clip", 1, None, "max_bars"),

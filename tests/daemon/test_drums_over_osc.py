@@ -1,0 +1,62 @@
+"""A drum model served by the daemon: the same Continue tool, routed by the model's family."""
+
+from __future__ import annotations
+
+import pytest
+from osc_clients import REPO, UdpClient
+from test_osc_udp import result_clips
+
+from bridge.music.drums import DrumKit, drum_class
+from bridge.music.midi import read_midi
+
+DRUM_BUNDLE = REPO / "tests" / "fixtures" / "drums_rnn" / "drum_kit.mag"
+
+
+@pytest.fixture
+def drums_daemon(make_daemon, render_groove, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "groove.mid").write_bytes(render_groove("stdlib/popballad", "PopBallad1", bars=4))
+    daemon = make_daemon(
+        models={"drums": {"family": "drums_rnn", "path": str(DRUM_BUNDLE)}},
+        osc={"input_folder": str(inputs)},
+    )
+    client = UdpClient(daemon.udp.address[1])
+    yield daemon, client
+    client.close()
+
+
+def test_a_drum_clip_continues_on_the_drum_model(drums_daemon):
+    _, client = drums_daemon
+    client.send("/magenta/clip/file", "d1", 0, "groove.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "d1", "model", "drums", "bars", 2, "variations", 2)
+    replies = client.receive()
+    assert replies[-1][0] == "/magenta/job/done", replies[-1]
+    clips = result_clips(replies)
+    assert len(clips) == 2
+    for clip in clips:
+        assert clip.notes and all(drum_class(n.pitch) is not None for n in clip.notes)
+        assert all((n.start * 4).is_integer() for n in clip.notes)  # on the 16th grid
+
+
+def test_melody_only_parameters_are_refused_for_drums_before_acceptance(drums_daemon):
+    _, client = drums_daemon
+    client.send("/magenta/clip/file", "d2", 0, "groove.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "d2", "model", "drums", "key", "C:major")
+    address, args = client.receive()[-1]
+    assert address == "/magenta/error" and "a drum model has no pitches" in args[1]
+
+
+def test_the_kit_of_the_clip_is_kept(drums_daemon, tmp_path):
+    _, client = drums_daemon
+    client.send("/magenta/clip/file", "d3", 0, "groove.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "d3", "model", "drums", "bars", 2, "seed", 3)
+    clip = result_clips(client.receive())[0]
+    kit = DrumKit.from_clip(read_midi(tmp_path / "in" / "groove.mid"))
+    assert clip.notes
+    for note in clip.notes:
+        drum = drum_class(note.pitch)
+        assert (note.pitch, note.velocity) == (kit.pitches[drum], kit.velocities[drum])
