@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from bridge.music.clip import MAX_NOTES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 FAMILIES = ("melody_rnn", "drums_rnn")  # native families
@@ -142,6 +144,8 @@ def load_config(path: str | Path | None = None) -> Config:
     if default_model not in models:
         raise ConfigError(f"{path}: default_model {default_model!r} is not among the models")
     limits = _section(path, raw, "limits", Limits)
+    if limits.max_notes > MAX_NOTES:
+        raise ConfigError(f"{path}: limits.max_notes cannot exceed {MAX_NOTES}, the clip limit")
     osc = _section(path, raw, "osc", OscConfig)
     if osc.input_folder is not None:
         osc = replace(osc, input_folder=_path(path, osc.input_folder))

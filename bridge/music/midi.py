@@ -40,8 +40,14 @@ _MAX_TEMPO = 0xFFFFFF  # set_tempo holds 24 bits of microseconds per beat
 _META, _OFF, _ON = range(3)
 
 
-def read_midi(source: str | Path | bytes, *, include_drums: bool = True) -> Clip:
-    """A clip from a MIDI file path or the file's bytes; ClipError names the file on failure."""
+def read_midi(
+    source: str | Path | bytes, *, include_drums: bool = True, allow_empty: bool = False
+) -> Clip:
+    """A clip from a MIDI file path or the file's bytes; ClipError names the file on failure.
+
+    A file without notes is refused unless `allow_empty` (a result that happened to be all
+    rests, read back from the daemon's store, is still a clip of its length).
+    """
     is_data = isinstance(source, bytes)
     name = f"MIDI data ({len(source)} bytes)" if is_data else f"MIDI file '{source}'"
     try:
@@ -63,7 +69,7 @@ def read_midi(source: str | Path | bytes, *, include_drums: bool = True) -> Clip
         notes += _notes(timed, ticks_per_beat, muted, include_drums)
         events += [(tick, message) for tick, message in timed if message.is_meta]
         ends.append(timed[-1][0] if timed else 0)
-    if not notes:
+    if not notes and not allow_empty:
         raise ClipError(f"{name} has no notes")
 
     tempo = _first(events, "set_tempo")

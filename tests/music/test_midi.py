@@ -305,3 +305,16 @@ def test_bad_timing_and_meta_values_are_named() -> None:
         ClipError, match=r"^MIDI data \(\d+ bytes\): time signature denominator 128 is outside"
     ):
         read_midi(odd_meter)
+
+
+def test_an_empty_result_reads_back_only_when_allowed(tmp_path):
+    from bridge.music.clip import Clip
+    from bridge.music.errors import ClipError
+    from bridge.music.midi import read_midi, write_midi
+
+    path = tmp_path / "rests.mid"
+    write_midi(Clip((), 8.0, 100.0, (3, 4)), path)
+    with pytest.raises(ClipError, match="has no notes"):
+        read_midi(path)
+    clip = read_midi(path, allow_empty=True)
+    assert (clip.notes, clip.length, clip.qpm, clip.time_signature) == ((), 8.0, 100.0, (3, 4))

@@ -187,7 +187,7 @@ class OscService:
             raise RequestError(f"job {job_id} is {record.status}: {record.error or 'no results'}")
         midi = [p for p in record.result_paths if p.suffix == ".mid"]
         try:
-            results = [read_midi(path) for path in midi]
+            results = [read_midi(path, allow_empty=True) for path in midi]
         except ClipError as error:
             raise RequestError(f"job {job_id}'s result files cannot be read: {error}") from error
         self.send_results(peer, request_id, results, record)
