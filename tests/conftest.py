@@ -38,3 +38,24 @@ def render_groove() -> RenderGroove:
         return cache[key]
 
     return render
+
+
+@pytest.fixture(scope="session")
+def chorale_midi() -> Callable[[str], bytes]:
+    """A factory: chorale_midi("bach/bwv99.6.mxl") -> MIDI bytes of that chorale, all voices.
+
+    Real polyphony from music21's corpus (non-commercial terms, so parsed here, never
+    committed), written to MIDI by music21 as models/reference/make_polyphony_rnn_fixtures.py
+    does.
+    """
+    music21 = pytest.importorskip("music21")
+    corpus = Path(music21.__file__).parent / "corpus"
+    cache: dict[str, bytes] = {}
+
+    def midi(chorale: str) -> bytes:
+        if chorale not in cache:
+            score = music21.converter.parse(str(corpus / chorale))
+            cache[chorale] = music21.midi.translate.music21ObjectToMidiFile(score).writestr()
+        return cache[chorale]
+
+    return midi

@@ -1,0 +1,184 @@
+"""A loaded PerformanceRNN: configuration, encoder and network on a device, ready to generate.
+
+Generation reuses MelodyRNN's sampler (temperature, beam search, batched variations) and its
+steppers: only the encoder differs. Its length is counted as Magenta's
+PerformanceRnnSequenceGenerator counts it: the request is a number of 10 ms steps of time;
+the model is asked for 4 events per note at 15 notes a second for the steps still missing
+(60 events a second), and the result is cut (or padded with time shifts) to exactly the
+requested steps. The generator's own default, which Magenta's generate script uses, asks
+again for the steps still missing until the time is filled; the generator map (and so
+bundles served by the magenta backend) asks once and pads the rest with silence
+(`fill=False`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bridge.models.device import resolve_device
+from bridge.models.melody_rnn.network import MelodyRnnNetwork
+from bridge.models.melody_rnn.sampling import (
+    Extension,
+    SamplingOptions,
+    extend_batch,
+    extend_melodies,
+)
+from bridge.models.melody_rnn.steppers import Stepper, stepper_for
+from bridge.models.performance_rnn.checkpoint import load_bundle
+from bridge.models.performance_rnn.config import PerformanceRnnConfig
+from bridge.models.performance_rnn.encoding import PerformanceEncoder
+from bridge.music.performance import Performance
+
+MAX_FILL_ROUNDS = 32
+
+
+@dataclass(frozen=True)
+class PerformanceGeneration:
+    """One primer to continue, with its own variations and sampling."""
+
+    primer: Performance
+    variations: int = 1
+    options: SamplingOptions = field(default_factory=SamplingOptions)
+
+
+@dataclass
+class PerformanceRnn:
+    """Magenta's PerformanceRnnModel with its sequence generator's length rules, natively."""
+
+    config: PerformanceRnnConfig
+    network: MelodyRnnNetwork
+    device: torch.device
+    load_seconds: float = 0.0
+    stepper: Stepper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stepper = stepper_for(self.network)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> PerformanceRnn:
+        """Load a `performance` or `performance_with_dynamics` `.mag` bundle onto a device."""
+        started = time.perf_counter()
+        config, network = load_bundle(path)
+        target = resolve_device(device)
+        network = network.to(target).eval()
+        return cls(config, network, target, time.perf_counter() - started)
+
+    @property
+    def encoder(self) -> PerformanceEncoder:
+        return PerformanceEncoder(self.config)
+
+    @torch.inference_mode()
+    def softmax(self, events: np.ndarray) -> np.ndarray:
+        """Teacher-forced next-event distribution at every position [T, classes]."""
+        state = self.encoder.start(np.asarray(events)[None, :])
+        logits, _ = self.network(torch.from_numpy(state.all_inputs).to(self.device))
+        return torch.softmax(logits[0], dim=-1).cpu().numpy()
+
+    def events_for(self, num_steps: int) -> int:
+        """How many events the generator asks for to fill `num_steps` steps of time."""
+        density = max(1.0, self.config.note_density)
+        return math.ceil(
+            self.config.events_per_note * density * num_steps / self.config.steps_per_second
+        )
+
+    def generate(
+        self,
+        primer: Performance,
+        num_steps: int,
+        variations: int = 1,
+        options: SamplingOptions | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        fill: bool = True,
+    ) -> list[Performance]:
+        """Continue `primer` by `num_steps` steps of time, `variations` times in one batch.
+
+        Each result holds the primer followed by the new events and lasts exactly
+        `primer.num_steps + num_steps` steps, as Magenta's do.
+        """
+        request = PerformanceGeneration(primer, variations, options or SamplingOptions())
+        return self.generate_batch([request], num_steps, progress, fill)[0]
+
+    def generate_batch(
+        self,
+        requests: Sequence[PerformanceGeneration],
+        num_steps: int,
+        progress: Callable[[int, int], None] | None = None,
+        fill: bool = True,
+    ) -> list[list[Performance]]:
+        """Several primers of as many events, each extended by `num_steps` steps of time.
+
+        The first request for events runs all rows as one batch (see `extend_batch`); a row
+        that has not filled its time yet asks again alone, from its own seed stream
+        (derived from the request's seed, the row and the round), so a seeded row gives the
+        same result batched or alone.
+        """
+        if num_steps < 1:
+            raise ValueError(f"the generated section must last at least one step, got {num_steps}")
+        if len({len(request.primer) for request in requests}) > 1:
+            raise ValueError("primers generated in one batch must have the same number of events")
+        bins = self.config.num_velocity_bins
+        for request in requests:
+            if request.primer.num_velocity_bins != bins:
+                raise ValueError(
+                    f"the model {self.config.name} uses {bins} velocity bins, the primer "
+                    f"{request.primer.num_velocity_bins}"
+                )
+        first = self.events_for(num_steps)
+        rows = extend_batch(
+            self.stepper,
+            self.encoder,
+            np.stack([request.primer.events for request in requests]),
+            first,
+            [Extension(request.variations, request.options) for request in requests],
+            progress,
+        )
+        results = []
+        for request, request_rows in zip(requests, rows, strict=True):
+            total = request.primer.num_steps + num_steps
+            performances = []
+            for row, events in enumerate(request_rows):
+                performance = Performance(events, bins)
+                if fill:
+                    performance = self._fill(performance, total, request.options, row, progress)
+                performances.append(performance.set_length(total))
+            results.append(performances)
+        return results
+
+    def _fill(
+        self,
+        performance: Performance,
+        total: int,
+        options: SamplingOptions,
+        row: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> Performance:
+        """Ask again for the steps still missing, as Magenta's generator does, until filled.
+
+        Magenta would ask forever of a model that never moves time on; after
+        MAX_FILL_ROUNDS requests the rest is left to set_length's silence. `progress`
+        counts each of these requests on its own.
+        """
+        rounds = 1
+        while performance.num_steps < total and rounds < MAX_FILL_ROUNDS:
+            more = self.events_for(total - performance.num_steps)
+            seeded = replace(options, seed=_round_seed(options.seed, row, rounds))
+            (events,) = extend_melodies(
+                self.stepper, self.encoder, performance.events, more, 1, seeded, progress=progress
+            )
+            performance = Performance(events, self.config.num_velocity_bins)
+            rounds += 1
+        return performance
+
+
+def _round_seed(seed: int | None, row: int, round_: int) -> int | None:
+    """A seed for a row's later request for events, independent of the rest of the batch."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, row, round_]).generate_state(1)[0])

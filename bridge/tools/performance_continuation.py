@@ -1,0 +1,79 @@
+"""Continue a performance: extend a clip's expressive polyphony by bars or seconds.
+
+The clip is read as Magenta's PerformanceRNN generator reads a primer (to its loop end, on a
+clock of 10 ms steps) and continued for the requested time, counted as that generator counts
+it: its generate section starts one step after the clip's end when the end falls on a step.
+Results are new clips holding only the notes that start in the added time, from beat 0, with
+the model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
+`performance_with_dynamics`, its velocities (others play at velocity 100, as Magenta's do).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.performance_rnn.model import PerformanceRnn
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+from bridge.music.performance import continuation_clip, generation_steps, performance_primer
+from bridge.music.timing import beats_to_seconds, seconds_to_beats
+
+Unit = Literal["bars", "seconds"]
+MAX_SECONDS = 600.0  # ten minutes of new music is far past what a DAW user asks for
+
+
+def continue_performance(
+    model: PerformanceRnn,
+    clip: Clip,
+    amount: float = 2,
+    variations: int = 1,
+    sampling_options: SamplingOptions | None = None,
+    quantize: bool = False,
+    *,
+    unit: Unit = "bars",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Clip]:
+    """`variations` continuations of the clip, each `amount` bars (or seconds) long.
+
+    A result lasts `amount` whole bars of the clip's meter, or `amount` seconds at its
+    tempo. `progress(done, total)` is called after each generated event (see extend_batch).
+    """
+    if isinstance(variations, bool) or not isinstance(variations, int) or variations < 1:
+        raise ClipError(f"variations must be a whole number of at least 1, got {variations!r}")
+    length, seconds = _length(clip, amount, unit)
+    primer = performance_primer(clip, model.config.num_velocity_bins)
+    start, end = generation_steps(clip, seconds)
+    if end <= start:
+        raise ClipError(f"{seconds:g} s is shorter than one 10 ms step after the clip's end")
+    try:
+        results = model.generate(primer, end - start, variations, sampling_options, progress)
+    except ValueError as error:
+        raise ClipError(str(error)) from error
+    return [continuation_clip(result, clip, start, length, quantize=quantize) for result in results]
+
+
+def _length(clip: Clip, amount: float, unit: Unit) -> tuple[float, float]:
+    """The continuation's length in beats and in seconds, checked."""
+    if unit == "bars":
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+            raise ClipError(f"bars must be a whole number of at least 1, got {amount!r}")
+        length = amount * clip.beats_per_bar
+        seconds = beats_to_seconds(length, clip.qpm)
+    elif unit == "seconds":
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise ClipError(f"seconds must be a number, got {amount!r}")
+        if not (math.isfinite(amount) and amount > 0):
+            raise ClipError(f"seconds must be above 0, got {amount}")
+        seconds = float(amount)
+        length = seconds_to_beats(seconds, clip.qpm)
+    else:
+        raise ClipError(f"unit must be 'bars' or 'seconds', got {unit!r}")
+    if seconds > MAX_SECONDS:
+        raise ClipError(
+            f"{amount} {unit} last {seconds:g} s at {clip.qpm:g} qpm; at most "
+            f"{MAX_SECONDS:g} s can be generated at once"
+        )
+    return length, seconds
