@@ -1,0 +1,56 @@
+"""Continue polyphony: extend a clip's chords, piano or pad part by a number of bars.
+
+The clip is read as Magenta's PolyphonyRNN generator reads a primer (every audible note,
+from step 0 to the clip's end), and the model continues it as Magenta does when conditioned
+on the primer, so the continuation starts exactly at the clip's end. Results are new clips
+holding only the notes that start in the added bars, from beat 0, on the clip's tempo and
+meter, at the mean velocity of the clip's notes (Magenta writes 100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.polyphony_rnn.model import PolyphonyRnn
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+from bridge.music.polyphony import extract_polyphonic_sequence
+
+
+def continue_polyphony(
+    model: PolyphonyRnn,
+    clip: Clip,
+    bars: int = 2,
+    variations: int = 1,
+    sampling_options: SamplingOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Clip]:
+    """`variations` continuations of the clip's polyphony, each `bars` bars long.
+
+    `progress(done, total)` is called after each generated event (see
+    PolyphonyRnn.generate_batch).
+    """
+    for what, value in (("bars", bars), ("variations", variations)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ClipError(f"{what} must be a whole number of at least 1, got {value!r}")
+    primer = extract_polyphonic_sequence(clip, model.config.steps_per_quarter)
+    velocity = round(float(np.mean([note.velocity for note in clip.audible_notes])))
+    try:
+        results = model.generate(
+            primer, bars * primer.steps_per_bar, variations, sampling_options, progress
+        )
+    except ValueError as error:
+        raise ClipError(str(error)) from error
+    length = bars * clip.beats_per_bar
+    return [
+        Clip.from_notes(
+            result.to_notes(velocity, first_step=primer.num_steps),
+            length=length,
+            qpm=clip.qpm,
+            time_signature=clip.time_signature,
+        )
+        for result in results
+    ]

@@ -1,0 +1,77 @@
+"""Continue polyphony on real chorale excerpts: shape, grid, velocity, seeds and clear errors.
+
+The model is the PolyphonyRNN parity fixture: magenta's polyphony config at its default
+size, trained briefly by magenta itself on other chorales, loaded natively.
+"""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.polyphony_rnn.model import PolyphonyRnn
+from bridge.music.clip import Clip, Note
+from bridge.music.errors import ClipError
+from bridge.music.midi import read_midi
+from bridge.tools.polyphony_continuation import continue_polyphony
+
+BUNDLE = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
+
+
+@pytest.fixture(scope="module")
+def model() -> PolyphonyRnn:
+    return PolyphonyRnn.load(BUNDLE, "cpu")
+
+
+def excerpt(midi: bytes, bars: int) -> Clip:
+    """The chorale's first bars as a clip, each voice at its own velocity."""
+    chorale = read_midi(midi)
+    length = bars * chorale.beats_per_bar
+    velocities = {}
+    notes = []
+    for note in chorale.notes:
+        if note.start < length:
+            velocity = velocities.setdefault(note.pitch % 4, 60 + 10 * (note.pitch % 4))
+            notes.append(Note(note.pitch, note.start, note.duration, velocity))
+    return Clip(tuple(notes), length, chorale.qpm, chorale.time_signature)
+
+
+@pytest.fixture(scope="module")
+def chorale(chorale_midi) -> Clip:
+    return excerpt(chorale_midi("bach/bwv99.6.mxl"), 2)  # 4/4 at 96 qpm
+
+
+def test_continuations_have_the_asked_shape(model, chorale):
+    options = SamplingOptions(seed=1)
+    results = continue_polyphony(model, chorale, bars=2, variations=3, sampling_options=options)
+    assert len(results) == 3
+    velocity = round(sum(n.velocity for n in chorale.notes) / len(chorale.notes))
+    for result in results:
+        assert result.notes, "a continuation has notes"
+        assert result.length == 8.0
+        assert (result.qpm, result.time_signature) == (96.0, (4, 4))
+        for note in result.notes:
+            assert 0 <= note.start < result.length and note.end <= result.length
+            assert (note.start * 4).is_integer() and (note.duration * 4).is_integer()
+            assert note.velocity == velocity
+    assert any(max(Counter(n.start for n in r.notes).values()) > 1 for r in results), "chords"
+    assert continue_polyphony(model, chorale, 2, 3, options) == results, "same seed, same result"
+    assert len({result.notes for result in results}) == 3
+
+
+def test_three_four_time_keeps_its_bars(model, chorale_midi):
+    clip = excerpt(chorale_midi("bach/bwv65.2.mxl"), 3)
+    assert clip.time_signature == (3, 4)
+    (result,) = continue_polyphony(model, clip, bars=1, sampling_options=SamplingOptions(seed=4))
+    assert result.length == 3.0 and result.time_signature == (3, 4)
+    assert all(note.end <= 3.0 for note in result.notes)
+
+
+def test_bad_requests_are_refused(model, chorale):
+    with pytest.raises(ClipError, match="no audible notes"):
+        continue_polyphony(model, Clip((Note(60, 0, 1, mute=True),), 4))
+    with pytest.raises(ClipError, match="bars must be"):
+        continue_polyphony(model, chorale, bars=0)
+    with pytest.raises(ClipError, match="variations must be"):
+        continue_polyphony(model, chorale, variations=True)
