@@ -16,7 +16,7 @@ from bridge.music.clip import MAX_NOTES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
-FAMILIES = ("melody_rnn", "drums_rnn")  # native families
+FAMILIES = ("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn")  # native
 BACKENDS = ("native", "magenta")
 # Families whose `.mag` bundles Google's magenta can run (bridge/models/magenta_backend).
 MAGENTA_FAMILIES = (

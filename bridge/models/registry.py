@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bridge.config import ModelSpec
 from bridge.models.melody_rnn.model import MelodyRnn
 
-if TYPE_CHECKING:
-    from bridge.models.drums_rnn.model import DrumsRnn
-    from bridge.models.magenta_backend.backend import MagentaBackend
 
-
-def load_model(spec: ModelSpec) -> MelodyRnn | DrumsRnn | MagentaBackend:
+def load_model(spec: ModelSpec) -> Any:
     """Load the weights a config entry names onto its device (or into magenta's worker)."""
     if spec.backend == "magenta":
         from bridge.models.magenta_backend.backend import MagentaBackend
@@ -24,4 +20,12 @@ def load_model(spec: ModelSpec) -> MelodyRnn | DrumsRnn | MagentaBackend:
         from bridge.models.drums_rnn.model import DrumsRnn
 
         return DrumsRnn.load(spec.path, spec.device)
+    if spec.family == "polyphony_rnn":
+        from bridge.models.polyphony_rnn.model import PolyphonyRnn
+
+        return PolyphonyRnn.load(spec.path, spec.device)
+    if spec.family == "performance_rnn":
+        from bridge.models.performance_rnn.model import PerformanceRnn
+
+        return PerformanceRnn.load(spec.path, spec.device)
     raise ValueError(f"model {spec.name!r}: family {spec.family!r} cannot be loaded")

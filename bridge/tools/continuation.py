@@ -18,12 +18,18 @@ from bridge.models.magenta_backend.backend import MagentaBackend
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.performance_rnn.model import PerformanceRnn
+from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip
 from bridge.music.drums import extract_drum_track
 from bridge.music.errors import ClipError
 from bridge.music.melody import Melody, extract_melody
+from bridge.music.performance import extract_performance
+from bridge.music.polyphony import extract_polyphonic_sequence
 from bridge.music.scales import Key
 from bridge.tools.drum_continuation import continue_drums
+from bridge.tools.performance_continuation import continue_performance
+from bridge.tools.polyphony_continuation import continue_polyphony
 
 STEPS_PER_QUARTER = 4
 
@@ -38,6 +44,7 @@ class ContinueRequest:
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     key: Key | None = None
     pitch_range: tuple[int, int] | None = None
+    quantize: bool = False  # performance models: snap results to the clip's 16th grid
 
     def check(self, limits: Limits) -> None:
         """Reject requests beyond the configured limits with a message naming the limit."""
@@ -95,8 +102,13 @@ def continue_clips(
         raise ValueError("only requests with the same batch_key can be continued together")
     if isinstance(model, MagentaBackend):
         return [_continue_with_magenta(model, request, limits, progress) for request in requests]
-    if isinstance(model, DrumsRnn):
-        return [_continue_drums(model, request, limits, progress) for request in requests]
+    one_at_a_time = _continuer(model)
+    if one_at_a_time is not None:
+        results = []
+        for request in requests:
+            check_request(_family(model), request, limits)
+            results.append(one_at_a_time(request, progress))
+        return results
     generations = []
     for request in requests:
         request.check(limits or Limits())
@@ -128,25 +140,44 @@ def _continue_with_magenta(
     )
 
 
-def _continue_drums(
-    model: DrumsRnn,
-    request: ContinueRequest,
-    limits: Limits | None,
-    progress: Callable[[int, int], None] | None,
-) -> list[Clip]:
-    """A drum clip continued by DrumsRNN, on the user's kit."""
-    check_drum_request(request, limits)
-    return continue_drums(
-        model, request.clip, request.bars, request.variations, request.sampling, progress
+Progress = Callable[[int, int], None] | None
+
+
+def _continuer(model: object) -> Callable[[ContinueRequest, Progress], list[Clip]] | None:
+    """How a non-melody family continues one request (they batch variations, not requests)."""
+    if isinstance(model, DrumsRnn):
+        return lambda r, p: continue_drums(model, r.clip, r.bars, r.variations, r.sampling, p)
+    if isinstance(model, PolyphonyRnn):
+        return lambda r, p: continue_polyphony(model, r.clip, r.bars, r.variations, r.sampling, p)
+    if isinstance(model, PerformanceRnn):
+        return lambda r, p: continue_performance(
+            model, r.clip, r.bars, r.variations, r.sampling, r.quantize, progress=p
+        )
+    return None
+
+
+def _family(model: object) -> str:
+    return {DrumsRnn: "drums_rnn", PolyphonyRnn: "polyphony_rnn"}.get(
+        type(model), "performance_rnn"
     )
 
 
-def check_drum_request(request: ContinueRequest, limits: Limits | None = None) -> None:
-    """Refuse what a drum model cannot honour, before any work is done."""
+def check_request(family: str, request: ContinueRequest, limits: Limits | None = None) -> None:
+    """Refuse, before any work, what the family's model cannot honour or read."""
     request.check(limits or Limits())
+    if family == "melody_rnn":
+        allowed_pitches(request)
+        extract_melody(request.clip)  # a clip with no usable melody is refused now
+        return
     if request.key is not None or request.pitch_range is not None:
-        raise ClipError("key and pitch range apply to melodies; a drum model has no pitches")
-    extract_drum_track(request.clip)
+        raise ClipError(f"key and pitch range apply to melody models, not to a {family} model")
+    readers = {
+        "drums_rnn": extract_drum_track,
+        "polyphony_rnn": extract_polyphonic_sequence,
+        "performance_rnn": extract_performance,
+    }
+    if family in readers:
+        readers[family](request.clip)
 
 
 def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:

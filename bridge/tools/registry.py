@@ -62,6 +62,7 @@ def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
         ),
         key=parse_key(params["key"]) if params["key"] else None,
         pitch_range=None if (low, high) == (0, 127) else (low, high),
+        quantize=params["quantize"],
     )
     return request
 
@@ -69,16 +70,10 @@ def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
 def _check_continue(
     spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
 ) -> None:
-    from bridge.music.melody import extract_melody
-    from bridge.tools.continuation import allowed_pitches, check_drum_request
+    from bridge.tools.continuation import check_request
 
-    request = _continue_request(clips, params)
-    if spec.family == "drums_rnn" and spec.backend == "native":
-        check_drum_request(request, limits)
-        return
-    request.check(limits)
-    allowed_pitches(request)
-    extract_melody(request.clip)  # a clip with no usable melody is refused now, not later
+    family = spec.family if spec.backend == "native" else "magenta-backend"
+    check_request(family, _continue_request(clips, params), limits)
 
 
 def _continue(
@@ -99,7 +94,7 @@ def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Has
 CONTINUE = Tool(
     name="continue",
     summary="extend the clip's melody by some bars, in several variations",
-    families=("melody_rnn", "drums_rnn"),
+    families=("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn"),
     inputs=1,
     params=(
         Param("bars", int, 4, "bars to add after the clip", 1, None, "max_bars"),
@@ -114,6 +109,7 @@ CONTINUE = Tool(
         Param("key", str, "", "lock notes to a key, e.g. C:major, F#:minor (default: none)"),
         Param("pitch_low", int, 0, "lowest pitch allowed", 0, 127),
         Param("pitch_high", int, 127, "highest pitch allowed", 0, 127),
+        Param("quantize", bool, False, "performance models: snap results to 16ths", 0, 1),
     ),
     check=_check_continue,
     run=_continue,

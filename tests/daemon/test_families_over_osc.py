@@ -1,4 +1,5 @@
-"""A drum model served by the daemon: the same Continue tool, routed by the model's family."""
+"""Drum, polyphony and performance models served by the daemon: the same Continue tool,
+routed by the model's family, with melody-only parameters refused before acceptance."""
 
 from __future__ import annotations
 
@@ -9,16 +10,28 @@ from test_osc_udp import result_clips
 from bridge.music.drums import DrumKit, drum_class
 from bridge.music.midi import read_midi
 
-DRUM_BUNDLE = REPO / "tests" / "fixtures" / "drums_rnn" / "drum_kit.mag"
+FIXTURES = REPO / "tests" / "fixtures"
+DRUM_BUNDLE = FIXTURES / "drums_rnn" / "drum_kit.mag"
 
 
 @pytest.fixture
-def drums_daemon(make_daemon, render_groove, tmp_path):
+def drums_daemon(make_daemon, render_groove, chorale_midi, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "groove.mid").write_bytes(render_groove("stdlib/popballad", "PopBallad1", bars=4))
+    (inputs / "chorale.mid").write_bytes(chorale_midi("bach/bwv99.6.mxl"))
     daemon = make_daemon(
-        models={"drums": {"family": "drums_rnn", "path": str(DRUM_BUNDLE)}},
+        models={
+            "drums": {"family": "drums_rnn", "path": str(DRUM_BUNDLE)},
+            "poly": {
+                "family": "polyphony_rnn",
+                "path": str(FIXTURES / "polyphony_rnn/polyphony.mag"),
+            },
+            "perf": {
+                "family": "performance_rnn",
+                "path": str(FIXTURES / "performance_rnn/performance_with_dynamics.mag"),
+            },
+        },
         osc={"input_folder": str(inputs)},
     )
     client = UdpClient(daemon.udp.address[1])
@@ -46,7 +59,7 @@ def test_melody_only_parameters_are_refused_for_drums_before_acceptance(drums_da
     client.receive(("/magenta/clip/ready",))
     client.send("/magenta/tool/continue", "d2", "model", "drums", "key", "C:major")
     address, args = client.receive()[-1]
-    assert address == "/magenta/error" and "a drum model has no pitches" in args[1]
+    assert address == "/magenta/error" and "not to a drums_rnn model" in args[1]
 
 
 def test_the_kit_of_the_clip_is_kept(drums_daemon, tmp_path):
@@ -60,3 +73,20 @@ def test_the_kit_of_the_clip_is_kept(drums_daemon, tmp_path):
     for note in clip.notes:
         drum = drum_class(note.pitch)
         assert (note.pitch, note.velocity) == (kit.pitches[drum], kit.velocities[drum])
+
+
+@pytest.mark.parametrize(("model", "extra"), [("poly", ()), ("perf", ("quantize", 1))])
+def test_chorales_continue_on_the_polyphonic_models(drums_daemon, model, extra):
+    daemon, client = drums_daemon
+    client.send("/magenta/clip/file", model, 0, "chorale.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", model, "model", model, "bars", 1, "seed", 2, *extra)
+    replies = client.receive()
+    assert replies[-1][0] == "/magenta/job/done", replies[-1]
+    (clip,) = result_clips(replies)
+    assert clip.length == 4.0
+    assert all(0 <= n.start < 4.0 for n in clip.notes)
+    if extra:
+        assert all((n.start * 4).is_integer() for n in clip.notes)  # quantized to 16ths
+    record = daemon.store.get(replies[0][1][1])
+    assert record.model == model and record.status == "done"
