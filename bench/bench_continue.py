@@ -40,8 +40,8 @@ def main() -> None:
     import numpy as np
     import torch
 
+    from bridge.models.events_rnn.sampling import SamplingOptions, extend_melodies
     from bridge.models.melody_rnn.model import MelodyRnn
-    from bridge.models.melody_rnn.sampling import SamplingOptions, extend_melodies
 
     if args.threads:
         torch.set_num_threads(args.threads)

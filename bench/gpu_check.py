@@ -23,9 +23,9 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bridge.models.events_rnn.sampling import SamplingOptions, extend_melodies  # noqa: E402
+from bridge.models.events_rnn.steppers import NumpyStepper, TorchStepper  # noqa: E402
 from bridge.models.melody_rnn.model import MelodyRnn  # noqa: E402
-from bridge.models.melody_rnn.sampling import SamplingOptions, extend_melodies  # noqa: E402
-from bridge.models.melody_rnn.steppers import NumpyStepper, TorchStepper  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "melody_rnn"
 BUNDLED = REPO / "models" / "pretrained" / "folk_attention_rnn.safetensors"

@@ -229,7 +229,7 @@ def _continue(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from bridge.config import load_config
-    from bridge.models.melody_rnn.sampling import SamplingOptions
+    from bridge.models.events_rnn.sampling import SamplingOptions
     from bridge.models.registry import load_model
     from bridge.music.errors import ClipError
     from bridge.music.midi import read_midi, write_midi

@@ -14,10 +14,10 @@ import numpy as np
 
 from bridge.config import Limits
 from bridge.models.drums_rnn.model import DrumsRnn
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.magenta_backend.backend import MagentaBackend
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
-from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridge.models.drums_rnn.model import DrumsRnn
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip
 from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
 from bridge.music.errors import ClipError

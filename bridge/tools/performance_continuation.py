@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Literal
 
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError

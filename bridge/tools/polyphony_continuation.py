@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError

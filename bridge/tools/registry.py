@@ -43,7 +43,7 @@ class Tool:
 
 
 def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
-    from bridge.models.melody_rnn.sampling import SamplingOptions
+    from bridge.models.events_rnn.sampling import SamplingOptions
     from bridge.tools.continuation import ContinueRequest
 
     low, high = params["pitch_low"], params["pitch_high"]

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from bridge.models.events_rnn.network import EventsRnnNetwork
 from bridge.models.melody_rnn.encoding import NO_EVENT, MelodyEncoder
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
 
 
 @torch.inference_mode()
 def evaluate_melody_rnn(
-    network: MelodyRnnNetwork,
+    network: EventsRnnNetwork,
     encoder: MelodyEncoder,
     melodies: Sequence[np.ndarray],
     batch_size: int = 64,
@@ -80,7 +80,7 @@ def _class_events_per_position(encoder: MelodyEncoder, melody: np.ndarray) -> np
 
 
 def compare_with_ngrams(
-    network: MelodyRnnNetwork,
+    network: EventsRnnNetwork,
     encoder: MelodyEncoder,
     train: Sequence[np.ndarray],
     test: Sequence[np.ndarray],

@@ -17,7 +17,7 @@ MultiDrumOneHotEncoding in a LookbackEventSequenceEncoderDecoder with no lookbac
    quantize at 4 steps/quarter, drum track extraction of at least 7 bars, encode);
    ``pipeline.run_pipeline_serial`` writes ``training_drum_tracks.tfrecord``.
 2. Training: magenta's graph and loop (``events_rnn_train.run_training``), with the seeded
-   ``tf.data`` reader of make_melody_rnn_fixtures.py in place of magenta's nondeterministic
+   ``tf.data`` reader of fixture_common.py in place of magenta's nondeterministic
    queue reader (``--magenta-reader`` keeps magenta's own).
 3. Bundle: ``DrumsRnnSequenceGenerator(checkpoint=train_dir)`` with the generation graph
    at batch size 1, then magenta's own ``create_bundle_file`` -> ``drum_kit.mag``.
@@ -39,16 +39,13 @@ primer and notices when mma renders it differently.
 
 from __future__ import annotations
 
-import argparse
 import copy
+import functools
 import glob
-import hashlib
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,14 +58,11 @@ import note_seq
 from magenta.models.drums_rnn import drums_rnn_model
 from magenta.models.drums_rnn import drums_rnn_pipeline
 from magenta.models.drums_rnn import drums_rnn_sequence_generator
-from magenta.models.shared import sequence_generator_bundle
 from magenta.pipelines import drum_pipelines
-from magenta.pipelines import pipeline as magenta_pipeline
 
-# The training loop, reader and checkpoint description are the melody fixtures' own.
-from make_melody_rnn_fixtures import describe_v1_table, sha256, train
+import fixture_common
+from fixture_common import REPO, primer_sha256
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "drums_rnn")
 DEFAULT_DATA = os.path.join(REPO, "data", "mma_drums")
 CONFIG_ID = "drum_kit"
@@ -80,13 +74,7 @@ PRIMER_HASH = (
 )
 
 
-def primer_sha256(events) -> str:
-    """See PRIMER_HASH; tests/models/test_drums_parity.py computes the same."""
-    return hashlib.sha256(",".join(str(int(e)) for e in events).encode("ascii")).hexdigest()
-
-
-def log(msg: str) -> None:
-    print(f"[drum fixtures {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+log = fixture_common.logger("drum fixtures")
 
 
 def midi_files(data_dir: str, split: str) -> list[str]:
@@ -107,24 +95,6 @@ def read_sequences(paths: list[str], data_dir: str) -> list:
         ns.collection_name = "mma grooves (drums)"
         sequences.append(ns)
     return sequences
-
-
-def build_dataset(config, note_sequences, out_dir: str) -> dict:
-    """magenta's drums_rnn_create_dataset logic: pipeline -> TFRecord."""
-    pipe = drums_rnn_pipeline.get_pipeline(config, eval_ratio=0.0)
-    os.makedirs(out_dir, exist_ok=True)
-    magenta_pipeline.run_pipeline_serial(pipe, iter(note_sequences), out_dir)
-    path = os.path.join(out_dir, "training_drum_tracks.tfrecord")
-    lengths = [
-        len(tf.train.SequenceExample.FromString(rec).feature_lists.feature_list["inputs"].feature)
-        for rec in tf.python_io.tf_record_iterator(path)
-    ]
-    return {
-        "path": path,
-        "records": len(lengths),
-        "steps_total": int(sum(lengths)),
-        "steps_min_max": [int(min(lengths)), int(max(lengths))] if lengths else [0, 0],
-    }
 
 
 def extract_primers(paths: list[str], grooves: dict[str, dict], steps_per_quarter: int) -> list:
@@ -180,161 +150,69 @@ def extract_primers(paths: list[str], grooves: dict[str, dict], steps_per_quarte
     return primers
 
 
-def generation_config(config):
-    config = copy.deepcopy(config)
-    config.hparams.batch_size = 1  # generation graph: one sequence
-    return config
-
-
-def make_bundle(config, train_dir: str, bundle_path: str, description: str) -> None:
-    config = generation_config(config)
-    generator = drums_rnn_sequence_generator.DrumsRnnSequenceGenerator(
-        model=drums_rnn_model.DrumsRnnModel(config),
-        details=config.details,
-        steps_per_quarter=config.steps_per_quarter,
-        checkpoint=train_dir,
-    )
-    os.makedirs(os.path.dirname(bundle_path), exist_ok=True)
-    tmp = bundle_path + ".tmp"
-    generator.create_bundle_file(tmp, description)
-    generator.close()
-    os.replace(tmp, bundle_path)
+make_generator = functools.partial(
+    fixture_common.make_generator,
+    drums_rnn_sequence_generator.DrumsRnnSequenceGenerator,
+    drums_rnn_model.DrumsRnnModel,
+)
 
 
 def reference_outputs(config, bundle_path: str, primers: list[dict]) -> tuple[dict, dict]:
-    bundle = sequence_generator_bundle.read_bundle_file(bundle_path)
-    # The generator map's config would rebuild default layer sizes; bind ours instead.
-    generator = drums_rnn_sequence_generator.DrumsRnnSequenceGenerator(
-        model=drums_rnn_model.DrumsRnnModel(generation_config(config)),
-        details=config.details,
-        steps_per_quarter=config.steps_per_quarter,
-        bundle=bundle,
-    )
-    generator.initialize()
-    model = generator._model  # pylint: disable=protected-access
-    session = model._session  # pylint: disable=protected-access
-    graph = session.graph
-    encoder = config.encoder_decoder
-    g_inputs = graph.get_collection("inputs")[0]
-    g_init = graph.get_collection("initial_state")
-    g_temperature = graph.get_collection("temperature")[0]
-    g_softmax = graph.get_collection("softmax")[0]
-    zero_state = session.run(g_init)
-
-    arrays, checks = {}, []
-    for i, primer in enumerate(primers):
-        track = primer["track"]
-        inputs = np.asarray(encoder.get_inputs_batch([track], full_length=True), np.float32)
-        feed = {g_inputs: inputs, tuple(g_init): zero_state, g_temperature: 1.0}
-        softmax = session.run(g_softmax, feed)[0].astype(np.float32)
-        arrays[f"softmax_{i}"] = softmax  # no primer, inputs or labels: GPL data
-        loglik = float(
-            sum(
-                np.log(softmax[t, encoder.events_to_label(track, t + 1)])
-                for t in range(len(track) - 1)
-            )
-        )
-        checks.append(
-            {
-                "primer": i,
-                "source": primer["source"],
-                "steps": len(track),
-                "loglik_from_softmax": loglik,
-                "loglik_magenta_drum_track_log_likelihood": float(
-                    model.drum_track_log_likelihood(track)
-                ),
-            }
-        )
-    with tempfile.TemporaryDirectory() as scratch:
-        checkpoint = os.path.join(scratch, "model.ckpt")
-        with open(checkpoint, "wb") as fh:
-            fh.write(bundle.checkpoint_file[0])
-        reader = tf.train.load_checkpoint(checkpoint)
-        dtypes = reader.get_variable_to_dtype_map()
-        variables = {
-            name: {"shape": list(shape), "dtype": dtypes[name].name}
-            for name, shape in sorted(reader.get_variable_to_shape_map().items())
+    def describe(i, track, model, loglik):
+        return {
+            "primer": i,
+            "source": primers[i]["source"],
+            "steps": len(track),
+            "loglik_from_softmax": loglik,
+            "loglik_magenta_drum_track_log_likelihood": float(
+                model.drum_track_log_likelihood(track)
+            ),
         }
-    meta = {
-        "generate_graph_batch_size": int(g_inputs.shape[0]),
-        "initial_state_tensors": [{"name": t.name, "shape": t.shape.as_list()} for t in g_init],
-        "checkpoint_variables": variables,
-        "bundle": {
-            "generator_id": bundle.generator_details.id,
-            "generator_description": bundle.generator_details.description,
-            "bundle_description": bundle.bundle_details.description,
-            "checkpoint_files": len(bundle.checkpoint_file),
-            "checkpoint_bytes": len(bundle.checkpoint_file[0]),
-            "metagraph_bytes": len(bundle.metagraph_file),
-            "checkpoint_format": "TensorFlow V1 single-file (SSTable of SavedTensorSlices)",
-            "checkpoint_table": describe_v1_table(bundle.checkpoint_file[0]),
-        },
-        "loglik_checks": checks,
-    }
-    generator.close()
-    return arrays, meta
+
+    sequences = [primer["track"] for primer in primers]
+    return fixture_common.softmax_reference(
+        make_generator, config, bundle_path, sequences, describe
+    )
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=40, help="training steps")
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=32,
-        help="training batch size (magenta default 128; no variable shape depends on it)",
-    )
-    parser.add_argument(
-        "--rnn-layer-sizes",
-        default=None,
-        help="comma-separated layer sizes instead of magenta's default 256,256,256",
+    parser = fixture_common.fixture_parser(
+        __doc__,
+        DEFAULT_OUT,
+        batch_size=32,
+        magenta_batch_size=128,
+        magenta_layer_sizes="256,256,256",
     )
     parser.add_argument("--name", default=CONFIG_ID, help="fixture file stem")
-    parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--data", default=DEFAULT_DATA)
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--work", default=None, help="scratch dir (default: a temp dir, removed)")
-    parser.add_argument(
-        "--magenta-reader",
-        action="store_true",
-        help="use magenta's queue-based (nondeterministic) TFRecord reader",
-    )
     args = parser.parse_args(argv)
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    config = copy.deepcopy(drums_rnn_model.default_configs[CONFIG_ID])
-    config.hparams.batch_size = args.batch_size
-    if args.rnn_layer_sizes:
-        config.hparams.rnn_layer_sizes = [int(s) for s in args.rnn_layer_sizes.split(",")]
-    work = args.work or tempfile.mkdtemp(prefix="drums_rnn_fixtures_")
-    os.makedirs(work, exist_ok=True)
+    config = fixture_common.training_config(
+        drums_rnn_model.default_configs[CONFIG_ID], args.batch_size, args.rnn_layer_sizes
+    )
     started = time.time()
-    try:
+    with fixture_common.work_dir(args.work, "drums_rnn_fixtures_") as work:
         train_files = midi_files(args.data, "train")
         sequences = read_sequences(train_files, args.data)
-        data = build_dataset(config, sequences, os.path.join(work, "data"))
-        log(
-            f"{len(sequences)} grooves -> {data['records']} SequenceExamples, "
-            f"{data['steps_total']} steps"
-        )
-        trained = train(
-            config,
-            data["path"],
-            os.path.join(work, "train"),
-            args.steps,
-            args.seed,
-            args.magenta_reader,
+        data = fixture_common.build_dataset(
+            drums_rnn_pipeline.get_pipeline(config, eval_ratio=0.0),
+            sequences,
+            os.path.join(work, "data"),
+            "training_drum_tracks.tfrecord",
         )
         log(
-            f"trained to step {trained['global_step']} in {trained['train_seconds']}s; "
-            f"loss {trained['loss_by_step']}"
+            f"{len(sequences)} grooves -> {data['records']} SequenceExamples, {data['total']} steps"
+        )
+        train_dir = os.path.join(work, "train")
+        trained = fixture_common.train(
+            config, data["path"], train_dir, args.steps, args.seed, args.magenta_reader, log
         )
         bundle_path = os.path.join(args.out, f"{args.name}.mag")
         sizes = "x".join(map(str, config.hparams.rnn_layer_sizes))
-        make_bundle(
-            config,
-            os.path.join(work, "train"),
+        fixture_common.write_bundle(
+            make_generator(config, checkpoint=train_dir),
             bundle_path,
             f"Magenta Bridge parity fixture: drum_kit ({sizes} LSTM, attn_length "
             f"{config.hparams.attn_length}), {trained['global_step']} training steps on drum "
@@ -358,7 +236,7 @@ def main(argv=None) -> int:
             "config_id": CONFIG_ID,
             "description": config.details.description,
             "hparams_training": config.hparams.values(),
-            "hparams_generate_graph": generation_config(config).hparams.values(),
+            "hparams_generate_graph": fixture_common.generation_config(config).hparams.values(),
             "encoder_decoder": type(encoder).__name__,
             "one_hot_encoding": "MultiDrumOneHotEncoding (DEFAULT_DRUM_TYPE_PITCHES)",
             "lookback_distances": list(encoder._lookback_distances),  # pylint: disable=protected-access
@@ -368,20 +246,9 @@ def main(argv=None) -> int:
             "default_event_label": int(encoder.default_event_label),
             "steps_per_quarter": config.steps_per_quarter,
             "versions": magenta_runtime.versions(),
-            "training": {
-                "steps": trained["global_step"],
-                "batch_size": args.batch_size,
-                "seconds": trained["train_seconds"],
-                "loss_by_step": trained["loss_by_step"],
-                "loop": "magenta.models.shared.events_rnn_train.run_training "
-                "(tf_slim.training.train, Adam, clip_norm)",
-                "reader": (
-                    "magenta.common.get_padded_batch (queues)"
-                    if args.magenta_reader
-                    else "seeded tf.data replacement for magenta.common.get_padded_batch"
-                ),
-                "dynamic_rnn_parallel_iterations": 1,
-            },
+            "training": fixture_common.training_record(
+                trained, args.batch_size, args.magenta_reader
+            ),
             "data": {
                 "source": "MMA groove library rendered by models/training/export_mma_grooves.py "
                 "(drums only) -> note_seq.midi_file_to_note_sequence",
@@ -392,8 +259,8 @@ def main(argv=None) -> int:
                 "pipeline": "magenta drums_rnn_pipeline.get_pipeline(config, eval_ratio=0) "
                 "via pipeline.run_pipeline_serial",
                 "sequence_examples": data["records"],
-                "sequence_example_steps_total": data["steps_total"],
-                "sequence_example_steps_min_max": data["steps_min_max"],
+                "sequence_example_steps_total": data["total"],
+                "sequence_example_steps_min_max": data["min_max"],
                 "primer_split": "test",
                 "primer_lengths": list(PRIMER_LENGTHS),
                 "primer_extraction": "quantize 4 steps/quarter, drum_pipelines."
@@ -424,27 +291,11 @@ def main(argv=None) -> int:
                 "npz": os.path.basename(npz_path),
                 "shapes": {k: list(v.shape) for k, v in sorted(arrays.items())},
             },
-            "seeds": {
-                "tf_graph_seed": args.seed,
-                "numpy": args.seed,
-                "python_random": args.seed,
-                "tf_data_shuffle": None if args.magenta_reader else args.seed,
-            },
-            "bundle_file": os.path.basename(bundle_path),
-            "bundle_sha256": sha256(bundle_path),
-            "checkpoint_sha256": hashlib.sha256(
-                sequence_generator_bundle.read_bundle_file(bundle_path).checkpoint_file[0]
-            ).hexdigest(),
-            "bundle_bytes": os.path.getsize(bundle_path),
         }
-        doc.update(meta)
-        with open(os.path.join(args.out, f"{args.name}_reference.json"), "w") as fh:
-            json.dump(doc, fh, indent=1)
-            fh.write("\n")
+        fixture_common.write_reference_json(
+            os.path.join(args.out, f"{args.name}_reference.json"), doc, args, bundle_path, meta
+        )
         log(f"reference written; loglik checks {meta['loglik_checks']}")
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
     log(f"all done in {time.time() - started:.1f}s")
     return 0
 

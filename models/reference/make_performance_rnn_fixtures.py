@@ -22,7 +22,7 @@ LSTM makes a 25 MB bundle and trains slowly on two cores, so the fixtures use 3x
    extraction, encode); ``pipeline.run_pipeline_serial`` writes
    ``training_performances.tfrecord``.
 2. Training: magenta's graph and loop (``events_rnn_train.run_training``) with the seeded
-   ``tf.data`` reader of make_melody_rnn_fixtures.py (``--magenta-reader`` keeps magenta's
+   ``tf.data`` reader of fixture_common.py (``--magenta-reader`` keeps magenta's
    nondeterministic queue reader).
 3. Bundle: ``PerformanceRnnSequenceGenerator(checkpoint=train_dir)`` with the generation
    graph at batch size 1, then magenta's own ``create_bundle_file`` -> ``<config>.mag``.
@@ -43,16 +43,10 @@ and tests/models/test_performance_parity.py rebuilds it from music21.
 
 from __future__ import annotations
 
-import argparse
-import copy
-import glob
-import hashlib
-import json
 import os
 import random
 import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,15 +58,12 @@ import numpy as np
 import note_seq
 from magenta.models.performance_rnn import performance_model
 from magenta.models.performance_rnn import performance_sequence_generator
-from magenta.models.shared import sequence_generator_bundle
 from magenta.pipelines import performance_pipeline
-from magenta.pipelines import pipeline as magenta_pipeline
 from note_seq.protobuf import music_pb2
 
-# The training loop, reader and checkpoint description are the melody fixtures' own.
-from make_melody_rnn_fixtures import describe_v1_table, sha256, train
+import fixture_common
+from fixture_common import REPO, chorale_paths, primer_sha256
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "performance_rnn")
 ALL_CONFIGS = ("performance", "performance_with_dynamics")
 SMALL_LAYERS = "128,128,128"
@@ -95,23 +86,12 @@ PRIMER_HASH = (
 )
 
 
-def log(msg: str) -> None:
-    print(f"[performance fixtures {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+log = fixture_common.logger("performance fixtures")
 
 
 # --------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------
-
-
-def chorale_paths() -> list[str]:
-    """Corpus-relative paths of the Bach chorales in MusicXML, sorted ("bach/bwv1.6.mxl")."""
-    import music21
-
-    root = os.path.join(os.path.dirname(music21.__file__), "corpus")
-    return sorted(
-        os.path.relpath(path, root) for path in glob.glob(os.path.join(root, "bach", "bwv*.mxl"))
-    )
 
 
 def chorale_sequence(name: str):
@@ -170,44 +150,15 @@ def generator_primer(sequence, config):
     return performance
 
 
-def primer_sha256(labels) -> str:
-    """See PRIMER_HASH; tests/models/test_performance_parity.py computes the same."""
-    return hashlib.sha256(",".join(str(int(label)) for label in labels).encode("ascii")).hexdigest()
-
-
-def build_dataset(config, note_sequences, out_dir: str) -> dict:
-    """performance_rnn_create_dataset's pipeline, on NoteSequences in memory."""
-    pipe = performance_pipeline.get_pipeline(
-        config=config, min_events=32, max_events=512, eval_ratio=0.0
-    )
-    os.makedirs(out_dir, exist_ok=True)
-    magenta_pipeline.run_pipeline_serial(pipe, iter(note_sequences), out_dir)
-    path = os.path.join(out_dir, "training_performances.tfrecord")
-    lengths = [
-        len(tf.train.SequenceExample.FromString(rec).feature_lists.feature_list["inputs"].feature)
-        for rec in tf.python_io.tf_record_iterator(path)
-    ]
-    return {
-        "path": path,
-        "records": len(lengths),
-        "steps_total": int(sum(lengths)),
-        "steps_min_max": [int(min(lengths)), int(max(lengths))] if lengths else [0, 0],
-    }
-
-
 # --------------------------------------------------------------------------
 # Bundle + reference outputs
 # --------------------------------------------------------------------------
 
 
-def generation_config(config):
-    config = copy.deepcopy(config)
-    config.hparams.batch_size = 1  # generation graph: one sequence
-    return config
-
-
 def make_generator(config, **source):
-    config = generation_config(config)
+    """magenta's PerformanceRnnSequenceGenerator bound to our config (the generator map's
+    would rebuild default layer sizes), on a `checkpoint` or a `bundle`."""
+    config = fixture_common.generation_config(config)
     return performance_sequence_generator.PerformanceRnnSequenceGenerator(
         model=performance_model.PerformanceRnnModel(config),
         details=config.details,
@@ -220,81 +171,21 @@ def make_generator(config, **source):
     )
 
 
-def make_bundle(config, train_dir: str, bundle_path: str, description: str) -> None:
-    generator = make_generator(config, checkpoint=train_dir)
-    os.makedirs(os.path.dirname(bundle_path), exist_ok=True)
-    tmp = bundle_path + ".tmp"
-    generator.create_bundle_file(tmp, description)
-    generator.close()
-    os.replace(tmp, bundle_path)
-
-
 def reference_outputs(config, bundle_path: str, primers: list[dict]) -> tuple[dict, dict]:
-    bundle = sequence_generator_bundle.read_bundle_file(bundle_path)
-    # The generator map's config would rebuild default layer sizes; bind ours instead.
-    generator = make_generator(config, bundle=bundle)
-    generator.initialize()
-    model = generator._model  # pylint: disable=protected-access
-    session = model._session  # pylint: disable=protected-access
-    graph = session.graph
-    encoder = config.encoder_decoder
-    g_inputs = graph.get_collection("inputs")[0]
-    g_init = graph.get_collection("initial_state")
-    g_temperature = graph.get_collection("temperature")[0]
-    g_softmax = graph.get_collection("softmax")[0]
-    zero_state = session.run(g_init)
-
-    arrays, checks = {}, []
-    for i, primer in enumerate(primers):
-        performance = primer["performance"]
-        inputs = np.asarray(encoder.get_inputs_batch([performance], full_length=True), np.float32)
-        feed = {g_inputs: inputs, tuple(g_init): zero_state, g_temperature: 1.0}
-        softmax = session.run(g_softmax, feed)[0].astype(np.float32)
-        arrays[f"softmax_{i}"] = softmax  # no primer, inputs or labels: non-commercial data
-        loglik = float(
-            sum(
-                np.log(softmax[t, encoder.events_to_label(performance, t + 1)])
-                for t in range(len(performance) - 1)
-            )
-        )
-        checks.append(
-            {
-                "primer": i,
-                "events": len(performance),
-                "loglik_from_softmax": loglik,
-                "loglik_magenta_performance_log_likelihood": float(
-                    model.performance_log_likelihood(performance, None, None)
-                ),
-            }
-        )
-    with tempfile.TemporaryDirectory() as scratch:
-        checkpoint = os.path.join(scratch, "model.ckpt")
-        with open(checkpoint, "wb") as fh:
-            fh.write(bundle.checkpoint_file[0])
-        reader = tf.train.load_checkpoint(checkpoint)
-        dtypes = reader.get_variable_to_dtype_map()
-        variables = {
-            name: {"shape": list(shape), "dtype": dtypes[name].name}
-            for name, shape in sorted(reader.get_variable_to_shape_map().items())
+    def describe(i, performance, model, loglik):
+        return {
+            "primer": i,
+            "events": len(performance),
+            "loglik_from_softmax": loglik,
+            "loglik_magenta_performance_log_likelihood": float(
+                model.performance_log_likelihood(performance, None, None)
+            ),
         }
-    meta = {
-        "generate_graph_batch_size": int(g_inputs.shape[0]),
-        "initial_state_tensors": [{"name": t.name, "shape": t.shape.as_list()} for t in g_init],
-        "checkpoint_variables": variables,
-        "bundle": {
-            "generator_id": bundle.generator_details.id,
-            "generator_description": bundle.generator_details.description,
-            "bundle_description": bundle.bundle_details.description,
-            "checkpoint_files": len(bundle.checkpoint_file),
-            "checkpoint_bytes": len(bundle.checkpoint_file[0]),
-            "metagraph_bytes": len(bundle.metagraph_file),
-            "checkpoint_format": "TensorFlow V1 single-file (SSTable of SavedTensorSlices)",
-            "checkpoint_table": describe_v1_table(bundle.checkpoint_file[0]),
-        },
-        "loglik_checks": checks,
-    }
-    generator.close()
-    return arrays, meta
+
+    sequences = [primer["performance"] for primer in primers]
+    return fixture_common.softmax_reference(
+        make_generator, config, bundle_path, sequences, describe
+    )
 
 
 def make_primers(config) -> list[dict]:
@@ -324,29 +215,17 @@ def make_primers(config) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = fixture_common.fixture_parser(
+        __doc__,
+        DEFAULT_OUT,
+        batch_size=16,
+        magenta_batch_size=64,
+        steps_help="training steps per config",
+        magenta_layer_sizes="512,512,512",
+        layer_sizes=SMALL_LAYERS,
+    )
     parser.add_argument("--configs", default=",".join(ALL_CONFIGS))
-    parser.add_argument("--steps", type=int, default=40, help="training steps per config")
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=16,
-        help="training batch size (magenta default 64; no variable shape depends on it)",
-    )
-    parser.add_argument(
-        "--rnn-layer-sizes",
-        default=SMALL_LAYERS,
-        help="comma-separated LSTM sizes (magenta's default is 512,512,512)",
-    )
     parser.add_argument("--chorales", type=int, default=10, help="chorales to train on")
-    parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--work", default=None, help="scratch dir (default: a temp dir, removed)")
-    parser.add_argument(
-        "--magenta-reader",
-        action="store_true",
-        help="use magenta's queue-based (nondeterministic) TFRecord reader",
-    )
     args = parser.parse_args(argv)
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for config_id in configs:
@@ -355,10 +234,8 @@ def main(argv=None) -> int:
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    work = args.work or tempfile.mkdtemp(prefix="performance_rnn_fixtures_")
-    os.makedirs(work, exist_ok=True)
     started = time.time()
-    try:
+    with fixture_common.work_dir(args.work, "performance_rnn_fixtures_") as work:
         names = chorale_paths()
         held_out = {name for name, _, _ in PRIMERS}
         training_names = [name for name in names if name not in held_out][: args.chorales]
@@ -368,30 +245,34 @@ def main(argv=None) -> int:
 
         for config_id in configs:
             config_started = time.time()
-            config = copy.deepcopy(performance_model.default_configs[config_id])
-            config.hparams.batch_size = args.batch_size
-            config.hparams.rnn_layer_sizes = [int(s) for s in args.rnn_layer_sizes.split(",")]
+            config = fixture_common.training_config(
+                performance_model.default_configs[config_id], args.batch_size, args.rnn_layer_sizes
+            )
             config_dir = os.path.join(work, config_id)
             shutil.rmtree(config_dir, ignore_errors=True)
-            data = build_dataset(config, sequences, os.path.join(config_dir, "data"))
-            log(f"{config_id}: {data['records']} SequenceExamples, {data['steps_total']} events")
-            trained = train(
+            data = fixture_common.build_dataset(
+                performance_pipeline.get_pipeline(
+                    config=config, min_events=32, max_events=512, eval_ratio=0.0
+                ),
+                sequences,
+                os.path.join(config_dir, "data"),
+                "training_performances.tfrecord",
+            )
+            log(f"{config_id}: {data['records']} SequenceExamples, {data['total']} events")
+            train_dir = os.path.join(config_dir, "train")
+            trained = fixture_common.train(
                 config,
                 data["path"],
-                os.path.join(config_dir, "train"),
+                train_dir,
                 args.steps,
                 args.seed,
                 args.magenta_reader,
-            )
-            log(
-                f"{config_id}: trained to step {trained['global_step']} in "
-                f"{trained['train_seconds']}s; loss {trained['loss_by_step']}"
+                fixture_common.prefixed(log, config_id),
             )
             bundle_path = os.path.join(args.out, f"{config_id}.mag")
             sizes = "x".join(map(str, config.hparams.rnn_layer_sizes))
-            make_bundle(
-                config,
-                os.path.join(config_dir, "train"),
+            fixture_common.write_bundle(
+                make_generator(config, checkpoint=train_dir),
                 bundle_path,
                 f"Magenta Bridge parity fixture: {config_id} ({sizes} LSTM instead of "
                 f"3x512), {trained['global_step']} training steps on music21 Bach chorales. "
@@ -408,7 +289,7 @@ def main(argv=None) -> int:
                 "config_id": config_id,
                 "description": config.details.description,
                 "hparams_training": config.hparams.values(),
-                "hparams_generate_graph": generation_config(config).hparams.values(),
+                "hparams_generate_graph": fixture_common.generation_config(config).hparams.values(),
                 "hparams_note": "magenta's defaults except rnn_layer_sizes (default "
                 "[512, 512, 512]) and the training batch size (default 64)",
                 "encoder_decoder": type(encoder).__name__,
@@ -420,20 +301,9 @@ def main(argv=None) -> int:
                 "num_classes": int(encoder.num_classes),
                 "default_event_label": int(encoder.default_event_label),
                 "versions": magenta_runtime.versions(),
-                "training": {
-                    "steps": trained["global_step"],
-                    "batch_size": args.batch_size,
-                    "seconds": trained["train_seconds"],
-                    "loss_by_step": trained["loss_by_step"],
-                    "loop": "magenta.models.shared.events_rnn_train.run_training "
-                    "(tf_slim.training.train, Adam, clip_norm)",
-                    "reader": (
-                        "magenta.common.get_padded_batch (queues)"
-                        if args.magenta_reader
-                        else "seeded tf.data replacement for magenta.common.get_padded_batch"
-                    ),
-                    "dynamic_rnn_parallel_iterations": 1,
-                },
+                "training": fixture_common.training_record(
+                    trained, args.batch_size, args.magenta_reader
+                ),
                 "data": {
                     "source": "music21 corpus Bach chorales (MusicXML) -> music21 MIDI -> "
                     "note_seq.midi_to_note_sequence",
@@ -443,8 +313,8 @@ def main(argv=None) -> int:
                     "min_events=32, max_events=512, eval_ratio=0) via "
                     "pipeline.run_pipeline_serial",
                     "sequence_examples": data["records"],
-                    "sequence_example_events_total": data["steps_total"],
-                    "sequence_example_events_min_max": data["steps_min_max"],
+                    "sequence_example_events_total": data["total"],
+                    "sequence_example_events_min_max": data["min_max"],
                 },
                 "primers": {
                     "stored": "none: the music21 corpus is non-commercial data, which this "
@@ -471,30 +341,14 @@ def main(argv=None) -> int:
                     "npz": os.path.basename(npz_path),
                     "shapes": {k: list(v.shape) for k, v in sorted(arrays.items())},
                 },
-                "seeds": {
-                    "tf_graph_seed": args.seed,
-                    "numpy": args.seed,
-                    "python_random": args.seed,
-                    "tf_data_shuffle": None if args.magenta_reader else args.seed,
-                },
-                "bundle_file": os.path.basename(bundle_path),
-                "bundle_sha256": sha256(bundle_path),
-                "checkpoint_sha256": hashlib.sha256(
-                    sequence_generator_bundle.read_bundle_file(bundle_path).checkpoint_file[0]
-                ).hexdigest(),
-                "bundle_bytes": os.path.getsize(bundle_path),
             }
-            doc.update(meta)
-            with open(os.path.join(args.out, f"{config_id}_reference.json"), "w") as fh:
-                json.dump(doc, fh, indent=1)
-                fh.write("\n")
+            fixture_common.write_reference_json(
+                os.path.join(args.out, f"{config_id}_reference.json"), doc, args, bundle_path, meta
+            )
             log(
                 f"{config_id}: reference written; loglik checks {meta['loglik_checks']}; "
                 f"took {time.time() - config_started:.1f}s"
             )
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
     log(f"all done in {time.time() - started:.1f}s")
     return 0
 

@@ -18,7 +18,7 @@ can run. Run with the reference virtualenv's python (see setup_magenta_env.sh)::
 2. Training: magenta's graph (``pianoroll_rnn_nade_graph.get_build_graph_fn('train')``)
    and loop (``events_rnn_train.run_training``) for ``--steps`` steps at small sizes
    (one 64-unit LSTM layer, 64 NADE hidden units: a 0.5 MB bundle), with the seeded
-   ``tf.data`` reader of make_melody_rnn_fixtures.py.  Fewer steps leave a model whose
+   ``tf.data`` reader of fixture_common.py.  Fewer steps leave a model whose
    every note probability stays under 0.5, and magenta's RNN-NADE generator keeps the
    notes above 0.5 (it thresholds, it does not sample), so it would generate silence.
 3. Bundle: ``PianorollRnnNadeSequenceGenerator(checkpoint=train_dir)`` with the
@@ -32,13 +32,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import functools
-import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,24 +44,20 @@ tf = magenta_runtime.setup(verbose=bool(os.environ.get("MAGENTA_VERBOSE")))
 
 import numpy as np
 import note_seq
-import magenta.common
 from magenta.models.pianoroll_rnn_nade import pianoroll_rnn_nade_graph
 from magenta.models.pianoroll_rnn_nade import pianoroll_rnn_nade_model
 from magenta.models.pianoroll_rnn_nade import pianoroll_rnn_nade_sequence_generator
-from magenta.models.shared import events_rnn_train
 from magenta.pipelines import pianoroll_pipeline
-from magenta.pipelines import pipeline as magenta_pipeline
 
-from make_melody_rnn_fixtures import make_deterministic_reader, sha256
+import fixture_common
+from fixture_common import REPO
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "pianoroll_rnn_nade")
 CONFIG_ID = "rnn-nade"
 SMALL_HPARAMS = "rnn_layer_sizes=[64],nade_hidden_units=64,batch_size=16,learning_rate=0.003"
 
 
-def log(msg: str) -> None:
-    print(f"[pianoroll fixture {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+log = fixture_common.logger("pianoroll fixture")
 
 
 def load_chorales(count: int):
@@ -93,73 +85,14 @@ def load_chorales(count: int):
     return sequences, rejected
 
 
-def build_dataset(config, sequences, out_dir: str) -> dict:
-    """pianoroll_rnn_nade_create_dataset's pipeline, on NoteSequences in memory."""
-    pipe = pianoroll_pipeline.get_pipeline(
-        config=config, min_steps=80, max_steps=2048, eval_ratio=0.0
-    )
-    os.makedirs(out_dir, exist_ok=True)
-    magenta_pipeline.run_pipeline_serial(pipe, iter(sequences), out_dir)
-    path = os.path.join(out_dir, "training_pianoroll_tracks.tfrecord")
-    records = sum(1 for _ in tf.python_io.tf_record_iterator(path))
-    return {"path": path, "records": records}
-
-
-def train(config, tfrecord: str, train_dir: str, steps: int, seed: int) -> dict:
-    """magenta's training loop on the NADE graph, with a seeded reader and graph seed."""
-    magenta.common.get_padded_batch = make_deterministic_reader(seed)
-    build = pianoroll_rnn_nade_graph.get_build_graph_fn("train", config, [tfrecord])
-
-    def seeded_build():
-        tf.set_random_seed(seed)
-        original = tf.nn.dynamic_rnn  # one iteration at a time: dropout draws in order
-        tf.nn.dynamic_rnn = functools.partial(original, parallel_iterations=1)
-        try:
-            build()
-        finally:
-            tf.nn.dynamic_rnn = original
-
-    started = time.time()
-    events_rnn_train.run_training(
-        seeded_build,
-        train_dir,
-        num_training_steps=steps,
-        summary_frequency=max(1, steps // 4),
-        save_checkpoint_secs=100000,
-        checkpoints_to_keep=1,
-    )
-    losses = []
-    for events in sorted(tf.gfile.Glob(os.path.join(train_dir, "events.out.tfevents.*"))):
-        for event in tf.train.summary_iterator(events):
-            losses += [
-                (int(event.step), float(v.simple_value))
-                for v in event.summary.value
-                if v.tag == "loss"
-            ]
-    step = int(
-        tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir)).get_tensor("global_step")
-    )
-    return {
-        "global_step": step,
-        "train_seconds": round(time.time() - started, 1),
-        "loss_by_step": losses,
-    }
-
-
 def make_bundle(config, train_dir: str, bundle_path: str, description: str) -> None:
-    config = copy.deepcopy(config)
-    config.hparams.batch_size = 1  # generation graph: one sequence
-    generator = pianoroll_rnn_nade_sequence_generator.PianorollRnnNadeSequenceGenerator(
-        model=pianoroll_rnn_nade_model.PianorollRnnNadeModel(config),
-        details=config.details,
-        steps_per_quarter=config.steps_per_quarter,
+    generator = fixture_common.make_generator(
+        pianoroll_rnn_nade_sequence_generator.PianorollRnnNadeSequenceGenerator,
+        pianoroll_rnn_nade_model.PianorollRnnNadeModel,
+        config,
         checkpoint=train_dir,
     )
-    os.makedirs(os.path.dirname(bundle_path), exist_ok=True)
-    tmp = bundle_path + ".tmp"
-    generator.create_bundle_file(tmp, description)
-    generator.close()
-    os.replace(tmp, bundle_path)
+    fixture_common.write_bundle(generator, bundle_path, description)
 
 
 def main(argv=None) -> int:
@@ -175,17 +108,31 @@ def main(argv=None) -> int:
 
     config = copy.deepcopy(pianoroll_rnn_nade_model.default_configs[CONFIG_ID])
     config.hparams.parse(args.hparams)
-    work = tempfile.mkdtemp(prefix="pianoroll_fixture_")
-    try:
+    with fixture_common.work_dir(None, "pianoroll_fixture_") as work:
         started = time.time()
         chorales, rejected = load_chorales(args.chorales)
         log(
             f"parsed {len(chorales)} chorales ({rejected} rejected) in {time.time() - started:.1f}s"
         )
-        data = build_dataset(config, chorales, os.path.join(work, "data"))
+        data = fixture_common.build_dataset(
+            pianoroll_pipeline.get_pipeline(
+                config=config, min_steps=80, max_steps=2048, eval_ratio=0.0
+            ),
+            chorales,
+            os.path.join(work, "data"),
+            "training_pianoroll_tracks.tfrecord",
+        )
         log(f"{data['records']} SequenceExamples")
-        trained = train(config, data["path"], os.path.join(work, "train"), args.steps, args.seed)
-        log(f"trained to step {trained['global_step']}; loss {trained['loss_by_step']}")
+        trained = fixture_common.train(
+            config,
+            data["path"],
+            os.path.join(work, "train"),
+            args.steps,
+            args.seed,
+            False,
+            log,
+            pianoroll_rnn_nade_graph.get_build_graph_fn,
+        )
         bundle_path = os.path.join(args.out, f"{CONFIG_ID}.mag")
         make_bundle(
             config,
@@ -215,17 +162,13 @@ def main(argv=None) -> int:
             "versions": magenta_runtime.versions(),
             "bundle_file": os.path.basename(bundle_path),
             "bundle_bytes": os.path.getsize(bundle_path),
-            "bundle_sha256": sha256(bundle_path),
+            "bundle_sha256": fixture_common.sha256(bundle_path),
         }
-        with open(os.path.join(args.out, f"{CONFIG_ID}.json"), "w") as fh:
-            json.dump(doc, fh, indent=1)
-            fh.write("\n")
+        fixture_common.write_json(os.path.join(args.out, f"{CONFIG_ID}.json"), doc)
         log(
             f"wrote {bundle_path} ({os.path.getsize(bundle_path)} bytes) in "
             f"{time.time() - started:.1f}s"
         )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -23,7 +23,7 @@ import torch
 
 from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.drums_rnn.model import DrumsRnn
-from bridge.models.melody_rnn.steppers import NumpyStepper
+from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.music.drums import extract_drum_track
 from bridge.music.midi import read_midi
 
@@ -44,7 +44,7 @@ class Primer:
 
 
 def primer_sha256(events) -> str:
-    """make_drums_rnn_fixtures.primer_sha256: the step values, decimal, comma-separated."""
+    """models/reference/fixture_common.primer_sha256: the steps, decimal, comma-separated."""
     return hashlib.sha256(",".join(str(int(e)) for e in events).encode("ascii")).hexdigest()
 
 

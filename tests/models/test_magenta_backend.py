@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from bridge.config import MAGENTA_FAMILIES, ConfigError, Limits, load_config
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.magenta_backend.backend import (
     SETUP_SCRIPT,
     WORKER,
@@ -27,7 +28,6 @@ from bridge.models.magenta_backend.backend import (
     magenta_python,
 )
 from bridge.models.melody_rnn.model import MelodyRnn
-from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.models.registry import load_model
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError

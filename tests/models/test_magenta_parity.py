@@ -14,8 +14,8 @@ import torch
 
 from bridge.models.checkpoints.bundle import read_bundle
 from bridge.models.checkpoints.tf_v1 import CheckpointError
+from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.models.melody_rnn.model import MelodyRnn
-from bridge.models.melody_rnn.steppers import NumpyStepper
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "melody_rnn"
 CONFIGS = ["basic_rnn", "lookback_rnn", "attention_rnn"]

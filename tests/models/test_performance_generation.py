@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.magenta_backend.backend import (
     MagentaBackend,
     MagentaBackendError,
     magenta_python,
 )
-from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.models.performance_rnn.model import (
     MAX_FILL_ROUNDS,
     PerformanceGeneration,

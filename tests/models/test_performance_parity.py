@@ -25,7 +25,7 @@ import torch
 from note_seq.protobuf import music_pb2
 
 from bridge.models.checkpoints.tf_v1 import CheckpointError
-from bridge.models.melody_rnn.steppers import NumpyStepper
+from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.models.performance_rnn.config import CONFIGS
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.notesequence import note_sequence_to_clip
@@ -50,7 +50,7 @@ class Primer:
 
 
 def primer_sha256(events) -> str:
-    """make_performance_rnn_fixtures.primer_sha256: the indices, decimal, comma-separated."""
+    """models/reference/fixture_common.primer_sha256: the indices, decimal, comma-separated."""
     return hashlib.sha256(",".join(str(int(e)) for e in events).encode("ascii")).hexdigest()
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.magenta_backend.backend import MagentaBackendError, magenta_python
-from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.models.polyphony_rnn import model as polyphony_model
 from bridge.models.polyphony_rnn.model import PolyphonyGeneration, PolyphonyRnn
 from bridge.music.clip import Clip

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from bridge.models.checkpoints.tf_v1 import CheckpointError
-from bridge.models.melody_rnn.steppers import NumpyStepper
+from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.midi import read_midi
 from bridge.music.polyphony import PolyphonicSequence, polyphonic_events
@@ -35,7 +35,7 @@ TOLERANCE = 1e-4
 
 
 def primer_sha256(events) -> str:
-    """make_polyphony_rnn_fixtures.primer_sha256: the event classes, decimal, comma-separated."""
+    """models/reference/fixture_common.primer_sha256: the classes, decimal, comma-separated."""
     return hashlib.sha256(",".join(str(int(e)) for e in events).encode("ascii")).hexdigest()
 
 
@@ -107,5 +107,5 @@ def test_cpu_fast_path_matches_magenta(model, primers):
 
 def test_other_bundles_are_refused_by_name():
     drums = Path(__file__).parents[1] / "fixtures" / "drums_rnn" / "drum_kit.mag"
-    with pytest.raises(CheckpointError, match=r"'drum_kit' is not a PolyphonyRNN config"):
+    with pytest.raises(CheckpointError, match=r"'drum_kit' is not a supported PolyphonyRNN config"):
         PolyphonyRnn.load(drums, "cpu")

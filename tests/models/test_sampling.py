@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.models.events_rnn.sampling import SamplingOptions, extend_melodies
+from bridge.models.events_rnn.steppers import NumpyStepper, TorchStepper, stepper_for
 from bridge.models.melody_rnn.checkpoint import build_network
 from bridge.models.melody_rnn.config import CONFIGS
 from bridge.models.melody_rnn.encoding import NO_EVENT, NOTE_OFF, MelodyEncoder
-from bridge.models.melody_rnn.sampling import SamplingOptions, extend_melodies
-from bridge.models.melody_rnn.steppers import NumpyStepper, TorchStepper, stepper_for
 
 PRIMER = np.array([60, -2, 62, -2, 64, -2, -2, -1, 65, -2, 67, -2, -2, -2, -1, -2, 60, -2])
 

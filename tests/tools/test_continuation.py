@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from bridge.config import Limits
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.melody_rnn.checkpoint import build_network, save_native
 from bridge.models.melody_rnn.config import CONFIGS
 from bridge.models.melody_rnn.model import MelodyRnn
-from bridge.models.melody_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi

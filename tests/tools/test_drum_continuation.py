@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bridge.models.drums_rnn.model import DrumsRnn
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip, Note
 from bridge.music.drums import DrumKit, drum_class
 from bridge.music.errors import ClipError

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError

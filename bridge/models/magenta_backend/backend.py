@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bridge.config import REPO_ROOT, ModelSpec
-from bridge.models.melody_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip, Note
 from bridge.music.notesequence import clip_to_note_sequence
 from bridge.music.timing import beats_to_seconds, seconds_to_beats, snap_beats

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bridge.models.events_rnn.encoding import EventHistory
 from bridge.models.melody_rnn.config import STEPS_PER_BAR, MelodyRnnConfig
 
 NO_EVENT = -2
@@ -118,17 +119,14 @@ class MelodyEncoder:
         return EncoderState(self, primers, capacity)
 
 
-class EncoderState:
+class EncoderState(EventHistory):
     """Histories and running features for a batch of melodies being extended."""
 
     def __init__(self, encoder: MelodyEncoder, primers: np.ndarray, capacity: int | None):
+        super().__init__(primers, capacity)
         primers = np.asarray(primers, dtype=np.int64)
         rows, length = primers.shape
-        if length == 0:
-            raise ValueError("a melody needs at least one event to be encoded")
         self.encoder = encoder
-        self.history = np.full((rows, max(capacity or 0, length)), NO_EVENT, dtype=np.int64)
-        self.length = 0
         # Running key-melody features (unused by the other encodings).
         self.current_note = np.full(rows, -1, dtype=np.int64)
         self.is_attack = np.zeros(rows, dtype=bool)
@@ -149,7 +147,7 @@ class EncoderState:
 
     def select(self, rows: np.ndarray) -> None:
         """Keep (and duplicate) the given rows, as beam search reorders its branches."""
-        self.history = self.history[rows]
+        super().select(rows)
         self.current_note = self.current_note[rows]
         self.is_attack = self.is_attack[rows]
         self.ascending = self.ascending[rows]
@@ -157,19 +155,12 @@ class EncoderState:
         self.note_histogram = self.note_histogram[rows]
         self.key_flags = self.key_flags[rows]
 
-    def melodies(self) -> np.ndarray:
-        return self.history[:, : self.length]
-
     def class_events(self) -> np.ndarray:
         return self.encoder.class_events(self.history, self.length)
 
     # -- internals ---------------------------------------------------------------
     def _append(self, events: np.ndarray) -> np.ndarray:
-        if self.length == self.history.shape[1]:
-            grow = np.full_like(self.history, NO_EVENT)
-            self.history = np.concatenate([self.history, grow], axis=1)
-        self.history[:, self.length] = events
-        self.length += 1
+        self.record(events)
         kind = self.encoder.config.encoding
         if kind == "one_hot":
             return self._one_hot(events)

@@ -1,67 +1,37 @@
-"""A loaded MelodyRNN: configuration, encoder and network on a device, ready to generate."""
+"""A loaded MelodyRNN: configuration, encoder and network on a device, ready to generate.
+
+Loading, the network, the steppers and the sampler are every events-RNN family's
+(`events_rnn`); MelodyRNN adds Magenta's squashing into the model's range and pitch
+constraints.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from bridge.models.device import resolve_device
+from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
+from bridge.models.events_rnn.sampling import Extension, SamplingOptions
 from bridge.models.melody_rnn.checkpoint import load_checkpoint
 from bridge.models.melody_rnn.config import MelodyRnnConfig
 from bridge.models.melody_rnn.encoding import MelodyEncoder
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
-from bridge.models.melody_rnn.sampling import Extension, SamplingOptions, extend_batch
-from bridge.models.melody_rnn.steppers import Stepper, stepper_for
 from bridge.music.melody import Melody
 
 
 @dataclass(frozen=True)
-class Generation:
+class Generation(EventsGeneration[Melody]):
     """One primer to continue, with its own variations, sampling and constraints."""
 
-    primer: Melody
-    variations: int = 1
-    options: SamplingOptions = field(default_factory=SamplingOptions)
     allowed_pitches: Collection[int] | None = None
 
 
-@dataclass
-class MelodyRnn:
+class MelodyRnn(EventsRnn[MelodyRnnConfig, Melody]):
     """Magenta's MelodyRnnModel, natively: squash into range, extend, transpose back."""
 
-    config: MelodyRnnConfig
-    network: MelodyRnnNetwork
-    device: torch.device
-    load_seconds: float = 0.0
-    stepper: Stepper = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.stepper = stepper_for(self.network)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str = "auto") -> MelodyRnn:
-        """Load a `.mag` bundle or a native `.safetensors` model onto a device."""
-        started = time.perf_counter()
-        config, network = load_checkpoint(path)
-        target = resolve_device(device)
-        network = network.to(target).eval()
-        return cls(config, network, target, time.perf_counter() - started)
-
-    @property
-    def encoder(self) -> MelodyEncoder:
-        return MelodyEncoder(self.config)
-
-    @torch.inference_mode()
-    def softmax(self, events: np.ndarray) -> np.ndarray:
-        """Teacher-forced next-event distribution at every position [T, classes]."""
-        state = self.encoder.start(np.asarray(events)[None, :])
-        logits, _ = self.network(torch.from_numpy(state.all_inputs).to(self.device))
-        return torch.softmax(logits[0], dim=-1).cpu().numpy()
+    encoder_type = MelodyEncoder
+    read_checkpoint = staticmethod(load_checkpoint)  # `.mag` bundles and native models
 
     def generate(
         self,
@@ -96,16 +66,7 @@ class MelodyRnn:
             squashed.append((melody.events, amount))
             allowed = self._allowed_events(request.allowed_pitches, amount)
             extensions.append(Extension(request.variations, request.options, allowed))
-        if len({len(events) for events, _ in squashed}) > 1:
-            raise ValueError("primers generated in one batch must have the same length")
-        rows = extend_batch(
-            self.stepper,
-            self.encoder,
-            np.stack([events for events, _ in squashed]),
-            num_steps,
-            extensions,
-            progress,
-        )
+        rows = self.extend([events for events, _ in squashed], num_steps, extensions, progress)
         return [
             [
                 Melody(

@@ -26,6 +26,7 @@ class PerformanceRnnConfig:
     name: str
     num_velocity_bins: int = 0
     layer_sizes: tuple[int, ...] = (512, 512, 512)
+    attn_length: int = 0
     steps_per_second: int = STEPS_PER_SECOND
     # PerformanceRnnSequenceGenerator: it asks for 4 RNN steps per note at this many notes
     # a second (performance_controls.DEFAULT_NOTE_DENSITY), and ends hanging notes.

@@ -1,7 +1,7 @@
 """A loaded PerformanceRNN: configuration, encoder and network on a device, ready to generate.
 
-Generation reuses MelodyRNN's sampler (temperature, beam search, batched variations) and its
-steppers: only the encoder differs. Its length is counted as Magenta's
+Loading, the network, the steppers and the sampler are every events-RNN family's
+(`events_rnn`); only the encoder differs. The length is counted as Magenta's
 PerformanceRnnSequenceGenerator counts it: the request is a number of 10 ms steps of time;
 the model is asked for 4 events per note at 15 notes a second for the steps still missing
 (60 events a second), and the result is cut (or padded with time shifts) to exactly the
@@ -14,72 +14,29 @@ bundles served by the magenta backend) asks once and pads the rest with silence
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
-import torch
 
-from bridge.models.device import resolve_device
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
-from bridge.models.melody_rnn.sampling import (
-    Extension,
-    SamplingOptions,
-    extend_batch,
-    extend_melodies,
-)
-from bridge.models.melody_rnn.steppers import Stepper, stepper_for
-from bridge.models.performance_rnn.checkpoint import load_bundle
-from bridge.models.performance_rnn.config import PerformanceRnnConfig
+from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
+from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_melodies
+from bridge.models.performance_rnn.config import CONFIGS, PerformanceRnnConfig
 from bridge.models.performance_rnn.encoding import PerformanceEncoder
 from bridge.music.performance import Performance
 
 MAX_FILL_ROUNDS = 32
 
 
-@dataclass(frozen=True)
-class PerformanceGeneration:
-    """One primer to continue, with its own variations and sampling."""
-
-    primer: Performance
-    variations: int = 1
-    options: SamplingOptions = field(default_factory=SamplingOptions)
+PerformanceGeneration = EventsGeneration[Performance]
 
 
-@dataclass
-class PerformanceRnn:
+class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
     """Magenta's PerformanceRnnModel with its sequence generator's length rules, natively."""
 
-    config: PerformanceRnnConfig
-    network: MelodyRnnNetwork
-    device: torch.device
-    load_seconds: float = 0.0
-    stepper: Stepper = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.stepper = stepper_for(self.network)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str = "auto") -> PerformanceRnn:
-        """Load a `performance` or `performance_with_dynamics` `.mag` bundle onto a device."""
-        started = time.perf_counter()
-        config, network = load_bundle(path)
-        target = resolve_device(device)
-        network = network.to(target).eval()
-        return cls(config, network, target, time.perf_counter() - started)
-
-    @property
-    def encoder(self) -> PerformanceEncoder:
-        return PerformanceEncoder(self.config)
-
-    @torch.inference_mode()
-    def softmax(self, events: np.ndarray) -> np.ndarray:
-        """Teacher-forced next-event distribution at every position [T, classes]."""
-        state = self.encoder.start(np.asarray(events)[None, :])
-        logits, _ = self.network(torch.from_numpy(state.all_inputs).to(self.device))
-        return torch.softmax(logits[0], dim=-1).cpu().numpy()
+    encoder_type = PerformanceEncoder
+    configs = CONFIGS
+    family = "PerformanceRNN"
 
     def events_for(self, num_steps: int) -> int:
         """How many events the generator asks for to fill `num_steps` steps of time."""
@@ -121,8 +78,6 @@ class PerformanceRnn:
         """
         if num_steps < 1:
             raise ValueError(f"the generated section must last at least one step, got {num_steps}")
-        if len({len(request.primer) for request in requests}) > 1:
-            raise ValueError("primers generated in one batch must have the same number of events")
         bins = self.config.num_velocity_bins
         for request in requests:
             if request.primer.num_velocity_bins != bins:
@@ -131,10 +86,8 @@ class PerformanceRnn:
                     f"{request.primer.num_velocity_bins}"
                 )
         first = self.events_for(num_steps)
-        rows = extend_batch(
-            self.stepper,
-            self.encoder,
-            np.stack([request.primer.events for request in requests]),
+        rows = self.extend(
+            [request.primer.events for request in requests],
             first,
             [Extension(request.variations, request.options) for request in requests],
             progress,

@@ -1,7 +1,7 @@
 """A loaded PolyphonyRNN: configuration, encoder and network on a device, ready to generate.
 
-Generation reuses MelodyRNN's sampler (temperature, beam search, batched variations) and its
-steppers, and follows the rules of Magenta's PolyphonyRnnSequenceGenerator:
+Loading, the network, the steppers and the sampler are every events-RNN family's
+(`events_rnn`); generation follows the rules of Magenta's PolyphonyRnnSequenceGenerator:
 
 - The primer loses its trailing END (trim_trailing_end_events) and goes to the network whole
   (condition_on_primer); nothing is injected while generating.
@@ -17,20 +17,14 @@ steppers, and follows the rules of Magenta's PolyphonyRnnSequenceGenerator:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
-from bridge.models.device import resolve_device
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
-from bridge.models.melody_rnn.sampling import Extension, SamplingOptions, extend_batch
-from bridge.models.melody_rnn.steppers import Stepper, stepper_for
-from bridge.models.polyphony_rnn.checkpoint import load_bundle
-from bridge.models.polyphony_rnn.config import PolyphonyRnnConfig
+from bridge.models.events_rnn.model import EventsGeneration, EventsRnn, check_steps_per_quarter
+from bridge.models.events_rnn.sampling import Extension, SamplingOptions
+from bridge.models.polyphony_rnn.config import CONFIGS, PolyphonyRnnConfig
 from bridge.models.polyphony_rnn.encoding import PolyphonyEncoder
 from bridge.music.polyphony import STEP_END, PolyphonicSequence
 
@@ -39,13 +33,7 @@ from bridge.music.polyphony import STEP_END, PolyphonicSequence
 MAX_ROUNDS = 100
 
 
-@dataclass(frozen=True)
-class PolyphonyGeneration:
-    """One primer to continue, with its own variations and sampling."""
-
-    primer: PolyphonicSequence
-    variations: int = 1
-    options: SamplingOptions = field(default_factory=SamplingOptions)
+PolyphonyGeneration = EventsGeneration[PolyphonicSequence]
 
 
 @dataclass(frozen=True)
@@ -59,54 +47,12 @@ class _Work:
     options: SamplingOptions
 
 
-@dataclass
-class PolyphonyRnn:
+class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
     """Magenta's PolyphonyRnnModel with its sequence generator's rules, natively."""
 
-    config: PolyphonyRnnConfig
-    network: MelodyRnnNetwork
-    device: torch.device
-    load_seconds: float = 0.0
-    stepper: Stepper = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.stepper = stepper_for(self.network)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str = "auto") -> PolyphonyRnn:
-        """Load a polyphony `.mag` bundle onto a device."""
-        started = time.perf_counter()
-        config, network = load_bundle(path)
-        target = resolve_device(device)
-        network = network.to(target).eval()
-        return cls(config, network, target, time.perf_counter() - started)
-
-    @property
-    def encoder(self) -> PolyphonyEncoder:
-        return PolyphonyEncoder(self.config)
-
-    @torch.inference_mode()
-    def softmax(self, events: np.ndarray) -> np.ndarray:
-        """Teacher-forced next-event distribution at every position [T, classes]."""
-        state = self.encoder.start(np.asarray(events)[None, :])
-        logits, _ = self.network(torch.from_numpy(state.all_inputs).to(self.device))
-        return torch.softmax(logits[0], dim=-1).cpu().numpy()
-
-    def generate(
-        self,
-        primer: PolyphonicSequence,
-        num_steps: int,
-        variations: int = 1,
-        options: SamplingOptions | None = None,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> list[PolyphonicSequence]:
-        """Continue `primer` by `num_steps` steps (not events), `variations` times.
-
-        Each result holds the primer followed by the new steps and ends with STEP_END, END,
-        as Magenta's do.
-        """
-        request = PolyphonyGeneration(primer, variations, options or SamplingOptions())
-        return self.generate_batch([request], num_steps, progress)[0]
+    encoder_type = PolyphonyEncoder
+    configs = CONFIGS
+    family = "PolyphonyRNN"
 
     def generate_batch(
         self,
@@ -114,21 +60,17 @@ class PolyphonyRnn:
         num_steps: int,
         progress: Callable[[int, int], None] | None = None,
     ) -> list[list[PolyphonicSequence]]:
-        """Several generations as batches of rows (see `extend_batch`).
+        """Continue each primer by `num_steps` steps (not events), as batches of rows.
 
-        Primers of equal length in events share a batch; `progress(done, total)` counts
-        generated events, and `total` grows when Magenta's rule asks for more.
+        Each result holds the primer followed by the new steps and ends with STEP_END, END,
+        as Magenta's do. Primers of equal length in events share a batch;
+        `progress(done, total)` counts generated events, and `total` grows when Magenta's
+        rule asks for more.
         """
         if num_steps < 0:
             raise ValueError(f"num_steps must not be negative, got {num_steps}")
-        primers = []
-        for request in requests:
-            if request.primer.steps_per_quarter != self.config.steps_per_quarter:
-                raise ValueError(
-                    f"the model works at {self.config.steps_per_quarter} steps per quarter, "
-                    f"the primer at {request.primer.steps_per_quarter}"
-                )
-            primers.append(request.primer.without_trailing_end())
+        check_steps_per_quarter(self.config.steps_per_quarter, [r.primer for r in requests])
+        primers = [request.primer.without_trailing_end() for request in requests]
         targets = [primer.num_steps + num_steps for primer in primers]
         results: list[list[PolyphonicSequence | None]] = [
             [None] * request.variations for request in requests
@@ -150,10 +92,8 @@ class PolyphonyRnn:
             unfinished = []
             for group in _groups(work):
                 events = group[0].missing_steps * self.config.events_per_step
-                rows = extend_batch(
-                    self.stepper,
-                    self.encoder,
-                    np.stack([item.events for item in group]),
+                rows = self.extend(
+                    [item.events for item in group],
                     events,
                     [
                         Extension(

@@ -1,4 +1,4 @@
-"""Extending melodies with a MelodyRNN: temperature sampling and Magenta's beam search.
+"""Extending event sequences: temperature sampling and Magenta's beam search, over any stepper.
 
 All variations, beams and branches of a request run as rows of one batch, so N
 variations cost about as much as one on a GPU and far less than N on a CPU. The beam
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.models.melody_rnn.encoding import MelodyEncoder
-from bridge.models.melody_rnn.steppers import Stepper
+from bridge.models.events_rnn.encoding import EventEncoder
+from bridge.models.events_rnn.steppers import Stepper
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class SamplingOptions:
 class Extension:
     """One request within a batch: how many variations, how to sample, what is allowed.
 
-    `allowed_events` is a boolean mask over events -2..127 (index = event + 2); classes
-    that would produce a disallowed event get zero probability.
+    `allowed_events` is a boolean mask over melody events -2..127 (index = event + 2); classes
+    that would produce a disallowed event get zero probability. Other families pass none.
     """
 
     variations: int
@@ -52,7 +52,7 @@ class Extension:
 
 def extend_melodies(
     stepper: Stepper,
-    encoder: MelodyEncoder,
+    encoder: EventEncoder,
     primer: np.ndarray,
     num_steps: int,
     variations: int,
@@ -72,7 +72,7 @@ def extend_melodies(
 
 def extend_batch(
     stepper: Stepper,
-    encoder: MelodyEncoder,
+    encoder: EventEncoder,
     primers: np.ndarray,
     num_steps: int,
     extensions: Sequence[Extension],

@@ -1,6 +1,6 @@
-"""One generation step of a MelodyRNN, on PyTorch (any device) or on numpy (the CPU).
+"""One generation step of an events RNN, on PyTorch (any device) or on numpy (the CPU).
 
-Generating a melody is a loop of tiny matrix products, one step at a time. On a GPU the
+Generating a sequence is a loop of tiny matrix products, one step at a time. On a GPU the
 PyTorch network runs them; on a CPU the per-operation dispatch cost of PyTorch dominates,
 so a numpy copy of the same step runs there instead, with the attention input projection
 folded into the first LSTM's weights. Both expose the same three calls and return numpy
@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from bridge.models.melody_rnn.network import MelodyRnnNetwork
+from bridge.models.events_rnn.network import EventsRnnNetwork
 
 
 class Stepper(Protocol):
@@ -28,7 +28,7 @@ class Stepper(Protocol):
         """The state of the given rows, in that order (duplicates allowed)."""
 
 
-def stepper_for(network: MelodyRnnNetwork) -> Stepper:
+def stepper_for(network: EventsRnnNetwork) -> Stepper:
     """The fastest stepper for where the network lives."""
     if network.output.weight.device.type == "cpu":
         return NumpyStepper(network)
@@ -36,7 +36,7 @@ def stepper_for(network: MelodyRnnNetwork) -> Stepper:
 
 
 class TorchStepper:
-    def __init__(self, network: MelodyRnnNetwork):
+    def __init__(self, network: EventsRnnNetwork):
         self.network = network
         self.device = network.output.weight.device
 
@@ -57,7 +57,7 @@ class TorchStepper:
 class NumpyStepper:
     """The network's step in float32 numpy."""
 
-    def __init__(self, network: MelodyRnnNetwork):
+    def __init__(self, network: EventsRnnNetwork):
         weights = {
             k: v.detach().cpu().numpy().astype(np.float32) for k, v in network.state_dict().items()
         }

@@ -1,9 +1,11 @@
-"""The MelodyRNN network in PyTorch: stacked LSTMs, optionally with Magenta's attention cell.
+"""Magenta's events_rnn_graph in PyTorch: stacked LSTMs, optionally with the attention cell.
 
-Magenta builds it from TensorFlow's BasicLSTMCell layers; attention_rnn wraps the first
-layer in AttentionCellWrapper, which mixes a window of the last `attn_length` outputs back
-into the input and the output. Weights are kept in PyTorch's LSTM layout (gates i, f, g, o;
-TensorFlow's forget bias folded into the bias) so the fused `torch.lstm_cell` kernel runs them.
+Every events-RNN family (MelodyRNN, DrumsRNN, PolyphonyRNN, PerformanceRNN) builds it from
+TensorFlow's BasicLSTMCell layers; only the encoder's sizes differ. attention_rnn and drum_kit
+wrap the first layer in AttentionCellWrapper, which mixes a window of the last `attn_length`
+outputs back into the input and the output. Weights are kept in PyTorch's LSTM layout
+(gates i, f, g, o; TensorFlow's forget bias folded into the bias) so the fused
+`torch.lstm_cell` kernel runs them.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ class AttentionInput(nn.Module):
         self.output_projection = nn.Linear(2 * cell_size, cell_size)
 
 
-class MelodyRnnNetwork(nn.Module):
-    """Stacked LSTM over encoded melody inputs, giving logits over the encoding's classes."""
+class EventsRnnNetwork(nn.Module):
+    """Stacked LSTM over encoded event inputs, giving logits over the encoding's classes."""
 
     def __init__(
         self, input_size: int, num_classes: int, layer_sizes: tuple[int, ...], attn_length: int = 0
