@@ -131,6 +131,7 @@ class TcpServer:
         self.address = self.sock.getsockname()
         self._stop = threading.Event()
         self._connections: set[socket.socket] = set()
+        self._workers: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._thread = threading.Thread(target=self._accept, name="osc-tcp", daemon=True)
@@ -152,9 +153,11 @@ class TcpServer:
                     conn.close()
                     continue
                 self._connections.add(conn)
-            threading.Thread(
-                target=self._serve, args=(conn, peer), name=peer.name, daemon=True
-            ).start()
+                worker = threading.Thread(
+                    target=self._serve, args=(conn, peer), name=peer.name, daemon=True
+                )
+                self._workers.add(worker)
+            worker.start()
 
     def _serve(self, conn: socket.socket, peer: TcpPeer) -> None:
         decoder = None
@@ -184,9 +187,12 @@ class TcpServer:
             readable.close()
             with self._lock:
                 self._connections.discard(conn)
+                self._workers.discard(threading.current_thread())
             conn.close()
 
     def close(self) -> None:
+        """Stop accepting, end every connection, and wait for their handlers to return, so
+        nothing touches the store after the daemon closes it."""
         self._stop.set()
         self._thread.join()
         self.sock.close()
@@ -194,3 +200,6 @@ class TcpServer:
             for conn in list(self._connections):
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
+            workers = list(self._workers)
+        for worker in workers:
+            worker.join()
