@@ -108,13 +108,13 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a MelodyRNN on your own melodies",
-        description="Train a MelodyRNN natively. TRAIN and VALID are folders of MIDI/ABC/MusicXML "
-        "files or .npz melody corpora (see models/training/README.md). "
-        "Resumes from OUT/checkpoint.pt.",
+        help="train a MelodyRNN or DrumsRNN on your own music",
+        description="Train a MelodyRNN (melodies) or a DrumsRNN (drum_kit: drum tracks) "
+        "natively. TRAIN and VALID are folders of MIDI/ABC/MusicXML files or .npz corpora of "
+        "the config's family (see models/training/README.md). Resumes from OUT/checkpoint.pt.",
     )
-    train.add_argument("train", type=Path, help="training melodies (folder or .npz corpus)")
-    train.add_argument("valid", type=Path, help="validation melodies (folder or .npz corpus)")
+    train.add_argument("train", type=Path, help="training data (folder or .npz corpus)")
+    train.add_argument("valid", type=Path, help="validation data (folder or .npz corpus)")
     train.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history")
     train.add_argument(
         "--export",
@@ -126,14 +126,14 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         dest="model_config",
         default="attention_rnn",
-        choices=["basic_rnn", "mono_rnn", "lookback_rnn", "attention_rnn"],
-        help="Magenta configuration (default attention_rnn)",
+        help="Magenta configuration: basic_rnn, mono_rnn, lookback_rnn, attention_rnn "
+        "(MelodyRNN) or drum_kit (DrumsRNN); default attention_rnn",
     )
     train.add_argument(
         "--layers", default=None, help="layer sizes, e.g. 64,64 (default: Magenta's)"
     )
     train.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
-    train.add_argument("--batch-size", type=int, default=64, help="melody windows per step")
+    train.add_argument("--batch-size", type=int, default=64, help="sequence windows per step")
     train.add_argument("--window", type=int, default=256, help="steps per training window")
     train.add_argument(
         "--learning-rate", type=float, default=1e-3, help="Adam's rate (default 1e-3)"
@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         "--valid-limit",
         type=int,
         default=None,
-        help="validate on at most this many melodies (faster)",
+        help="validate on at most this many sequences (faster)",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
@@ -158,13 +158,17 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate",
         help="held-out metrics of a model beside n-gram baselines",
-        description="Teacher-forced NLL per step and accuracy on held-out melodies, for the "
-        "model (Magenta's label view and the event view) and for n-gram baselines fitted on "
-        "the training melodies. Prints JSON.",
+        description="Teacher-forced NLL per step and accuracy on held-out data (melodies or "
+        "drum tracks, as the model's family), for the model (Magenta's label view and the "
+        "event view) and for n-gram baselines fitted on the training data. Prints JSON.",
     )
     evaluate.add_argument("model", help="configured model name, or a .mag/.safetensors path")
-    evaluate.add_argument("--test", type=Path, required=True, help="held-out melodies")
-    evaluate.add_argument("--train", type=Path, required=True, help="melodies to fit n-grams on")
+    evaluate.add_argument(
+        "--test", type=Path, required=True, help="held-out data (folder or .npz corpus)"
+    )
+    evaluate.add_argument(
+        "--train", type=Path, required=True, help="data to fit n-grams on (folder or .npz)"
+    )
     evaluate.add_argument("--orders", default="3,5", help="n-gram orders (default 3,5)")
     evaluate.set_defaults(run=_evaluate)
 
@@ -278,7 +282,12 @@ def _continue(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import json
 
-    from bridge.training.train_melody_rnn import TrainingOptions, train_melody_rnn
+    from bridge.training.families import family_of_config
+    from bridge.training.train_events_rnn import (
+        TrainingOptions,
+        train_events_rnn,
+        training_config,
+    )
 
     options = TrainingOptions(
         config=args.model_config,
@@ -291,10 +300,10 @@ def _train(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         seed=args.seed,
     )
-    valid = _melodies(args.valid)[: args.valid_limit]
-    summary = train_melody_rnn(
-        _melodies(args.train),
-        valid,
+    family, config = family_of_config(options.config), training_config(options)
+    summary = train_events_rnn(
+        family.read_sequences(args.train, config),
+        family.read_sequences(args.valid, config)[: args.valid_limit],
         args.out,
         options,
         args.device,
@@ -308,30 +317,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from bridge.config import load_config
-    from bridge.models.melody_rnn.model import MelodyRnn
     from bridge.training.evaluation import compare_with_ngrams
+    from bridge.training.families import family_named, family_of_checkpoint
 
     path = Path(args.model)
-    if path.suffix not in (".mag", ".safetensors"):
-        path = load_config(args.config).model(args.model).path
-    model = MelodyRnn.load(path, "cpu")
+    if path.suffix in (".mag", ".safetensors"):
+        family = family_of_checkpoint(path)
+    else:
+        spec = load_config(args.config).model(args.model)
+        if spec.backend != "native":
+            raise ValueError(f"model {spec.name!r} runs in magenta; evaluate needs a native one")
+        path, family = spec.path, family_named(spec.family)
+    config, network = family.checkpoints.load_checkpoint(path)
     orders = [int(order) for order in args.orders.split(",")]
     results = compare_with_ngrams(
-        model.network, model.encoder, _melodies(args.train), _melodies(args.test), orders
+        network,
+        family.checkpoints.encoder_type(config),
+        family.vocabulary(config),
+        family.read_sequences(args.train, config),
+        family.read_sequences(args.test, config),
+        orders,
     )
     print(json.dumps({"model": str(path), **results}, indent=1))
     return 0
-
-
-def _melodies(source: Path) -> list:
-    from bridge.training.melody_corpus import load_corpus, load_melodies
-
-    if source.suffix == ".npz":
-        return load_corpus(source)
-    corpus = load_melodies(source, progress=True)
-    if not corpus.melodies:
-        raise ValueError(f"no usable melody found under {source}")
-    return corpus.melodies
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -1,14 +1,15 @@
-"""An n-gram baseline over melody events, for the held-out numbers on model cards.
+"""An n-gram baseline over any family's events, for the held-out numbers on model cards.
 
 Interpolated Kneser-Ney smoothing (Chen & Goodman 1999, one absolute discount per
 order, D = n1 / (n1 + 2 n2)), bottoming out in the uniform distribution, so every
 event has a probability and each distribution sums to 1.  Contexts are padded on the
 left with a start symbol, so the first predictions know they open a melody.
 
-It scores the positions a MelodyRNN scores (every event from the second on, given
-those before) over the same vocabulary in the same order as Magenta's
-``MelodyOneHotEncoding`` (no event, note off, then ``min_note`` .. ``max_note - 1``),
-so its NLL and accuracy sit beside the network's.
+It scores the positions an events RNN scores (every event from the second on, given
+those before) over a ``Vocabulary`` of events: for melodies the one of Magenta's
+``MelodyOneHotEncoding`` (no event, note off, then ``min_note`` .. ``max_note - 1``), for
+the one-hot families (drums, polyphony, performance) their classes, so its NLL and
+accuracy sit beside the network's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,48 @@ NOTE_OFF = -1  # Magenta's MELODY_NOTE_OFF
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """The events an n-gram model predicts, in distribution order.
+
+    The first is the family's default event (Magenta's no-event label: a melody's
+    no-event, a drum track's empty step), which ``evaluate`` splits accuracy on.
+    """
+
+    events: tuple[int, ...]
+    description: str  # for errors: what the events may be
+
+    def __post_init__(self) -> None:
+        if len(set(self.events)) != len(self.events) or not self.events:
+            raise ValueError("a vocabulary needs at least one event, each listed once")
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def indices(self, events: np.ndarray) -> np.ndarray:
+        """Events -> their positions in the vocabulary."""
+        events = np.asarray(events, dtype=np.int64)
+        order = np.argsort(self.events)
+        ordered = np.asarray(self.events, dtype=np.int64)[order]
+        at = np.minimum(np.searchsorted(ordered, events), len(ordered) - 1)
+        if np.any(ordered[at] != events):
+            raise ValueError(f"events must be {self.description}")
+        return order[at]
+
+
+def melody_vocabulary(min_note: int = 48, max_note: int = 84) -> Vocabulary:
+    """MelodyOneHotEncoding's events: no event, note off, then each pitch of the range."""
+    return Vocabulary(
+        (NO_EVENT, NOTE_OFF, *range(min_note, max_note)),
+        f"-2, -1 or pitches in [{min_note}, {max_note})",
+    )
+
+
+def class_vocabulary(num_classes: int) -> Vocabulary:
+    """The events of a one-hot family, stored as their class (drums: 0 is the empty step)."""
+    return Vocabulary(tuple(range(num_classes)), f"classes 0-{num_classes - 1}")
+
+
+@dataclass(frozen=True)
 class _Level:
     """Counts for contexts of one length: id -> (event indices, counts) and a discount."""
 
@@ -31,36 +74,40 @@ class _Level:
 
 
 class NGramModel:
-    """Order-n interpolated Kneser-Ney model over Magenta melody events."""
+    """Order-n interpolated Kneser-Ney model over a vocabulary of events."""
 
-    def __init__(self, order: int, min_note: int, max_note: int, levels: list[_Level]) -> None:
+    def __init__(self, order: int, vocabulary: Vocabulary, levels: list[_Level]) -> None:
         self.order = order
-        self.min_note = min_note
-        self.max_note = max_note
+        self._vocabulary = vocabulary
         self._levels = levels  # index k: contexts of the k most recent events
-        self._size = max_note - min_note + 2
+        self._size = len(vocabulary)
         self._start = self._size  # the padding symbol, never predicted
 
     @property
     def vocabulary(self) -> np.ndarray:
-        """Events in distribution order: no event, note off, then each pitch."""
-        return np.array([NO_EVENT, NOTE_OFF, *range(self.min_note, self.max_note)])
+        """Events in distribution order (for melodies: no event, note off, each pitch)."""
+        return np.array(self._vocabulary.events)
 
     @classmethod
     def fit(
         cls,
-        melodies: Sequence[np.ndarray],
+        sequences: Sequence[np.ndarray],
         order: int = 3,
         *,
         min_note: int = 48,
         max_note: int = 84,
+        vocabulary: Vocabulary | None = None,
     ) -> NGramModel:
-        """Count every n-gram ending at position 1 or later of each melody."""
-        size = max_note - min_note + 2
+        """Count every n-gram ending at position 1 or later of each sequence.
+
+        Without a ``vocabulary`` the sequences are melodies of ``min_note`` .. ``max_note - 1``.
+        """
+        vocabulary = vocabulary or melody_vocabulary(min_note, max_note)
+        size = len(vocabulary)
         # An n-gram is one int64 key: the context in base size + 1, then the event.
         if order < 1 or (size + 1) ** (order - 1) * size >= 2**63:
             raise ValueError(f"order {order} is out of range for {size} events")
-        contexts, targets = _windows(melodies, order, min_note, max_note)
+        contexts, targets = _windows(sequences, order, vocabulary)
         keys, counts = np.unique(contexts * size + targets, return_counts=True)
         levels = [_level(keys, counts, size)]
         for length in range(order - 2, -1, -1):
@@ -68,7 +115,7 @@ class NGramModel:
             shorter = (keys // size) % (size + 1) ** length * size + keys % size
             keys, counts = np.unique(shorter, return_counts=True)
             levels.insert(0, _level(keys, counts, size))
-        return cls(order, min_note, max_note, levels)
+        return cls(order, vocabulary, levels)
 
     def predict_distribution(self, context: Sequence[int]) -> np.ndarray:
         """Probabilities of each vocabulary event after ``context`` (earlier events)."""
@@ -76,18 +123,19 @@ class NGramModel:
 
     def log_prob(self, context: Sequence[int], event: int) -> float:
         """Natural log-probability of ``event`` following ``context``."""
-        index = _encode(np.array([event]), self.min_note, self.max_note)[0]
+        index = self._vocabulary.indices(np.array([event]))[0]
         return float(np.log(self.predict_distribution(context)[index]))
 
-    def evaluate(self, melodies: Sequence[np.ndarray]) -> dict[str, float]:
-        """Mean NLL per predicted event and accuracies, scored like a MelodyRNN.
+    def evaluate(self, sequences: Sequence[np.ndarray]) -> dict[str, float]:
+        """Mean NLL per predicted event and accuracies, scored like an events RNN.
 
         ``event_accuracy`` and ``no_event_accuracy`` split accuracy by whether the true
-        event is a note or note off, or a no-event, as Magenta's own eval metrics do.
+        event is the vocabulary's first (a melody's no-event, a drum track's empty step)
+        or another, as Magenta's own eval metrics do.
         """
-        contexts, targets = _windows(melodies, self.order, self.min_note, self.max_note)
+        contexts, targets = _windows(sequences, self.order, self._vocabulary)
         if len(targets) == 0:
-            raise ValueError("no events to predict: every melody needs at least 2 events")
+            raise ValueError("no events to predict: every sequence needs at least 2 events")
         unique, inverse = np.unique(contexts, return_inverse=True)
         cache: dict[tuple[int, int], np.ndarray] = {}
         table = np.stack([self._distribution(self.order - 1, int(c), cache) for c in unique])
@@ -106,7 +154,7 @@ class NGramModel:
 
     def _context_id(self, context: Sequence[int]) -> int:
         history = list(context)[max(0, len(context) - self.order + 1) :]
-        recent = _encode(np.array(history, dtype=np.int64), self.min_note, self.max_note)
+        recent = self._vocabulary.indices(np.array(history, dtype=np.int64))
         padded = [self._start] * (self.order - 1 - len(recent)) + recent.tolist()
         return sum(symbol * (self._size + 1) ** age for age, symbol in enumerate(reversed(padded)))
 
@@ -139,22 +187,14 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
-def _encode(events: np.ndarray, min_note: int, max_note: int) -> np.ndarray:
-    """Magenta melody events -> vocabulary indices (MelodyOneHotEncoding's order)."""
-    events = events.astype(np.int64)
-    if np.any((events < NO_EVENT) | ((events >= 0) & ((events < min_note) | (events >= max_note)))):
-        raise ValueError(f"melody events must be -2, -1 or pitches in [{min_note}, {max_note})")
-    return np.where(events < 0, events + 2, events - min_note + 2)
-
-
 def _windows(
-    melodies: Sequence[np.ndarray], order: int, min_note: int, max_note: int
+    sequences: Sequence[np.ndarray], order: int, vocabulary: Vocabulary
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Context ids (most recent symbol lowest) and targets for positions 1.. of each melody."""
-    size = max_note - min_note + 2
+    """Context ids (most recent symbol lowest) and targets for positions 1.. of each sequence."""
+    size = len(vocabulary)
     contexts, targets = [], []
-    for melody in melodies:
-        symbols = _encode(np.asarray(melody), min_note, max_note)
+    for sequence in sequences:
+        symbols = vocabulary.indices(sequence)
         if len(symbols) < 2:
             continue
         padded = np.concatenate([np.full(order - 1, size), symbols])

@@ -6,15 +6,15 @@ import mido
 import numpy as np
 import pytest
 
-from bridge.training.melody_corpus import (
-    ExtractionRules,
-    build_corpus,
-    load_corpus,
-    load_melodies,
-    save_corpus,
-)
+from bridge.training.corpus import Corpus, build_corpus, load_corpus, read_folder, save_corpus
+from bridge.training.melody_corpus import ExtractionRules
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
+RULES = ExtractionRules()
+
+
+def load_melodies(folder, rules=RULES) -> Corpus:
+    return read_folder(folder, rules)
 
 
 def write_midi(path, notes, *, time_signatures=((0, 4, 4),)):
@@ -67,7 +67,7 @@ def test_load_melodies_applies_magenta_rules(folder):
         "melodies_discarded_too_few_pitches": 1,
         "polyphonic_tracks_discarded": 1,
     }
-    [melody] = corpus.melodies
+    [melody] = corpus.sequences
     assert melody.dtype == np.int16
     assert len(melody) == 8 * 16 == corpus.steps
     expected = np.full(128, -2)
@@ -77,7 +77,7 @@ def test_load_melodies_applies_magenta_rules(folder):
 
 def test_polyphonic_notes_can_be_ignored_instead(folder):
     corpus = load_melodies(folder, ExtractionRules(ignore_polyphonic_notes=True))
-    assert len(corpus.melodies) == 2
+    assert len(corpus.sequences) == 2
     assert "polyphonic_tracks_discarded" not in corpus.stats
 
 
@@ -85,7 +85,7 @@ def test_squash_transposes_to_c_and_into_range(tmp_path):
     write_midi(tmp_path / "c.mid", scale_run(C_MAJOR, 8))
     write_midi(tmp_path / "d_high.mid", scale_run([p + 26 for p in C_MAJOR], 8))  # D major
     write_midi(tmp_path / "d_high_wide.mid", scale_run([p + 26 for p in C_MAJOR] + [40], 8))
-    c, d, wide = load_melodies(tmp_path).melodies
+    c, d, wide = load_melodies(tmp_path).sequences
     np.testing.assert_array_equal(c, d)
     assert np.all((wide == -2) | (wide == -1) | ((wide >= 48) & (wide < 84)))
 
@@ -102,7 +102,7 @@ def test_gaps_truncation_and_time_signature_changes(tmp_path):
         time_signatures=((0, 4, 4), (32, 3, 4)),
     )
     corpus = load_melodies(tmp_path)
-    lengths = sorted(len(m) for m in corpus.melodies)
+    lengths = sorted(len(m) for m in corpus.sequences)
     assert lengths == [8 * 12, 8 * 16, 8 * 16, 8 * 16, 512]
     assert corpus.stats == {"melodies_truncated": 1}
 
@@ -113,7 +113,7 @@ def test_abc_tunebooks_are_read_with_music21(tmp_path):
     (tmp_path / "book.abc").write_text(tune.format(n=1) + tune.format(n=2))
     corpus = load_melodies(tmp_path)
     assert corpus.files_read == 1
-    assert len(corpus.melodies) == 2
+    assert len(corpus.sequences) == 2
 
 
 def test_musicxml_is_read_with_note_seq(tmp_path):
@@ -123,7 +123,7 @@ def test_musicxml_is_read_with_note_seq(tmp_path):
         part.append(music21.note.Note(pitch, quarterLength=1))
     part.write("musicxml", fp=tmp_path / "scale.musicxml")
     corpus = load_melodies(tmp_path)
-    assert [len(m) for m in corpus.melodies] == [128]
+    assert [len(m) for m in corpus.sequences] == [128]
 
 
 def test_npz_round_trip(tmp_path):
@@ -144,10 +144,10 @@ def test_npz_with_bad_offsets_is_refused(tmp_path):
 
 def test_build_corpus_writes_arrays_and_an_account(folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus") / "train.npz"
-    corpus = build_corpus(folder, out)
-    assert [m.tolist() for m in load_corpus(out)] == [m.tolist() for m in corpus.melodies]
+    corpus = build_corpus(folder, out, RULES)
+    assert [m.tolist() for m in load_corpus(out)] == [m.tolist() for m in corpus.sequences]
     report = json.loads(out.with_suffix(".json").read_text())
-    assert report["melodies"] == 1
+    assert (report["kind"], report["sequences"]) == ("melodies", 1)
     assert report["steps"] == 128
     assert list(report["skipped_files"]) == ["broken.mid"]
     assert report["skipped_files"]["broken.mid"]  # the reason
@@ -157,7 +157,7 @@ def test_build_corpus_writes_arrays_and_an_account(folder, tmp_path_factory):
 def test_build_corpus_can_exclude_melodies_of_another_corpus(folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
     write_midi(out / "d.mid", scale_run([p + 2 for p in C_MAJOR], 8))  # squashes to good.mid
-    save_corpus(out / "train.npz", load_melodies(out).melodies)
-    corpus = build_corpus(folder, out / "test.npz", exclude=out / "train.npz")
-    assert corpus.melodies == []
+    save_corpus(out / "train.npz", load_melodies(out).sequences)
+    corpus = build_corpus(folder, out / "test.npz", RULES, exclude=out / "train.npz")
+    assert corpus.sequences == []
     assert corpus.stats["melodies_discarded_in_excluded_corpus"] == 1

@@ -11,19 +11,21 @@ from dataclasses import replace
 
 from bridge.models.drums_rnn.config import CONFIGS, DrumsRnnConfig
 from bridge.models.drums_rnn.encoding import DrumEncoder
+from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn, check_steps_per_quarter
 from bridge.models.events_rnn.sampling import Extension
 from bridge.music.drums import DrumTrack
 
+FAMILY: EventsRnnFamily[DrumsRnnConfig] = EventsRnnFamily(
+    "drums_rnn", "DrumsRNN", CONFIGS, DrumEncoder
+)
 DrumGeneration = EventsGeneration[DrumTrack]
 
 
 class DrumsRnn(EventsRnn[DrumsRnnConfig, DrumTrack]):
     """Magenta's DrumsRnnModel, natively."""
 
-    encoder_type = DrumEncoder
-    configs = CONFIGS
-    family = "DrumsRNN"
+    family = FAMILY
 
     def generate_batch(
         self,

@@ -1,20 +1,27 @@
-"""Magenta `.mag` bundles of any events-RNN family, as a PyTorch network.
+"""Checkpoints of any events-RNN family: Magenta `.mag` bundles and the native format.
 
 Every EventSequenceRnnModel family (MelodyRNN, DrumsRNN, PolyphonyRNN, PerformanceRNN) builds
 the same events_rnn_graph, so one mapping serves them all: a bundle's TensorFlow variables
 are renamed and re-laid-out into the PyTorch network (gate order i, j, f, o -> i, f, g, o,
 forget bias folded in, kernels transposed). A `.mag` stores only a generator id; the
 family's table of configs says what it means.
+
+The native format is the network's own state dict in safetensors (fp16 or fp32) beside a
+JSON file naming the family and its config, so loading never unpickles anything and one
+reader serves every family.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 
 from bridge.models.checkpoints.bundle import read_bundle
 from bridge.models.checkpoints.tf_v1 import CheckpointError
@@ -22,13 +29,23 @@ from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
 
 FORGET_BIAS = 1.0  # BasicLSTMCell's default, added at run time in TensorFlow
+NATIVE_SUFFIXES = (".safetensors", ".json")
 
 
 class EventsRnnConfig(Protocol):
-    """What the loader needs of a family's config."""
+    """What loading, saving and training need of a family's config (a frozen dataclass)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]: ...
 
     @property
     def attn_length(self) -> int: ...
+
+    @property
+    def clip_norm(self) -> float: ...
 
     def with_layers(self, layer_sizes: tuple[int, ...]) -> Self: ...
 
@@ -36,28 +53,111 @@ class EventsRnnConfig(Protocol):
 ConfigT = TypeVar("ConfigT", bound=EventsRnnConfig)
 
 
-def load_bundle(
-    path: str | Path,
-    configs: Mapping[str, ConfigT],
-    family: str,
-    encoder_type: Callable[[ConfigT], EventEncoder],
-) -> tuple[ConfigT, EventsRnnNetwork]:
-    """Rebuild a Magenta bundle of one of `configs` (a `family`'s, by generator id)."""
-    path = Path(path)
-    if path.suffix != ".mag":
-        raise CheckpointError(f"{path}: expected a Magenta .mag bundle")
-    bundle = read_bundle(path)
-    if bundle.generator_id not in configs:
-        raise CheckpointError(
-            f"{path}: generator {bundle.generator_id!r} is not a supported {family} config "
-            f"(expected one of {', '.join(sorted(configs))})"
+@dataclass(frozen=True)
+class EventsRnnFamily(Generic[ConfigT]):
+    """One family's checkpoints: its config table and encoder, read from either format.
+
+    `name` is how config files and native checkpoints name the family ("drums_rnn"),
+    `title` how messages do ("DrumsRNN").
+    """
+
+    name: str
+    title: str
+    configs: Mapping[str, ConfigT]
+    encoder_type: Callable[[ConfigT], EventEncoder]
+
+    def build_network(self, config: ConfigT) -> EventsRnnNetwork:
+        """A freshly initialised network of the config's shape."""
+        encoder = self.encoder_type(config)
+        return EventsRnnNetwork(
+            encoder.input_size, encoder.num_classes, config.layer_sizes, config.attn_length
         )
-    config = configs[bundle.generator_id]
-    encoder = encoder_type(config)
-    network = network_from_tensors(
-        bundle.tensors, path, encoder.input_size, encoder.num_classes, config.attn_length
-    )
-    return config.with_layers(tuple(layer.hidden_size for layer in network.layers)), network
+
+    def config_named(self, name: str, path: str | Path) -> ConfigT:
+        """The family's config of that name; `path` is the checkpoint that asks for it."""
+        if name not in self.configs:
+            raise CheckpointError(
+                f"{path}: {name!r} is not a supported {self.title} config "
+                f"(expected one of {', '.join(sorted(self.configs))})"
+            )
+        return self.configs[name]
+
+    def load_checkpoint(self, path: str | Path) -> tuple[ConfigT, EventsRnnNetwork]:
+        """Load either format, by file extension."""
+        path = Path(path)
+        if path.suffix == ".mag":
+            return self.load_bundle(path)
+        if path.suffix in NATIVE_SUFFIXES:
+            return self.load_native(path)
+        raise CheckpointError(f"{path}: expected a Magenta .mag bundle or a .safetensors file")
+
+    def load_bundle(self, path: str | Path) -> tuple[ConfigT, EventsRnnNetwork]:
+        """Rebuild a Magenta bundle of one of the family's configs (by generator id)."""
+        path = Path(path)
+        if path.suffix != ".mag":
+            raise CheckpointError(f"{path}: expected a Magenta .mag bundle")
+        bundle = read_bundle(path)
+        config = self.config_named(bundle.generator_id, path)
+        encoder = self.encoder_type(config)
+        network = network_from_tensors(
+            bundle.tensors, path, encoder.input_size, encoder.num_classes, config.attn_length
+        )
+        return config.with_layers(tuple(layer.hidden_size for layer in network.layers)), network
+
+    def save_native(
+        self,
+        config: ConfigT,
+        network: EventsRnnNetwork,
+        path: str | Path,
+        half: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> Path:
+        """Write `<path>.safetensors` and `<path>.json`; returns the weights path."""
+        weights = Path(path).with_suffix(".safetensors")
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        dtype = torch.float16 if half else torch.float32
+        save_file(
+            {k: v.detach().to("cpu", dtype).contiguous() for k, v in network.state_dict().items()},
+            str(weights),
+        )
+        weights.chmod(0o644)  # safetensors writes through a private temp file
+        meta = {"family": self.name, "config": asdict(config), "dtype": str(dtype).split(".")[1]}
+        meta.update(extra or {})
+        weights.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+        return weights
+
+    def load_native(self, path: str | Path) -> tuple[ConfigT, EventsRnnNetwork]:
+        """Read a network saved by `save_native` (given the .safetensors or .json path)."""
+        weights = Path(path).with_suffix(".safetensors")
+        meta = read_native_meta(weights)
+        if meta.get("family") != self.name:
+            raise CheckpointError(
+                f"{weights}: a {meta.get('family')} model, not a {self.title} ({self.name}) one"
+            )
+        try:
+            fields = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+            config = replace(self.config_named(fields["name"], weights), **fields)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise CheckpointError(f"cannot read model config of {weights}: {error}") from error
+        network = self.build_network(config)
+        try:
+            state = load_file(str(weights))
+        except Exception as error:  # safetensors raises its own error types
+            raise CheckpointError(f"cannot read weights {weights}: {error}") from error
+        load_state(network, {k: v.float().numpy() for k, v in state.items()}, weights)
+        return config, network
+
+
+def read_native_meta(path: str | Path) -> dict[str, Any]:
+    """The JSON beside a native model's weights: its family, config and training summary."""
+    meta_path = Path(path).with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"cannot read model config {meta_path}: {error}") from error
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"cannot read model config {meta_path}: not a JSON object")
+    return meta
 
 
 def network_from_tensors(

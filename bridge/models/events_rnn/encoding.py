@@ -34,7 +34,7 @@ class EncoderState(Protocol):
 
 
 class EventEncoder(Protocol):
-    """What a family's encoder offers the sampler and the network."""
+    """What a family's encoder offers the sampler, the network and training."""
 
     @property
     def input_size(self) -> int: ...
@@ -44,6 +44,12 @@ class EventEncoder(Protocol):
 
     def start(self, primers: np.ndarray, capacity: int | None = None) -> EncoderState:
         """Begin encoding a batch of equal-length primers (rows x events)."""
+
+    def encode(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training pairs: inputs at 0..T-2 and the labels they predict at 1..T-1."""
+
+    def scored_class_events(self, events: np.ndarray) -> np.ndarray:
+        """[T-1, classes]: the event each class stands for at every position `encode` labels."""
 
 
 class EventHistory:
@@ -102,6 +108,10 @@ class OneHotEncoder:
         """Training pairs as Magenta makes them: inputs at 0..T-2 predict labels at 1..T-1."""
         events = np.asarray(events, dtype=np.int64)
         return self.start(events[None, :]).all_inputs[0, :-1], events[1:]
+
+    def scored_class_events(self, events: np.ndarray) -> np.ndarray:
+        """[T-1, classes]: class c is event c everywhere, so a label is its event."""
+        return self.class_events(max(len(events) - 1, 0))
 
     def start(self, primers: np.ndarray, capacity: int | None = None) -> OneHotEncoderState:
         """Begin encoding a batch of equal-length primers (rows x events)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from bridge.models.device import resolve_device
-from bridge.models.events_rnn.checkpoint import load_bundle
+from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.network import EventsRnnNetwork
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_batch
 from bridge.models.events_rnn.steppers import Stepper, stepper_for
@@ -47,8 +47,7 @@ class GriddedPrimer(Protocol):
 class EventsRnn(ABC, Generic[ConfigT, PrimerT]):
     """A family's model: its config and network, on a device, with the fastest stepper there.
 
-    Subclasses set `encoder_type` and either `configs` and `family` (for `.mag` bundles) or
-    their own `read_checkpoint`.
+    Subclasses set `family` (configs, encoder, and so both checkpoint formats).
     """
 
     config: ConfigT
@@ -57,23 +56,16 @@ class EventsRnn(ABC, Generic[ConfigT, PrimerT]):
     load_seconds: float = 0.0
     stepper: Stepper = field(init=False)
 
-    encoder_type: ClassVar[Callable[[Any], Any]]
-    configs: ClassVar[Mapping[str, Any]]
-    family: ClassVar[str]
+    family: ClassVar[EventsRnnFamily[Any]]
 
     def __post_init__(self) -> None:
         self.stepper = stepper_for(self.network)
 
     @classmethod
-    def read_checkpoint(cls, path: str | Path) -> tuple[ConfigT, EventsRnnNetwork]:
-        """The config and network of a `.mag` bundle of one of the family's configs."""
-        return load_bundle(path, cls.configs, cls.family, cls.encoder_type)
-
-    @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Self:
-        """Load a checkpoint onto a device, timing it (`load_seconds`)."""
+        """Load a `.mag` bundle or a native model onto a device, timing it (`load_seconds`)."""
         started = time.perf_counter()
-        config, network = cls.read_checkpoint(path)
+        config, network = cls.family.load_checkpoint(path)
         target = resolve_device(device)
         network = network.to(target).eval()
         return cls(config, network, target, time.perf_counter() - started)
@@ -81,7 +73,7 @@ class EventsRnn(ABC, Generic[ConfigT, PrimerT]):
     @property
     def encoder(self) -> Any:
         """A fresh encoder of the config: cheap, and its states are per batch anyway."""
-        return self.encoder_type(self.config)
+        return self.family.encoder_type(self.config)
 
     @torch.inference_mode()
     def softmax(self, events: np.ndarray) -> np.ndarray:

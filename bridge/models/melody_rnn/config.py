@@ -7,7 +7,7 @@ only stores its generator id, so these tables are what make it behave as in Mage
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Encoding = Literal["one_hot", "lookback", "key_melody"]
@@ -35,16 +35,10 @@ class MelodyRnnConfig:
     def note_range(self) -> int:
         return self.max_note - self.min_note
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> MelodyRnnConfig:
-        data = dict(data)
-        for key in ("layer_sizes", "lookback_distances"):
-            if key in data:
-                data[key] = tuple(data[key])
-        return cls(**data)
+    @property
+    def clip_norm(self) -> float:
+        """Magenta's gradient clipping for the config: 3 with attention, 5 without."""
+        return 3.0 if self.attn_length else 5.0
 
     def with_layers(self, layer_sizes: tuple[int, ...]) -> MelodyRnnConfig:
         return replace(self, layer_sizes=tuple(layer_sizes))

@@ -114,6 +114,24 @@ class MelodyEncoder:
         inputs = self.start(np.asarray(events)[None, :]).all_inputs[0]
         return inputs[:-1], self.labels(events)[1:]
 
+    def scored_class_events(self, events: np.ndarray) -> np.ndarray:
+        """[T-1, classes]: the event each class predicts at every position `encode` labels.
+
+        Lookback classes repeat the event one or two bars before the predicted position, so
+        the probability of an event is the sum over every class that would produce it.
+        """
+        events = np.asarray(events, dtype=np.int64)
+        length = len(events) - 1
+        direct = np.broadcast_to(self._direct_events, (length, self.num_direct_classes))
+        if self.config.encoding == "one_hot":
+            return direct
+        history_len = np.arange(1, length + 1)  # events seen when predicting position p + 1
+        repeats = []
+        for d in self.lookbacks:
+            source = history_len - d
+            repeats.append(np.where(source >= 0, events[np.maximum(source, 0)], NO_EVENT))
+        return np.concatenate([direct, np.stack(repeats, axis=1)], axis=1)
+
     def start(self, primers: np.ndarray, capacity: int | None = None) -> EncoderState:
         """Begin encoding a batch of equal-length primers (rows x steps)."""
         return EncoderState(self, primers, capacity)

@@ -14,9 +14,8 @@ import numpy as np
 
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions
-from bridge.models.melody_rnn.checkpoint import load_checkpoint
+from bridge.models.melody_rnn.checkpoint import FAMILY
 from bridge.models.melody_rnn.config import MelodyRnnConfig
-from bridge.models.melody_rnn.encoding import MelodyEncoder
 from bridge.music.melody import Melody
 
 
@@ -30,8 +29,7 @@ class Generation(EventsGeneration[Melody]):
 class MelodyRnn(EventsRnn[MelodyRnnConfig, Melody]):
     """Magenta's MelodyRnnModel, natively: squash into range, extend, transpose back."""
 
-    encoder_type = MelodyEncoder
-    read_checkpoint = staticmethod(load_checkpoint)  # `.mag` bundles and native models
+    family = FAMILY
 
     def generate(
         self,

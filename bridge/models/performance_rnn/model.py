@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_melodies
 from bridge.models.performance_rnn.config import CONFIGS, PerformanceRnnConfig
@@ -28,15 +29,16 @@ from bridge.music.performance import Performance
 MAX_FILL_ROUNDS = 32
 
 
+FAMILY: EventsRnnFamily[PerformanceRnnConfig] = EventsRnnFamily(
+    "performance_rnn", "PerformanceRNN", CONFIGS, PerformanceEncoder
+)
 PerformanceGeneration = EventsGeneration[Performance]
 
 
 class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
     """Magenta's PerformanceRnnModel with its sequence generator's length rules, natively."""
 
-    encoder_type = PerformanceEncoder
-    configs = CONFIGS
-    family = "PerformanceRNN"
+    family = FAMILY
 
     def events_for(self, num_steps: int) -> int:
         """How many events the generator asks for to fill `num_steps` steps of time."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn, check_steps_per_quarter
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions
 from bridge.models.polyphony_rnn.config import CONFIGS, PolyphonyRnnConfig
@@ -33,6 +34,9 @@ from bridge.music.polyphony import STEP_END, PolyphonicSequence
 MAX_ROUNDS = 100
 
 
+FAMILY: EventsRnnFamily[PolyphonyRnnConfig] = EventsRnnFamily(
+    "polyphony_rnn", "PolyphonyRNN", CONFIGS, PolyphonyEncoder
+)
 PolyphonyGeneration = EventsGeneration[PolyphonicSequence]
 
 
@@ -50,9 +54,7 @@ class _Work:
 class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
     """Magenta's PolyphonyRnnModel with its sequence generator's rules, natively."""
 
-    encoder_type = PolyphonyEncoder
-    configs = CONFIGS
-    family = "PolyphonyRNN"
+    family = FAMILY
 
     def generate_batch(
         self,

@@ -1,10 +1,12 @@
-"""Training a MelodyRNN natively: encoded melodies in, a native safetensors model out.
+"""Training an events RNN natively: encoded sequences in, a native safetensors model out.
 
-The recipe is Magenta's (Adam at 1e-3, dropout 0.5 on every layer's output, gradient
-norm clipping at the config's value, cross-entropy over the encoder's labels). Melodies
-are encoded once on their full history and then cut into windows, so every window sees
-exactly the inputs the model sees at generation time. Checkpoints hold only tensors and
-numbers and are read back with `weights_only=True`.
+One loop for every family training knows (`families.FAMILIES`: MelodyRNN, DrumsRNN), as
+Magenta trains them all with events_rnn_train. The recipe is Magenta's (Adam at 1e-3,
+dropout 0.5 on every layer's output, gradient norm clipping at the config's value,
+cross-entropy over the encoder's labels). Sequences are encoded once on their full history
+and then cut into windows, so every window sees exactly the inputs the model sees at
+generation time. Checkpoints hold only tensors and numbers and are read back with
+`weights_only=True`.
 """
 
 from __future__ import annotations
@@ -15,21 +17,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from bridge.models.melody_rnn.checkpoint import build_network, load_native, save_native
-from bridge.models.melody_rnn.config import CONFIGS, MelodyRnnConfig
-from bridge.models.melody_rnn.encoding import MelodyEncoder
-from bridge.training.evaluation import evaluate_melody_rnn
+from bridge.models.events_rnn.encoding import EventEncoder
+from bridge.training.evaluation import evaluate_events_rnn
+from bridge.training.families import family_of_config
 
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    config: str = "attention_rnn"
+    config: str = "attention_rnn"  # any config of a trainable family: drum_kit trains drums
     layer_sizes: tuple[int, ...] | None = None  # None: the config's (Magenta's default size)
     steps: int = 2000
     batch_size: int = 64
@@ -37,13 +39,9 @@ class TrainingOptions:
     learning_rate: float = 1e-3
     final_lr_fraction: float = 1.0  # < 1: cosine decay to this fraction of the rate by the end
     dropout: float = 0.5
-    clip_norm: float | None = None  # None: Magenta's value for the config
+    clip_norm: float | None = None  # None: Magenta's value for the config (`config.clip_norm`)
     eval_every: int = 250
     seed: int = 0
-
-
-def magenta_clip_norm(config: MelodyRnnConfig) -> float:
-    return 3.0 if config.attn_length else 5.0
 
 
 def learning_rate_at(step: int, options: TrainingOptions) -> float:
@@ -57,14 +55,14 @@ def learning_rate_at(step: int, options: TrainingOptions) -> float:
 
 
 class EncodedCorpus:
-    """Melodies encoded once: int8 inputs (values are -1, 0, 1) and int64 labels."""
+    """Sequences encoded once: int8 inputs (values are -1, 0, 1) and int64 labels."""
 
-    def __init__(self, melodies: Sequence[np.ndarray], encoder: MelodyEncoder):
-        pairs = [encoder.encode(np.asarray(m)) for m in melodies if len(m) >= 2]
+    def __init__(self, sequences: Sequence[np.ndarray], encoder: EventEncoder):
+        pairs = [encoder.encode(np.asarray(s)) for s in sequences if len(s) >= 2]
         self.inputs = [x.astype(np.int8) for x, _ in pairs]
         self.labels = [y.astype(np.int64) for _, y in pairs]
         if not self.inputs:
-            raise ValueError("no melody with at least two events to train on")
+            raise ValueError("no sequence with at least two events to train on")
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -88,27 +86,36 @@ class EncodedCorpus:
         return torch.from_numpy(inputs), torch.from_numpy(labels), torch.from_numpy(mask)
 
 
-def train_melody_rnn(
+def training_config(options: TrainingOptions) -> Any:
+    """The family's config `options` name, with their layer sizes if given."""
+    config = family_of_config(options.config).checkpoints.configs[options.config]
+    return config.with_layers(options.layer_sizes) if options.layer_sizes else config
+
+
+def train_events_rnn(
     train: Sequence[np.ndarray],
     valid: Sequence[np.ndarray],
     out_dir: Path,
     options: TrainingOptions = TrainingOptions(),
     device: str = "cpu",
     export_name: str | None = None,
-) -> dict:
-    """Train (resuming from `out_dir/checkpoint.pt` if present) and export the best model."""
+) -> dict[str, Any]:
+    """Train (resuming from `out_dir/checkpoint.pt` if present) and export the best model.
+
+    `train` and `valid` hold events of the family of `options.config` (melody events for
+    MelodyRNN configs, drum step values for drum_kit).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(options.seed)
-    config = CONFIGS[options.config]
-    if options.layer_sizes:
-        config = config.with_layers(options.layer_sizes)
-    encoder = MelodyEncoder(config)
-    network = build_network(config).to(device)
+    family = family_of_config(options.config).checkpoints
+    config = training_config(options)
+    encoder = family.encoder_type(config)
+    network = family.build_network(config).to(device)
     network.dropout.p = options.dropout
     optimizer = torch.optim.Adam(
         [p for p in network.parameters() if p.requires_grad], lr=options.learning_rate
     )
-    clip_norm = options.clip_norm or magenta_clip_norm(config)
+    clip_norm = options.clip_norm or config.clip_norm
     checkpoint_path = out_dir / "checkpoint.pt"
     step, history, best = 0, [], math.inf
     if checkpoint_path.exists():
@@ -142,7 +149,7 @@ def train_melody_rnn(
         progress.update(1)
         progress.set_postfix(loss=f"{loss.item():.3f}")
         if step % options.eval_every == 0 or step == options.steps:
-            metrics = evaluate_melody_rnn(network, encoder, valid)
+            metrics = evaluate_events_rnn(network, encoder, valid)
             history.append(
                 {
                     "step": step,
@@ -157,7 +164,7 @@ def train_melody_rnn(
             )
             if metrics["nll_per_step"] < best:
                 best = metrics["nll_per_step"]
-                save_native(config, network, out_dir / "best", half=False)
+                family.save_native(config, network, out_dir / "best", half=False)
             torch.save(
                 {
                     "network": network.state_dict(),
@@ -170,17 +177,18 @@ def train_melody_rnn(
             (out_dir / "history.json").write_text(json.dumps(history, indent=1))
     progress.close()
     summary = {
-        "config": config.to_dict(),
+        "family": family.name,
+        "config": asdict(config),
         "options": asdict(options),
         "steps": step,
         "best_valid_nll_per_step": best,
-        "train_melodies": len(corpus),
-        "valid_melodies": len(valid),
+        "train_sequences": len(corpus),
+        "valid_sequences": len(valid),
         "history": history,
     }
     if export_name:
-        _, best_network = load_native(out_dir / "best.safetensors")
-        save_native(
+        _, best_network = family.load_native(out_dir / "best.safetensors")
+        family.save_native(
             config,
             best_network,
             Path(export_name),

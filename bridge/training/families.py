@@ -1,0 +1,91 @@
+"""The events-RNN families training knows: checkpoints, corpus extraction, n-gram vocabulary.
+
+Training, evaluation and the CLI look a family up here by one of its config names or by a
+checkpoint; another family (PolyphonyRNN, PerformanceRNN) trains once it has an extractor
+and an entry in `FAMILIES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bridge.models.checkpoints.bundle import read_bundle
+from bridge.models.checkpoints.tf_v1 import CheckpointError
+from bridge.models.drums_rnn.model import FAMILY as DRUMS
+from bridge.models.events_rnn.checkpoint import NATIVE_SUFFIXES, EventsRnnFamily, read_native_meta
+from bridge.models.melody_rnn.checkpoint import FAMILY as MELODY
+from bridge.music.drums import NUM_DRUM_EVENTS
+from bridge.training.corpus import Extraction, load_corpus, read_folder
+from bridge.training.drum_corpus import DrumExtractionRules
+from bridge.training.melody_corpus import ExtractionRules
+from bridge.training.ngram import Vocabulary, class_vocabulary, melody_vocabulary
+
+
+@dataclass(frozen=True)
+class TrainableFamily:
+    """A family's checkpoints, and what a config of it trains and is scored on."""
+
+    checkpoints: EventsRnnFamily[Any]
+    extraction: Callable[[Any], Extraction]  # config -> magenta's pipeline rules for it
+    vocabulary: Callable[[Any], Vocabulary]  # config -> the n-gram baseline's events
+
+    def read_sequences(self, source: Path, config: Any) -> list[np.ndarray]:
+        """Training sequences of a `.npz` corpus, or extracted from a folder of music files."""
+        if source.suffix == ".npz":
+            return load_corpus(source)
+        corpus = read_folder(source, self.extraction(config), progress=True)
+        if not corpus.sequences:
+            raise ValueError(f"no usable {self.checkpoints.title} sequence found under {source}")
+        return corpus.sequences
+
+
+FAMILIES: dict[str, TrainableFamily] = {
+    family.checkpoints.name: family
+    for family in (
+        TrainableFamily(
+            MELODY,
+            # magenta's EncoderPipeline squashes into the config's range and key
+            lambda config: ExtractionRules(
+                min_note=config.min_note,
+                max_note=config.max_note,
+                transpose_to_key=config.transpose_to_key,
+            ),
+            lambda config: melody_vocabulary(config.min_note, config.max_note),
+        ),
+        TrainableFamily(
+            DRUMS,
+            lambda config: DrumExtractionRules(steps_per_quarter=config.steps_per_quarter),
+            lambda config: class_vocabulary(NUM_DRUM_EVENTS),
+        ),
+    )
+}
+
+
+def family_of_config(name: str) -> TrainableFamily:
+    """The trainable family with a config of that name (attention_rnn, drum_kit, ...)."""
+    for family in FAMILIES.values():
+        if name in family.checkpoints.configs:
+            return family
+    known = ", ".join(c for f in FAMILIES.values() for c in f.checkpoints.configs)
+    raise ValueError(f"unknown config {name!r}: training knows {known}")
+
+
+def family_of_checkpoint(path: Path) -> TrainableFamily:
+    """The family of a `.mag` bundle (by its generator id) or a native model (by its JSON)."""
+    if path.suffix == ".mag":
+        return family_of_config(read_bundle(path).generator_id)
+    if path.suffix in NATIVE_SUFFIXES:
+        return family_named(str(read_native_meta(path).get("family")))
+    raise CheckpointError(f"{path}: expected a Magenta .mag bundle or a .safetensors file")
+
+
+def family_named(name: str) -> TrainableFamily:
+    """The trainable family a config file or native checkpoint names (melody_rnn, ...)."""
+    if name not in FAMILIES:
+        raise ValueError(f"family {name!r} cannot be trained or evaluated natively yet")
+    return FAMILIES[name]
