@@ -50,12 +50,13 @@ def _parser() -> argparse.ArgumentParser:
 
     cont = commands.add_parser(
         "continue",
-        help="continue the melody of a MIDI clip",
-        description="Continue the melody of a MIDI file with a MelodyRNN. "
+        help="continue a MIDI clip: melody, drums, chords or performance, by the model",
+        description="Continue a MIDI file with the model's family: a MelodyRNN continues its "
+        "melody, a DrumsRNN its drums, a PolyphonyRNN or PerformanceRNN all of it. "
         "Each variation is written as its own MIDI file holding only the "
         "new bars.",
     )
-    cont.add_argument("input", type=Path, help="MIDI file whose melody is the primer")
+    cont.add_argument("input", type=Path, help="MIDI file to continue (the primer)")
     cont.add_argument(
         "-o",
         "--output",
@@ -206,9 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     client.add_argument("--port", type=int, default=None, help="daemon port (default: config)")
     client.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
     client_tools = client.add_subparsers(title="tools", metavar="TOOL")
-    client_continue = client_tools.add_parser(
-        "continue", help="continue the melody of a MIDI clip on the daemon"
-    )
+    client_continue = client_tools.add_parser("continue", help="continue a MIDI clip on the daemon")
     client_continue.add_argument("input", type=Path, help="MIDI file whose melody is the primer")
     client_continue.add_argument("-o", "--output", type=Path, required=True, help="output MIDI")
     client_continue.add_argument("--model", default=None, help="configured model name")
