@@ -18,6 +18,7 @@ import numpy as np
 
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
+from bridge.music.events import frozen_events
 from bridge.music.quantize import STEPS_PER_QUARTER, quantize
 
 # note_seq.drums_encoder_decoder.DEFAULT_DRUM_TYPE_PITCHES, in its order: the first pitch of
@@ -115,15 +116,7 @@ class DrumTrack:
     start_step: int = 0
 
     def __post_init__(self) -> None:
-        events = np.array(self.events, dtype=np.int64)
-        if events.ndim != 1:
-            raise ClipError(f"drum events have shape {events.shape}; expected one per step")
-        bad = np.flatnonzero((events < 0) | (events >= NUM_DRUM_EVENTS))
-        if bad.size:
-            raise ClipError(
-                f"drum event {events[bad[0]]} at step {bad[0]} is outside 0-{NUM_DRUM_EVENTS - 1}"
-            )
-        events.setflags(write=False)
+        events = frozen_events(self.events, 0, NUM_DRUM_EVENTS - 1, "drum")
         object.__setattr__(self, "events", events)
 
     def __len__(self) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
+from bridge.music.events import frozen_events
 from bridge.music.quantize import STEPS_PER_QUARTER, QuantizedClip, quantize
 
 NO_EVENT = -2
@@ -30,21 +31,13 @@ class Melody:
     steps_per_bar: int = 4 * STEPS_PER_QUARTER
 
     def __post_init__(self) -> None:
-        events = np.array(self.events, dtype=np.int64)
-        if events.ndim != 1:
-            raise ClipError(f"melody events have shape {events.shape}; expected one per step")
-        bad = np.flatnonzero((events < NO_EVENT) | (events > 127))
-        if bad.size:
-            raise ClipError(
-                f"melody event {events[bad[0]]} at step {bad[0]} is outside {NO_EVENT}-127"
-            )
+        events = frozen_events(self.events, NO_EVENT, 127, "melody")
         for what, value in (
             ("steps per quarter", self.steps_per_quarter),
             ("steps per bar", self.steps_per_bar),
         ):
             if not isinstance(value, int | np.integer) or value < 1:
                 raise ClipError(f"melody {what} {value!r} is not a positive whole number")
-        events.setflags(write=False)
         object.__setattr__(self, "events", events)
 
     def __len__(self) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
+from bridge.music.events import frozen_events
 from bridge.music.quantize import QUANTIZE_CUTOFF, STEPS_PER_QUARTER
 from bridge.music.timing import beats_to_seconds, seconds_to_beats, snap_beats
 
@@ -89,17 +90,8 @@ class Performance:
     num_velocity_bins: int = 0
 
     def __post_init__(self) -> None:
-        events = np.array(self.events, dtype=np.int64)
-        if events.ndim != 1:
-            raise ClipError(f"performance events have shape {events.shape}; expected a list")
         size = num_events(self.num_velocity_bins)
-        bad = np.flatnonzero((events < 0) | (events >= size))
-        if bad.size:
-            raise ClipError(
-                f"performance event {events[bad[0]]} at {bad[0]} is outside 0-{size - 1}"
-            )
-        events.setflags(write=False)
-        object.__setattr__(self, "events", events)
+        object.__setattr__(self, "events", frozen_events(self.events, 0, size - 1, "performance"))
 
     def __len__(self) -> int:
         return len(self.events)

@@ -17,6 +17,7 @@ import numpy as np
 
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
+from bridge.music.events import frozen_events
 from bridge.music.quantize import STEPS_PER_QUARTER, QuantizedClip, quantize
 
 START, END, STEP_END = 0, 1, 2
@@ -39,18 +40,11 @@ class PolyphonicSequence:
     steps_per_bar: int = 4 * STEPS_PER_QUARTER
 
     def __post_init__(self) -> None:
-        events = np.array(self.events, dtype=np.int64)
-        if events.ndim != 1 or events.size == 0 or events[0] != START:
+        events = frozen_events(self.events, 0, NUM_POLYPHONIC_EVENTS - 1, "polyphonic")
+        if events.size == 0 or events[0] != START:
             raise ClipError(
                 "a polyphonic sequence is a non-empty list of events starting with START"
             )
-        bad = np.flatnonzero((events < 0) | (events >= NUM_POLYPHONIC_EVENTS))
-        if bad.size:
-            raise ClipError(
-                f"polyphonic event {events[bad[0]]} at {bad[0]} is outside "
-                f"0-{NUM_POLYPHONIC_EVENTS - 1}"
-            )
-        events.setflags(write=False)
         object.__setattr__(self, "events", events)
 
     def __len__(self) -> int:

@@ -15,6 +15,7 @@ from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip
 from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
 from bridge.music.errors import ClipError
+from bridge.tools.counts import check_counts
 
 
 def continue_drums(
@@ -29,9 +30,7 @@ def continue_drums(
 
     `progress(done, total)` is called after each generated step (see extend_batch).
     """
-    for what, value in (("bars", bars), ("variations", variations)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ClipError(f"{what} must be a whole number of at least 1, got {value!r}")
+    check_counts(bars=bars, variations=variations)
     primer = extract_drum_track(clip, model.config.steps_per_quarter)
     kit = DrumKit.from_clip(clip)
     try:

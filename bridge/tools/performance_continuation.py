@@ -20,6 +20,7 @@ from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.music.performance import continuation_clip, generation_steps, performance_primer
 from bridge.music.timing import beats_to_seconds, seconds_to_beats
+from bridge.tools.counts import check_counts
 
 Unit = Literal["bars", "seconds"]
 MAX_SECONDS = 600.0  # ten minutes of new music is far past what a DAW user asks for
@@ -41,8 +42,7 @@ def continue_performance(
     A result lasts `amount` whole bars of the clip's meter, or `amount` seconds at its
     tempo. `progress(done, total)` is called after each generated event (see extend_batch).
     """
-    if isinstance(variations, bool) or not isinstance(variations, int) or variations < 1:
-        raise ClipError(f"variations must be a whole number of at least 1, got {variations!r}")
+    check_counts(variations=variations)
     length, seconds = _length(clip, amount, unit)
     primer = performance_primer(clip, model.config.num_velocity_bins)
     start, end = generation_steps(clip, seconds)
@@ -58,8 +58,7 @@ def continue_performance(
 def _length(clip: Clip, amount: float, unit: Unit) -> tuple[float, float]:
     """The continuation's length in beats and in seconds, checked."""
     if unit == "bars":
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-            raise ClipError(f"bars must be a whole number of at least 1, got {amount!r}")
+        check_counts(bars=amount)
         length = amount * clip.beats_per_bar
         seconds = beats_to_seconds(length, clip.qpm)
     elif unit == "seconds":

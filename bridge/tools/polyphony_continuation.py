@@ -18,6 +18,7 @@ from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.music.polyphony import extract_polyphonic_sequence
+from bridge.tools.counts import check_counts
 
 
 def continue_polyphony(
@@ -33,9 +34,7 @@ def continue_polyphony(
     `progress(done, total)` is called after each generated event (see
     PolyphonyRnn.generate_batch).
     """
-    for what, value in (("bars", bars), ("variations", variations)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ClipError(f"{what} must be a whole number of at least 1, got {value!r}")
+    check_counts(bars=bars, variations=variations)
     primer = extract_polyphonic_sequence(clip, model.config.steps_per_quarter)
     velocity = round(float(np.mean([note.velocity for note in clip.audible_notes])))
     try:
