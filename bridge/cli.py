@@ -90,7 +90,10 @@ def _parser() -> argparse.ArgumentParser:
         help="lock notes to a MIDI pitch range, e.g. 55-84",
     )
     cont.add_argument(
-        "--model", default=None, help="model name from the config (default: its default)"
+        "--model",
+        default=None,
+        help="model name from the config, e.g. folk_melody, drums, poly (default: chosen by "
+        "the clip's content: drums, chords or melody)",
     )
     cont.add_argument(
         "--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config)"
@@ -144,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="cosine-decay the rate to this fraction by the last step (default 1: constant)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=float,
+        default=0.5,
+        help="dropout on layer outputs (default Magenta's 0.5)",
     )
     train.add_argument("--eval-every", type=int, default=250, help="steps between validations")
     train.add_argument(
@@ -210,7 +219,9 @@ def _parser() -> argparse.ArgumentParser:
     client_continue = client_tools.add_parser("continue", help="continue a MIDI clip on the daemon")
     client_continue.add_argument("input", type=Path, help="MIDI file whose melody is the primer")
     client_continue.add_argument("-o", "--output", type=Path, required=True, help="output MIDI")
-    client_continue.add_argument("--model", default=None, help="configured model name")
+    client_continue.add_argument(
+        "--model", default=None, help="configured model name (default: chosen by the clip)"
+    )
     client_continue.add_argument(
         "--render", action="store_true", help="also render WAV previews (daemon side)"
     )
@@ -240,11 +251,12 @@ def _continue(args: argparse.Namespace) -> int:
     from bridge.tools.continuation import ContinueRequest, continue_clip
 
     config = load_config(args.config)
-    spec = config.model(args.model)
+    clip = read_midi(args.input)
+    spec, why = config.model_for(args.model, clip)
     if args.device:
         spec = replace(spec, device=args.device)
     request = ContinueRequest(
-        clip=read_midi(args.input),
+        clip=clip,
         bars=args.bars,
         variations=args.variations,
         sampling=SamplingOptions(
@@ -259,7 +271,7 @@ def _continue(args: argparse.Namespace) -> int:
     )
     model = load_model(spec)
     print(
-        f"model {spec.name} ({model.config.name}) on {model.device}, "
+        f"model {spec.name} ({model.config.name}, {why}) on {model.device}, "
         f"loaded in {model.load_seconds * 1000:.0f} ms",
         file=sys.stderr,
     )
@@ -296,6 +308,7 @@ def _train(args: argparse.Namespace) -> int:
         window=args.window,
         learning_rate=args.learning_rate,
         final_lr_fraction=args.final_lr_fraction,
+        dropout=args.dropout,
         eval_every=args.eval_every,
         seed=args.seed,
     )
@@ -431,7 +444,7 @@ def _client_continue(args: argparse.Namespace) -> int:
     host, port = args.host or config.osc.host, args.port or config.osc.port
     with DaemonClient(host, port, args.timeout) as client:
         result = client.run_tool(args.tool, [read_midi(args.input)], params)
-    print(f"job {result.job_id}", file=sys.stderr)
+    print(f"job {result.job_id}: model {result.model} ({result.model_reason})", file=sys.stderr)
     for clip, path in zip(result.clips, _output_paths(args.output, len(result.clips)), strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_midi(clip, path)

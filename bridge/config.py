@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from bridge.music.clip import MAX_NOTES
+from bridge.music.clip import MAX_NOTES, Clip
+from bridge.music.content import CONTENTS, guess_content
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
@@ -45,6 +46,7 @@ class ModelSpec:
     description: str = ""
     backend: str = "native"  # "magenta": Google's own generator, in its own environment
     python: Path | None = None  # the magenta environment's python (backend: magenta only)
+    optional: bool = False  # a missing file leaves the model out instead of stopping the daemon
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,33 @@ class Config:
     data_folder: Path = DEFAULT_DATA_FOLDER
     soundfont: Path | None = None  # None: look in the usual system locations
     source: Path | None = None
+    by_content: dict[str, str] = field(default_factory=dict)  # melody/drums/polyphony -> model
+    missing: dict[str, ModelSpec] = field(default_factory=dict)  # optional models without files
 
     def model(self, name: str | None) -> ModelSpec:
         """The named model, or the default one; unknown names list the known ones."""
         name = name or self.default_model
+        if name in self.missing:
+            spec = self.missing[name]
+            hint = f" ({spec.description})" if spec.description else ""
+            raise ConfigError(f"model {name!r} is not installed: {spec.path} does not exist{hint}")
         if name not in self.models:
             known = ", ".join(sorted(self.models)) or "none"
             raise ConfigError(f"unknown model {name!r}; configured models: {known}")
         return self.models[name]
+
+    def model_for(self, name: str | None, clip: Clip) -> tuple[ModelSpec, str]:
+        """The named model, else the one `by_content` gives the clip's content, else the
+        default; with the reason, for the user to see which model answered and why."""
+        if name:
+            return self.model(name), "named in the request"
+        guess = guess_content(clip)
+        chosen = self.by_content.get(guess.content)
+        if chosen in self.models:
+            return self.models[chosen], f"{guess.content}: {guess.reason}"
+        if chosen in self.missing:
+            return self.model(None), f"{guess.content} ({guess.reason}), but {chosen} is missing"
+        return self.model(None), "the default model"
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -137,12 +158,21 @@ def load_config(path: str | Path | None = None) -> Config:
             str(entry.get("description", "")),
             backend,
             _executable(path, entry["python"]) if entry.get("python") else None,
+            bool(entry.get("optional", False)),
         )
+    missing = {n: m for n, m in models.items() if m.optional and not m.path.exists()}
+    models = {n: m for n, m in models.items() if n not in missing}
     if not models:
-        raise ConfigError(f"{path}: no models configured")
+        raise ConfigError(f"{path}: no models configured (or only optional ones not installed)")
     default_model = str(raw.get("default_model", next(iter(models))))
     if default_model not in models:
         raise ConfigError(f"{path}: default_model {default_model!r} is not among the models")
+    by_content = raw.get("by_content") or {}
+    if not isinstance(by_content, dict) or not set(by_content) <= set(CONTENTS):
+        raise ConfigError(f"{path}: by_content maps {', '.join(CONTENTS)} to model names")
+    for content, name in by_content.items():
+        if name not in models and name not in missing:
+            raise ConfigError(f"{path}: by_content.{content} names unknown model {name!r}")
     limits = _section(path, raw, "limits", Limits)
     if limits.max_notes > MAX_NOTES:
         raise ConfigError(f"{path}: limits.max_notes cannot exceed {MAX_NOTES}, the clip limit")
@@ -168,6 +198,8 @@ def load_config(path: str | Path | None = None) -> Config:
         data_folder,
         _path(path, soundfont) if soundfont else None,
         path,
+        {str(content): str(name) for content, name in by_content.items()},
+        missing,
     )
 
 

@@ -68,3 +68,57 @@ def test_unknown_model_names_list_the_known_ones():
 def test_the_default_config_is_valid_yaml_with_comments_for_every_section():
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
     assert {"models", "limits", "osc", "engine", "data_folder"} <= set(raw)
+
+
+def test_by_content_picks_the_model_for_the_clip_and_says_why(tmp_path):
+    from bridge.music.clip import Clip, Note
+
+    for name in ("tune", "kit"):
+        (tmp_path / f"{name}.safetensors").write_bytes(b"")
+    config = load_config(
+        write(
+            tmp_path,
+            "models:\n  tune: {path: tune.safetensors}\n"
+            "  kit: {path: kit.safetensors, family: drums_rnn}\n"
+            "by_content: {drums: kit}\n",
+        )
+    )
+    groove = Clip.from_notes([Note(36, 0, 0.25), Note(42, 0, 0.25)], drums=True)
+    chord = Clip.from_notes([Note(60, 0, 1), Note(64, 0, 1)])
+    spec, why = config.model_for(None, groove)
+    assert spec.name == "kit" and why.startswith("drums: ")
+    assert config.model_for(None, chord) == (config.models["tune"], "the default model")
+    assert config.model_for("tune", groove) == (config.models["tune"], "named in the request")
+
+
+def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for(tmp_path):
+    from bridge.music.clip import Clip, Note
+
+    (tmp_path / "tune.safetensors").write_bytes(b"")
+    config = load_config(
+        write(
+            tmp_path,
+            "models:\n  tune: {path: tune.safetensors}\n"
+            "  perf: {path: perf.mag, family: performance_rnn, optional: true,\n"
+            "         description: download it from example.org}\n"
+            "by_content: {polyphony: perf}\n",
+        )
+    )
+    assert list(config.models) == ["tune"] and list(config.missing) == ["perf"]
+    with pytest.raises(ConfigError, match=r"'perf' is not installed: .*perf\.mag does not exist"):
+        config.model("perf")
+    chord = Clip.from_notes([Note(60, 0, 1), Note(64, 0, 1)])
+    spec, why = config.model_for(None, chord)
+    assert spec.name == "tune" and "perf is missing" in why
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("by_content: {jazz: m}\n", "by_content maps melody, drums, polyphony"),
+        ("by_content: {drums: n}\n", "by_content.drums names unknown model 'n'"),
+    ],
+)
+def test_bad_by_content_is_refused(tmp_path, text, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config(write(tmp_path, "models:\n  m: {path: x}\n" + text))

@@ -64,7 +64,7 @@ class Engine:
         tool = TOOLS.get(request.tool)
         if tool is None:
             raise RequestError(f"unknown tool {request.tool!r}; tools: {', '.join(sorted(TOOLS))}")
-        warm = self.models.get(request.model)
+        warm, model_reason = self.models.choose(request.model, request.clips)
         if warm is None:
             raise RequestError(
                 f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"
@@ -99,7 +99,15 @@ class Engine:
                 params={**params, "render": request.render},
                 inputs=request.clips,
             )
-            job = Job(request, tool, params, record, listener, time.monotonic() + self.job_timeout)
+            job = Job(
+                request,
+                tool,
+                params,
+                record,
+                listener,
+                time.monotonic() + self.job_timeout,
+                model_reason=model_reason,
+            )
             listener.accepted(job)
             queue.append(job)
             self._lock.notify_all()

@@ -33,7 +33,7 @@ class JobRequest:
     tool: str
     clips: tuple[Clip, ...]
     params: dict[str, Any] = field(default_factory=dict)  # raw client values
-    model: str | None = None  # None: the configured default
+    model: str | None = None  # None: chosen by the clip's content (config by_content), or default
     render: bool = False  # also write a WAV preview of each result
 
 
@@ -59,6 +59,7 @@ class Job:
     record: JobRecord
     listener: JobListener
     deadline: float  # time.monotonic() after which the job is stopped
+    model_reason: str = ""  # why its model serves it: named, by the clip's content, default
     queued_at: float = field(default_factory=time.monotonic)
     stop_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import Config, ModelSpec
 from bridge.models.registry import load_model
+from bridge.music.clip import Clip
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,11 @@ class WarmModel:
 
 
 class WarmModels:
-    """The configured models, loaded; looked up by name (None: the default)."""
+    """The configured models, loaded; looked up by name, or chosen for a clip."""
 
-    def __init__(self, models: dict[str, WarmModel], default: str):
+    def __init__(self, models: dict[str, WarmModel], config: Config):
         self._models = models
-        self.default = default
+        self.config = config
 
     @classmethod
     def load(
@@ -38,10 +39,19 @@ class WarmModels:
             warm = WarmModel(spec, model, str(model.device), time.perf_counter() - started)
             models[spec.name] = warm
             announce(warm)
-        return cls(models, config.default_model)
+        return cls(models, config)
 
     def get(self, name: str | None) -> WarmModel | None:
-        return self._models.get(name or self.default)
+        """The named model (None: the default), or None if there is none of that name."""
+        return self._models.get(name or self.config.default_model)
+
+    def choose(self, name: str | None, clips: Sequence[Clip]) -> tuple[WarmModel | None, str]:
+        """The named model, or the one the config's `by_content` gives the first clip; with
+        the reason, which the client is told."""
+        if name or not clips:
+            return self.get(name), "named in the request" if name else "the default model"
+        spec, reason = self.config.model_for(None, clips[0])
+        return self._models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:
         return iter(self._models.values())

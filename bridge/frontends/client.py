@@ -31,6 +31,8 @@ class ClientError(RuntimeError):
 @dataclass(frozen=True)
 class JobResult:
     job_id: str
+    model: str  # the model that answered
+    model_reason: str  # why: named in the request, the clip's content, or the default
     clips: list[Clip]
     paths: list[Path]  # the daemon's copies of the results (MIDI)
     previews: list[Path]  # WAVs, when render was asked for
@@ -73,27 +75,29 @@ class DaemonClient:
             self._upload(request_id, slot, clip)
         pairs = [v for key, value in params.items() for v in (key, value)]
         self._send(f"{ROOT}/tool/{tool}", request_id, *pairs)
-        job_id, chunks, previews = "", {}, []
+        job_id, model, reason, chunks, previews = "", "", "", {}, []
         while True:
             address, args = self._expect(request_id)
             if address.endswith("/job/accepted"):
-                job_id = args[1]
+                _, job_id, model, reason = args
             elif address.endswith("/job/progress"):
                 progress(float(args[1]))
             elif address.endswith("/job/result"):
-                _, index, _count, chunk, _chunks, length, *values = args
-                chunks.setdefault(index, [length, {}])[1][chunk] = values
+                _, index, _count, chunk, _chunks, length, drums, *values = args
+                chunks.setdefault(index, [length, drums, {}])[2][chunk] = values
             elif address.endswith("/job/preview"):
                 previews.append(Path(args[2]))
             elif address.endswith("/job/done"):
                 # Results keep the tempo and meter of the first input clip.
                 qpm, meter = clips[0].qpm, clips[0].time_signature
                 clips_out = [
-                    Clip.from_flat([v for n in sorted(parts) for v in parts[n]], length, qpm, meter)
-                    for _, (length, parts) in sorted(chunks.items())
+                    Clip.from_flat(
+                        [v for n in sorted(parts) for v in parts[n]], length, qpm, meter, drums
+                    )
+                    for _, (length, drums, parts) in sorted(chunks.items())
                 ]
                 paths = [Path(p) for p in args[2:]]
-                return JobResult(args[1] or job_id, clips_out, paths, previews)
+                return JobResult(args[1] or job_id, model, reason, clips_out, paths, previews)
 
     def _upload(self, request_id: str, slot: int, clip: Clip) -> None:
         numerator, denominator = clip.time_signature
@@ -106,6 +110,7 @@ class DaemonClient:
             float(clip.qpm),
             numerator,
             denominator,
+            int(clip.drums),
         )
         flat = clip.to_flat()
         width = NOTES_PER_CHUNK * len(FLAT_FIELDS)

@@ -42,18 +42,21 @@ class Clip:
     """A validated, immutable MIDI clip; notes sorted by start, then pitch (then the rest).
 
     Notes may run past `length`, as they can in Live; `length` is the clip's loop length.
+    `drums` marks a percussion part (MIDI channel 10, a Drum Rack): its pitches name drums.
     """
 
     notes: tuple[Note, ...]
     length: float
     qpm: float = DEFAULT_QPM
     time_signature: tuple[int, int] = DEFAULT_TIME_SIGNATURE
+    drums: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", _checked_notes(self.notes))
         object.__setattr__(self, "length", _positive(self.length, "clip length"))
         object.__setattr__(self, "qpm", _positive(self.qpm, "qpm"))
         object.__setattr__(self, "time_signature", _checked_time_signature(self.time_signature))
+        object.__setattr__(self, "drums", _flag(self.drums, "drums"))
 
     @classmethod
     def from_notes(
@@ -62,13 +65,14 @@ class Clip:
         length: float | None = None,
         qpm: float = DEFAULT_QPM,
         time_signature: tuple[int, int] = DEFAULT_TIME_SIGNATURE,
+        drums: bool = False,
     ) -> Clip:
         """A clip whose length, when not given, is the last note's end rounded up to a bar."""
         if length is None:
             notes = _checked_notes(notes)
             numerator, denominator = _checked_time_signature(time_signature)
             length = _whole_bars_length(_end(notes), numerator * 4 / denominator)
-        return cls(tuple(notes), length, qpm, time_signature)
+        return cls(tuple(notes), length, qpm, time_signature, drums)
 
     @classmethod
     def from_flat(
@@ -77,6 +81,7 @@ class Clip:
         length: float | None = None,
         qpm: float = DEFAULT_QPM,
         time_signature: tuple[int, int] = DEFAULT_TIME_SIGNATURE,
+        drums: bool = False,
     ) -> Clip:
         """A clip from flat 5-tuples as AbletonOSC sends them; whole floats like 60.0 are fine."""
         values = list(values)
@@ -88,7 +93,7 @@ class Clip:
         _check_count(len(values) // len(FLAT_FIELDS))
         width = len(FLAT_FIELDS)
         notes = [Note(*values[i : i + width]) for i in range(0, len(values), width)]
-        return cls.from_notes(notes, length, qpm, time_signature)
+        return cls.from_notes(notes, length, qpm, time_signature, drums)
 
     def to_flat(self) -> list[float]:
         """Flat 5-tuples in AbletonOSC's order; pitch, velocity and mute (0/1) stay ints."""

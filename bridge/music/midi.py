@@ -2,6 +2,7 @@
 
 Reading merges every track and channel into one clip (channel 10 drums too, unless asked not to):
 a clip is what a DAW shows as one MIDI clip, and most files handed to the bridge hold one part.
+A file whose notes are all on channel 10 reads as a drum clip (`Clip.drums`).
 Note-ons of velocity 0 are note-offs; a note-off ends the oldest sounding note of its pitch on its
 channel; notes still sounding at the end of their track end there; zero-length notes are dropped.
 
@@ -11,6 +12,8 @@ Writing is lossless for notes on the tick grid, using only plain MIDI:
   past the clip's length;
 - overlapping notes of the same pitch go on separate channels (a note-off cannot say which of two
   sounding notes it ends), skipping channel 10 so General MIDI players do not play them as drums;
+- a drum clip goes on channel 10, and a hit still sounding when the same drum is hit again ends
+  there (a drum's note length means nothing to a General MIDI kit);
 - the tempo is whole microseconds per beat, so reading takes the shortest decimal qpm that gives the
   same microseconds: every qpm with two decimals up to 500 comes back exactly.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import io
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 import mido
@@ -61,12 +65,15 @@ def read_midi(
         raise ClipError(f"{name} has 0 ticks per beat")
 
     notes: list[Note] = []
+    channels: set[int] = set()
     events: list[tuple[int, mido.MetaMessage]] = []
     ends = [0]
     for track in midi.tracks:
         timed = list(_absolute(track))
         muted = any(m.type == "track_name" and m.name == MUTED_TRACK_NAME for _, m in timed)
-        notes += _notes(timed, ticks_per_beat, muted, include_drums)
+        for channel, note in _notes(timed, ticks_per_beat, muted, include_drums):
+            notes.append(note)
+            channels.add(channel)
         events += [(tick, message) for tick, message in timed if message.is_meta]
         ends.append(timed[-1][0] if timed else 0)
     if not notes and not allow_empty:
@@ -85,6 +92,7 @@ def read_midi(
             DEFAULT_TIME_SIGNATURE
             if time_signature is None
             else (time_signature.numerator, time_signature.denominator),
+            drums=channels == {DRUM_CHANNEL},
         )
     except ClipError as error:
         raise ClipError(f"{name}: {error}") from None
@@ -99,8 +107,10 @@ def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> byte
         raise ClipError(f"qpm {clip.qpm:g} cannot be written as a MIDI tempo")
 
     length = round(clip.length * ticks_per_beat)
-    audible = _note_events([n for n in clip.notes if not n.mute], ticks_per_beat, "audible")
-    muted = _note_events([n for n in clip.notes if n.mute], ticks_per_beat, "muted")
+    channels = (DRUM_CHANNEL,) if clip.drums else _CHANNELS
+    notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else clip.notes
+    audible = _note_events([n for n in notes if not n.mute], ticks_per_beat, "audible", channels)
+    muted = _note_events([n for n in notes if n.mute], ticks_per_beat, "muted", channels)
     numerator, denom = clip.time_signature
     header = [
         (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
@@ -123,8 +133,24 @@ def write_midi(clip: Clip, path: str | Path, ticks_per_beat: int = DEFAULT_TICKS
     Path(path).write_bytes(midi_bytes(clip, ticks_per_beat))
 
 
+def _drum_hits(notes: tuple[Note, ...], ticks_per_beat: int) -> list[Note]:
+    """Drum notes, each ending by the tick where its drum is hit again (one channel holds all)."""
+    hits: list[Note] = []
+    next_start: dict[int, int] = {}
+    for note in reversed(notes):  # sorted by start: later hits of a pitch are seen first
+        start = round(note.start * ticks_per_beat)
+        ticks = max(1, round(note.duration * ticks_per_beat))
+        if note.pitch in next_start:
+            if next_start[note.pitch] <= start:  # one drum hit twice on a tick: the longest
+                continue
+            ticks = min(ticks, next_start[note.pitch] - start)
+        hits.append(replace(note, duration=ticks / ticks_per_beat))
+        next_start[note.pitch] = start
+    return hits[::-1]
+
+
 def _note_events(
-    notes: list[Note], ticks_per_beat: int, which: str
+    notes: list[Note], ticks_per_beat: int, which: str, channels: tuple[int, ...]
 ) -> list[tuple[int, int, mido.Message]]:
     """Note-on/off events, each note on the first channel where its pitch is silent."""
     silent_from: dict[tuple[int, int], int] = {}
@@ -132,10 +158,10 @@ def _note_events(
     for note in notes:
         start = round(note.start * ticks_per_beat)
         end = start + max(1, round(note.duration * ticks_per_beat))
-        channel = next((c for c in _CHANNELS if silent_from.get((c, note.pitch), 0) <= start), None)
+        channel = next((c for c in channels if silent_from.get((c, note.pitch), 0) <= start), None)
         if channel is None:
             raise ClipError(
-                f"{which} notes of pitch {note.pitch} overlap more than {len(_CHANNELS)} deep "
+                f"{which} notes of pitch {note.pitch} overlap more than {len(channels)} deep "
                 f"at beat {note.start:g}; MIDI cannot hold them"
             )
         silent_from[channel, note.pitch] = end
@@ -171,8 +197,9 @@ def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
 
 def _notes(
     timed: list[tuple[int, mido.Message]], ticks_per_beat: int, muted: bool, include_drums: bool
-) -> list[Note]:
-    """One track's notes; a note-off ends the oldest sounding note of its channel and pitch."""
+) -> list[tuple[int, Note]]:
+    """One track's (channel, note) pairs; a note-off ends the oldest sounding note of its
+    channel and pitch."""
     sounding: dict[tuple[int, int], deque[tuple[int, int]]] = {}
     spans = []
     for tick, message in timed:
@@ -185,16 +212,19 @@ def _notes(
             sounding.setdefault(key, deque()).append((tick, message.velocity))
         elif sounding.get(key):
             start, velocity = sounding[key].popleft()
-            spans.append((message.note, start, tick, velocity))
+            spans.append((key, start, tick, velocity))
     track_end = timed[-1][0] if timed else 0
     spans += [
-        (pitch, start, track_end, velocity)
-        for (_, pitch), queue in sounding.items()
+        (key, start, track_end, velocity)
+        for key, queue in sounding.items()
         for start, velocity in queue
     ]
     return [
-        Note(pitch, start / ticks_per_beat, (end - start) / ticks_per_beat, velocity, muted)
-        for pitch, start, end, velocity in spans
+        (
+            channel,
+            Note(pitch, start / ticks_per_beat, (end - start) / ticks_per_beat, velocity, muted),
+        )
+        for (channel, pitch), start, end, velocity in spans
         if end > start
     ]
 

@@ -49,6 +49,7 @@ def continue_drums(
                 length=length,
                 qpm=clip.qpm,
                 time_signature=clip.time_signature,
+                drums=True,
             )
         )
     return clips

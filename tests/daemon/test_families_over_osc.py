@@ -20,6 +20,7 @@ def drums_daemon(make_daemon, render_groove, chorale_midi, tmp_path):
     inputs.mkdir()
     (inputs / "groove.mid").write_bytes(render_groove("stdlib/popballad", "PopBallad1", bars=4))
     (inputs / "chorale.mid").write_bytes(chorale_midi("bach/bwv99.6.mxl"))
+    (inputs / "folk_melody.mid").write_bytes((REPO / "examples" / "folk_melody.mid").read_bytes())
     daemon = make_daemon(
         models={
             "drums": {"family": "drums_rnn", "path": str(DRUM_BUNDLE)},
@@ -33,6 +34,7 @@ def drums_daemon(make_daemon, render_groove, chorale_midi, tmp_path):
             },
         },
         osc={"input_folder": str(inputs)},
+        by_content={"melody": "fixture", "drums": "drums", "polyphony": "poly"},
     )
     client = UdpClient(daemon.udp.address[1])
     yield daemon, client
@@ -90,3 +92,38 @@ def test_chorales_continue_on_the_polyphonic_models(drums_daemon, model, extra):
         assert all((n.start * 4).is_integer() for n in clip.notes)  # quantized to 16ths
     record = daemon.store.get(replies[0][1][1])
     assert record.model == model and record.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("upload", "model", "reason"),
+    [
+        ("groove.mid", "drums", "drums: it is a drum part (MIDI channel 10)"),
+        ("chorale.mid", "poly", "polyphony: notes sound together (at beat 0)"),
+        ("folk_melody.mid", "fixture", "melody: one note at a time"),
+    ],
+)
+def test_a_request_naming_no_model_gets_one_by_its_clip(drums_daemon, upload, model, reason):
+    _, client = drums_daemon
+    client.send("/magenta/clip/file", "c", 0, upload)
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "c", "bars", 1)
+    replies = client.receive()
+    accepted = next(args for address, args in replies if address == "/magenta/job/accepted")
+    assert accepted[2:] == [model, reason]
+    assert replies[-1][0] == "/magenta/job/done"
+
+
+def test_an_uploaded_drum_part_is_marked_and_so_are_its_results(drums_daemon):
+    _, client = drums_daemon
+    hits = [(36, 0.0), (42, 0.0), (42, 0.5), (38, 1.0), (42, 1.0), (42, 1.5)]
+    notes = [v for pitch, start in hits for v in (pitch, start, 0.25, 100, 0)]
+    # Drum pitches a melody could also use; the flag settles it.
+    client.send("/magenta/clip/begin", "k", 0, len(hits), 4.0, 120.0, 4, 4, 1)
+    client.send("/magenta/clip/notes", "k", 0, 0, *notes)
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "k", "bars", 1)
+    replies = client.receive()
+    accepted = next(args for address, args in replies if address == "/magenta/job/accepted")
+    assert accepted[2] == "drums"
+    results = [args for address, args in replies if address == "/magenta/job/result"]
+    assert results and all(args[6] == 1 for args in results)

@@ -18,7 +18,7 @@ def result_clips(replies: list) -> list[Clip]:
     parts: dict[int, dict] = {}
     for address, args in replies:
         if address == "/magenta/job/result":
-            _, index, _, chunk, _, length, *values = args
+            _, index, _, chunk, _, length, _drums, *values = args
             parts.setdefault(index, {"length": length})[chunk] = values
     clips = []
     for index in sorted(parts):

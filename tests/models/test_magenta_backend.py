@@ -203,6 +203,21 @@ def test_a_family_only_magenta_runs():
         assert max(onsets.count(start) for start in onsets) >= 2, "no chord: not a pianoroll"
 
 
+def test_polyphony_continues_the_primer_as_the_native_model_does(chorale_midi):
+    """Magenta's polyphony generator harmonizes by default (a blank start with the primer
+    replayed into the new bars); the backend asks it to continue the primer instead."""
+    if reason := _magenta_available():
+        pytest.skip(reason)
+    chorale = read_midi(chorale_midi("bach/bwv99.6.mxl"))
+    primer = Clip.from_notes([n for n in chorale.notes if n.start < 8.0], length=8.0)
+    with MagentaBackend(FIXTURES / "polyphony_rnn" / "polyphony.mag", "polyphony_rnn") as poly:
+        (result,) = poly.continue_clip(primer, 2, 1, SamplingOptions(seed=1))
+    assert result.length == 8.0 and result.notes and not result.drums
+    opening = {n.pitch for n in primer.notes if n.start == 0.0}  # the primer's first chord
+    chords = [{n.pitch for n in result.notes if n.start == start} for start in (0.0, 0.25, 0.5)]
+    assert len(opening) == 4 and not any(opening <= chord for chord in chords), "replayed"
+
+
 def test_a_killed_worker_is_reported_then_restarted(melody, folk):
     pid = melody.worker_pid
     expected = melody.continue_clip(folk, 1, 1, SamplingOptions(seed=11))

@@ -318,3 +318,35 @@ def test_an_empty_result_reads_back_only_when_allowed(tmp_path):
         read_midi(path)
     clip = read_midi(path, allow_empty=True)
     assert (clip.notes, clip.length, clip.qpm, clip.time_signature) == ((), 8.0, 100.0, (3, 4))
+
+
+def test_drum_clip_round_trips_on_channel_ten() -> None:
+    groove = Clip.from_notes(
+        [Note(36, 0.0, 0.25), Note(42, 0.0, 0.25), Note(38, 1.0, 0.5), Note(42, 0.5, 0.25)],
+        drums=True,
+    )
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(groove)))
+    assert {m.channel for m in midi.tracks[0] if m.type == "note_on"} == {9}
+    assert read_midi(midi_bytes(groove)) == groove
+
+
+def test_drum_hits_of_one_drum_end_where_it_is_hit_again() -> None:
+    # A long crash hit again before it ends, and a double hit on one tick.
+    groove = Clip.from_notes(
+        [Note(49, 0.0, 4.0), Note(49, 1.0, 1.0), Note(36, 2.0, 0.5), Note(36, 2.0, 0.25)],
+        drums=True,
+    )
+    notes = read_midi(midi_bytes(groove)).notes
+    assert [(n.pitch, n.start, n.duration) for n in notes] == [
+        (49, 0.0, 1.0),
+        (49, 1.0, 1.0),
+        (36, 2.0, 0.5),  # the longer of the two
+    ]
+
+
+def test_a_file_is_a_drum_clip_only_when_every_note_is_on_channel_ten() -> None:
+    drums = _file([_on(36, channel=9), _off(36, 120, channel=9)])
+    mixed = _file([_on(36, channel=9), _off(36, 120, channel=9), _on(60), _off(60, 480)])
+    assert read_midi(drums).drums
+    assert not read_midi(mixed).drums
+    assert not read_midi(mixed, include_drums=False).drums  # what is left is the melodic part

@@ -88,6 +88,12 @@ REQUESTS: tuple[Address, ...] = (
             Arg("qpm", "number", "tempo, quarter notes per minute", optional=True),
             Arg("numerator", "int", "time signature numerator (default 4)", optional=True),
             Arg("denominator", "int", "time signature denominator (default 4)", optional=True),
+            Arg(
+                "drums",
+                "int",
+                "1: a drum part (Drum Rack, MIDI channel 10), pitches name drums (default 0)",
+                optional=True,
+            ),
         ),
         (f"{ROOT}/clip/ready request_id slot note_count (once all notes arrived)",),
     ),
@@ -119,13 +125,14 @@ REQUESTS: tuple[Address, ...] = (
             f"{ROOT}/tool/{name}",
             "tool",
             f"Run {name}: {tool.summary}. Takes the clip(s) uploaded under this request id. "
-            "Reserved keys: `model` (default: the configured default), `render` (1: also "
-            "write a WAV preview), `reply_port` (send this job's replies there).",
+            "Reserved keys: `model` (default: chosen by the first clip's content with the "
+            "config's `by_content`: drums, chords or melody), `render` (1: also write a WAV "
+            "preview), `reply_port` (send this job's replies there).",
             (REQUEST_ID, PARAMS),
             (
-                f"{ROOT}/job/accepted request_id job_id",
+                f"{ROOT}/job/accepted request_id job_id model why_this_model",
                 f"{ROOT}/job/progress request_id fraction",
-                f"{ROOT}/job/result request_id index count chunk chunks length (notes)...",
+                f"{ROOT}/job/result request_id index count chunk chunks length drums (notes)...",
                 f"{ROOT}/job/preview request_id index wav_path",
                 f"{ROOT}/job/done request_id job_id midi_path...",
                 f"{ROOT}/error request_id message",

@@ -107,10 +107,10 @@ class OscService:
         peer.send(message(address.path, request_id, *sorted(TOOLS)))
 
     def clip_begin(self, address: Address, args: list[Any], peer: Peer) -> None:
-        if not 4 <= len(args) <= 7:
-            raise RequestError(f"{address.path} takes 4 to 7 arguments, got {len(args)}")
+        if not 4 <= len(args) <= 8:
+            raise RequestError(f"{address.path} takes 4 to 8 arguments, got {len(args)}")
         _, slot, count, length, *rest = args
-        qpm, numerator, denominator = [*rest, *(120.0, 4, 4)[len(rest) :]]
+        qpm, numerator, denominator, drums = [*rest, *(120.0, 4, 4, 0)[len(rest) :]]
         key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
         with self._lock:
             clip = self.uploads.begin(
@@ -119,6 +119,7 @@ class OscService:
                 _number(length, "length"),
                 _number(qpm, "qpm"),
                 (_int(numerator, "numerator", 1, 64), _int(denominator, "denominator", 1, 64)),
+                bool(_int(drums, "drums", 0, 1)),
             )
         if clip is not None:
             self._clip_ready(peer, key, clip)
@@ -210,7 +211,7 @@ class OscService:
         self, peer: Peer, request_id: str, index: int, count: int, clip: Clip
     ) -> list[bytes]:
         flat = clip.to_flat()
-        header = (request_id, index, count, 0, 0, float(clip.length))
+        header = (request_id, index, count, 0, 0, float(clip.length), int(clip.drums))
         per_chunk = len(flat) or 1
         if peer.max_packet is not None:
             room = peer.max_packet - len(message(f"{ROOT}/job/result", *header)) - 4
@@ -218,7 +219,15 @@ class OscService:
         pieces = [flat[i : i + per_chunk] for i in range(0, len(flat), per_chunk)] or [[]]
         return [
             message(
-                f"{ROOT}/job/result", request_id, index, count, n, len(pieces), clip.length, *piece
+                f"{ROOT}/job/result",
+                request_id,
+                index,
+                count,
+                n,
+                len(pieces),
+                clip.length,
+                int(clip.drums),
+                *piece,
             )
             for n, piece in enumerate(pieces)
         ]
@@ -253,7 +262,15 @@ class JobReplies:
         self.peer = peer
 
     def accepted(self, job: Job) -> None:
-        self.peer.send(message(f"{ROOT}/job/accepted", job.request.request_id, job.job_id))
+        self.peer.send(
+            message(
+                f"{ROOT}/job/accepted",
+                job.request.request_id,
+                job.job_id,
+                job.record.model,
+                job.model_reason,
+            )
+        )
 
     def progress(self, job: Job, fraction: float) -> None:
         self.peer.send(message(f"{ROOT}/job/progress", job.request.request_id, float(fraction)))

@@ -23,6 +23,7 @@ class _Upload:
     length: float
     qpm: float
     time_signature: tuple[int, int]
+    drums: bool
     started: float = field(default_factory=time.monotonic)
     chunks: dict[int, list[float]] = field(default_factory=dict)
 
@@ -48,6 +49,7 @@ class Uploads:
         length: float,
         qpm: float,
         time_signature: tuple[int, int],
+        drums: bool = False,
     ) -> Clip | None:
         """Start (or restart) an upload; returns the clip at once when it has no notes."""
         self._expire()
@@ -56,7 +58,7 @@ class Uploads:
         if key not in self._uploads and len(self._uploads) >= self.max_uploads:
             raise ClipError(f"too many clip uploads in progress (limit {self.max_uploads})")
         self._clips.pop(key, None)
-        self._uploads[key] = _Upload(note_count, length, qpm, time_signature)
+        self._uploads[key] = _Upload(note_count, length, qpm, time_signature, drums)
         # Check length, tempo and meter now rather than after the last chunk.
         Clip((), length, qpm, time_signature)
         return self._complete(key) if note_count == 0 else None
@@ -109,7 +111,9 @@ class Uploads:
     def _complete(self, key: UploadKey) -> Clip:
         upload = self._uploads.pop(key)
         values = [v for index in sorted(upload.chunks) for v in upload.chunks[index]]
-        clip = Clip.from_flat(values, upload.length, upload.qpm, upload.time_signature)
+        clip = Clip.from_flat(
+            values, upload.length, upload.qpm, upload.time_signature, upload.drums
+        )
         self._clips[key] = clip
         return clip
 

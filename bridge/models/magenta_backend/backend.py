@@ -139,7 +139,8 @@ class MagentaBackend:
         if bars < 1 or variations < 1:
             raise ValueError(f"bars and variations must be at least 1, got {bars}, {variations}")
         options = options or SamplingOptions()
-        primer = _primer_midi(clip, is_drum=self.config.family == "drums_rnn")
+        is_drum = self.config.family == "drums_rnn"
+        primer = _primer_midi(clip, is_drum=is_drum)
         length = bars * clip.beats_per_bar
         clips = []
         for index in range(variations):
@@ -154,7 +155,7 @@ class MagentaBackend:
                 steps_per_iteration=options.steps_per_iteration,
                 seed=None if options.seed is None else options.seed + index,
             )
-            clips.append(_new_bars(reply["sequence"], clip, length))
+            clips.append(_new_bars(reply["sequence"], clip, length, drums=is_drum))
             if progress:
                 progress(index + 1, variations)
         return clips
@@ -337,7 +338,7 @@ def _primer_midi(clip: Clip, *, is_drum: bool) -> str:
     return base64.b64encode(midi.getvalue()).decode("ascii")
 
 
-def _new_bars(sequence_midi: str, clip: Clip, length: float) -> Clip:
+def _new_bars(sequence_midi: str, clip: Clip, length: float, *, drums: bool) -> Clip:
     """The notes magenta added after the clip, moved to beat 0 and kept within `length`."""
     import note_seq
 
@@ -349,4 +350,4 @@ def _new_bars(sequence_midi: str, clip: Clip, length: float) -> Clip:
         if 0 <= snap_beats(start) < length and end > start:
             duration = snap_beats(end - start)
             notes.append(Note(note.pitch, snap_beats(start), duration, note.velocity))
-    return Clip.from_notes(notes, length, clip.qpm, clip.time_signature)
+    return Clip.from_notes(notes, length, clip.qpm, clip.time_signature, drums)

@@ -145,6 +145,11 @@ class Worker:
         options.args["temperature"].float_value = float(request.get("temperature", 1.0))
         for name in ("beam_size", "branch_factor", "steps_per_iteration"):
             options.args[name].int_value = int(request.get(name, 1))
+        if self.family == "polyphony_rnn":
+            # Its defaults harmonize: a blank start with the primer forced in. Continue it
+            # instead, as the native model does (and as polyphony_rnn_generate's flags allow).
+            options.args["condition_on_primer"].bool_value = True
+            options.args["no_inject_primer_during_generation"].bool_value = True
         if request.get("seed") is not None:
             # Every family here samples with numpy (note_seq's encoders, beam search);
             # RNN-NADE's graph thresholds at 0.5 instead of sampling. So these seeds suffice.
