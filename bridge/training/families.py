@@ -1,8 +1,8 @@
 """The events-RNN families training knows: checkpoints, corpus extraction, n-gram vocabulary.
 
 Training, evaluation and the CLI look a family up here by one of its config names or by a
-checkpoint; another family (PolyphonyRNN, PerformanceRNN) trains once it has an extractor
-and an entry in `FAMILIES`.
+checkpoint; another family (PerformanceRNN) trains once it has an extractor and an entry in
+`FAMILIES`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.drums_rnn.model import FAMILY as DRUMS
 from bridge.models.events_rnn.checkpoint import NATIVE_SUFFIXES, EventsRnnFamily, read_native_meta
 from bridge.models.melody_rnn.checkpoint import FAMILY as MELODY
+from bridge.models.polyphony_rnn.model import FAMILY as POLYPHONY
 from bridge.music.drums import NUM_DRUM_EVENTS
+from bridge.music.polyphony import NUM_POLYPHONIC_EVENTS, STEP_END
 from bridge.training.corpus import Extraction, load_corpus, read_folder
 from bridge.training.drum_corpus import DrumExtractionRules
 from bridge.training.melody_corpus import ExtractionRules
 from bridge.training.ngram import Vocabulary, class_vocabulary, melody_vocabulary
+from bridge.training.polyphony_corpus import MAGENTA_TRANSPOSITIONS, PolyphonyExtractionRules
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,16 @@ class TrainableFamily:
     """A family's checkpoints, and what a config of it trains and is scored on."""
 
     checkpoints: EventsRnnFamily[Any]
-    extraction: Callable[[Any], Extraction]  # config -> magenta's pipeline rules for it
+    # (config, held_out) -> magenta's pipeline rules for it; held-out data is not augmented
+    extraction: Callable[[Any, bool], Extraction]
     vocabulary: Callable[[Any], Vocabulary]  # config -> the n-gram baseline's events
 
-    def read_sequences(self, source: Path, config: Any) -> list[np.ndarray]:
-        """Training sequences of a `.npz` corpus, or extracted from a folder of music files."""
+    def read_sequences(self, source: Path, config: Any, held_out: bool = False) -> list[np.ndarray]:
+        """Sequences of a `.npz` corpus, or extracted from a folder of music files (held-out
+        folders without the training set's augmentation, so each piece is scored once)."""
         if source.suffix == ".npz":
             return load_corpus(source)
-        corpus = read_folder(source, self.extraction(config), progress=True)
+        corpus = read_folder(source, self.extraction(config, held_out), progress=True)
         if not corpus.sequences:
             raise ValueError(f"no usable {self.checkpoints.title} sequence found under {source}")
         return corpus.sequences
@@ -50,7 +55,7 @@ FAMILIES: dict[str, TrainableFamily] = {
         TrainableFamily(
             MELODY,
             # magenta's EncoderPipeline squashes into the config's range and key
-            lambda config: ExtractionRules(
+            lambda config, held_out: ExtractionRules(
                 min_note=config.min_note,
                 max_note=config.max_note,
                 transpose_to_key=config.transpose_to_key,
@@ -59,8 +64,19 @@ FAMILIES: dict[str, TrainableFamily] = {
         ),
         TrainableFamily(
             DRUMS,
-            lambda config: DrumExtractionRules(steps_per_quarter=config.steps_per_quarter),
+            lambda config, held_out: DrumExtractionRules(
+                steps_per_quarter=config.steps_per_quarter
+            ),
             lambda config: class_vocabulary(NUM_DRUM_EVENTS),
+        ),
+        TrainableFamily(
+            POLYPHONY,
+            # Magenta transposes into 9 keys (its eval split too); held-out data stays in its key
+            lambda config, held_out: PolyphonyExtractionRules(
+                steps_per_quarter=config.steps_per_quarter,
+                transpositions=(0,) if held_out else MAGENTA_TRANSPOSITIONS,
+            ),
+            lambda config: class_vocabulary(NUM_POLYPHONIC_EVENTS, default=STEP_END),
         ),
     )
 }

@@ -60,9 +60,11 @@ def melody_vocabulary(min_note: int = 48, max_note: int = 84) -> Vocabulary:
     )
 
 
-def class_vocabulary(num_classes: int) -> Vocabulary:
-    """The events of a one-hot family, stored as their class (drums: 0 is the empty step)."""
-    return Vocabulary(tuple(range(num_classes)), f"classes 0-{num_classes - 1}")
+def class_vocabulary(num_classes: int, default: int = 0) -> Vocabulary:
+    """The events of a one-hot family, stored as their class, its default event first
+    (Magenta's `default_event`: drums' empty step 0, polyphony's STEP_END)."""
+    others = (c for c in range(num_classes) if c != default)
+    return Vocabulary((default, *others), f"classes 0-{num_classes - 1}")
 
 
 @dataclass(frozen=True)

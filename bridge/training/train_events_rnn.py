@@ -1,9 +1,9 @@
 """Training an events RNN natively: encoded sequences in, a native safetensors model out.
 
-One loop for every family training knows (`families.FAMILIES`: MelodyRNN, DrumsRNN), as
-Magenta trains them all with events_rnn_train. The recipe is Magenta's (Adam at 1e-3,
-dropout 0.5 on every layer's output, gradient norm clipping at the config's value,
-cross-entropy over the encoder's labels). Sequences are encoded once on their full history
+One loop for every family training knows (`families.FAMILIES`: MelodyRNN, DrumsRNN,
+PolyphonyRNN), as Magenta trains them all with events_rnn_train. The recipe is Magenta's
+(Adam at 1e-3, dropout 0.5 on every layer's output, gradient norm clipping at the config's
+value, cross-entropy over the encoder's labels). Sequences are encoded once on their full history
 and then cut into windows, so every window sees exactly the inputs the model sees at
 generation time. Checkpoints hold only tensors and numbers and are read back with
 `weights_only=True`.
@@ -15,7 +15,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from bridge.training.families import family_of_config
 class TrainingOptions:
     config: str = "attention_rnn"  # any config of a trainable family: drum_kit trains drums
     layer_sizes: tuple[int, ...] | None = None  # None: the config's (Magenta's default size)
+    attn_length: int | None = None  # None: the config's; 0 drops attention (much faster on CPU)
     steps: int = 2000
     batch_size: int = 64
     window: int = 256
@@ -87,9 +88,13 @@ class EncodedCorpus:
 
 
 def training_config(options: TrainingOptions) -> Any:
-    """The family's config `options` name, with their layer sizes if given."""
+    """The family's config `options` name, with their layer sizes and attention if given."""
     config = family_of_config(options.config).checkpoints.configs[options.config]
-    return config.with_layers(options.layer_sizes) if options.layer_sizes else config
+    if options.layer_sizes:
+        config = config.with_layers(options.layer_sizes)
+    if options.attn_length is not None:
+        config = replace(config, attn_length=options.attn_length)
+    return config
 
 
 def train_events_rnn(

@@ -215,10 +215,14 @@ def test_the_cli_trains_and_evaluates_drums(folders, tracks, tmp_path, capsys):
     save_corpus(tmp_path / "valid.npz", tracks["valid"])
     train_args = ["train", str(folders / "train"), str(tmp_path / "valid.npz")]
     tiny = ["--layers", "8", "--steps", "2", "--batch-size", "4", "--window", "32"]
+    tiny += ["--attention-length", "0", "--dropout", "0.1"]
     out = ["--out", str(tmp_path / "run"), "--export", str(tmp_path / "cli_drums")]
     assert main([*train_args, "--config", "drum_kit", *tiny, "--eval-every", "2", *out]) == 0
     printed = capsys.readouterr().out  # validation lines, then the summary
-    assert json.loads(printed[printed.index("{") :])["family"] == "drums_rnn"
+    summary = json.loads(printed[printed.index("{") :])
+    assert summary["family"] == "drums_rnn" and summary["options"]["dropout"] == 0.1
+    config, network = DRUMS.load_native(tmp_path / "cli_drums.safetensors")
+    assert config.attn_length == 0 and network.attention is None
     evaluate = ["evaluate", str(tmp_path / "cli_drums.safetensors")]
     data = ["--test", str(tmp_path / "valid.npz"), "--train", str(folders / "train")]
     assert main([*evaluate, *data, "--orders", "2"]) == 0

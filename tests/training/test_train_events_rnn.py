@@ -26,5 +26,6 @@ def test_a_melody_config_trains_and_exports_a_melody_model(tmp_path):
 def test_configs_name_their_family():
     assert family_of_config("attention_rnn").checkpoints.title == "MelodyRNN"
     assert family_of_config("drum_kit").checkpoints.title == "DrumsRNN"
-    with pytest.raises(ValueError, match=r"training knows basic_rnn, .*drum_kit"):
-        family_of_config("polyphony")
+    assert family_of_config("polyphony").checkpoints.title == "PolyphonyRNN"
+    with pytest.raises(ValueError, match=r"training knows basic_rnn, .*drum_kit, polyphony"):
+        family_of_config("performance")
