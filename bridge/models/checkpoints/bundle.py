@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.checkpoints.protowire import WireError, iter_fields
-from bridge.models.checkpoints.tf_v1 import CheckpointError, read_v1_checkpoint
+from bridge.models.checkpoints.tf_v1 import read_v1_checkpoint
 
 
 @dataclass(frozen=True)
@@ -51,5 +52,5 @@ def read_bundle(path: str | Path) -> MagentaBundle:
         raise CheckpointError(
             f"{path}: expected one checkpoint file in the bundle, found {len(checkpoints)}"
         )
-    tensors = read_v1_checkpoint(checkpoints[0])
+    tensors = read_v1_checkpoint(checkpoints[0], origin=f"{path} (its V1 checkpoint)")
     return MagentaBundle(generator_id, description, tensors)
