@@ -368,10 +368,20 @@ def _models(args: argparse.Namespace) -> int:
     from bridge.config import load_config
 
     config = load_config(args.config)
-    for spec in config.models.values():
+    for spec in [*config.models.values(), *config.missing.values()]:
         marker = "*" if spec.name == config.default_model else " "
-        state = "ok" if spec.path.exists() else "MISSING"
-        print(f"{marker} {spec.name:20} {spec.family:12} {state:8} {spec.path}  {spec.description}")
+        state = (
+            "ok"
+            if spec.path.exists()
+            else "optional, not installed"
+            if spec.optional
+            else "MISSING"
+        )
+        print(f"{marker} {spec.name:12} {spec.family:15} {spec.path}  [{state}]")
+        if spec.description:
+            print(f"    {spec.description}")
+    for content, name in config.by_content.items():
+        print(f"  {content} clips without a named model go to {name}")
     return 0
 
 

@@ -114,7 +114,13 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
             lines.append(line)
             if line.startswith("ready"):
                 break
-        assert any(line.startswith("model folk_melody: melody_rnn on") for line in lines), lines
+        for name, family in (
+            ("folk_melody", "melody_rnn"),
+            ("drums", "drums_rnn"),
+            ("poly", "polyphony_rnn"),
+        ):
+            assert any(line.startswith(f"model {name}: {family} on") for line in lines), lines
+        assert any(line.startswith("model perf: not installed, skipped") for line in lines)
         client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         client.settimeout(60)
         client.sendto(
@@ -132,3 +138,39 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
         serve.send_signal(signal.SIGTERM)
         out, _ = serve.communicate(timeout=60)
     assert serve.returncode == 0 and "stopped" in out
+
+
+def test_each_example_continues_on_the_model_its_content_calls_for(tmp_path):
+    """No --model: the groove goes to the bundled drum model, the chords to the polyphony
+    model, the tune to the melody model, and each choice is reported."""
+    expected = {
+        "rock_groove.mid": "model drums (drum_kit, drums: it is a drum part (MIDI channel 10))",
+        "pad_chords.mid": "model poly (polyphony, polyphony: notes sound together (at beat 0))",
+        "folk_melody.mid": "model folk_melody (attention_rnn, melody: one note at a time)",
+    }
+    for name, line in expected.items():
+        source = read_midi(REPO / "examples" / name)
+        out = tmp_path / name
+        done = run("continue", str(REPO / "examples" / name), "-o", str(out), "--seed", "1")
+        assert done.returncode == 0, done.stderr
+        assert line in done.stderr
+        result = read_midi(out)
+        assert result.notes and result.length == 4 * source.beats_per_bar
+        assert result.drums == source.drums
+    groove_pitches = {n.pitch for n in read_midi(REPO / "examples" / "rock_groove.mid").notes}
+    assert {n.pitch for n in read_midi(tmp_path / "rock_groove.mid").notes} <= groove_pitches | {
+        49,
+        51,
+        45,
+        48,
+        50,  # cymbals and toms the groove never played: Magenta's pitches
+    }
+
+
+def test_an_optional_model_that_is_not_installed_is_named(tmp_path):
+    done = run("continue", str(FOLK_TUNE), "-o", str(tmp_path / "x.mid"), "--model", "perf")
+    assert done.returncode == 1
+    assert "model 'perf' is not installed" in done.stderr
+    assert "performance_with_dynamics.mag" in done.stderr
+    listed = run("models").stdout
+    assert "perf" in listed and "[optional, not installed]" in listed

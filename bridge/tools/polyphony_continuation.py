@@ -4,18 +4,19 @@ The clip is read as Magenta's PolyphonyRNN generator reads a primer (every audib
 from step 0 to the clip's end), and the model continues it as Magenta does when conditioned
 on the primer, so the continuation starts exactly at the clip's end. Results are new clips
 holding only the notes that start in the added bars, from beat 0, on the clip's tempo and
-meter, at the mean velocity of the clip's notes (Magenta writes 100).
+meter, at the mean velocity of the clip's notes (Magenta writes 100). Magenta's decoding
+lets the model start one pitch twice on a step; such doubles sound as one note, the longer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
-from bridge.music.clip import Clip
+from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.polyphony import extract_polyphonic_sequence
 from bridge.tools.counts import check_counts
@@ -46,10 +47,20 @@ def continue_polyphony(
     length = bars * clip.beats_per_bar
     return [
         Clip.from_notes(
-            result.to_notes(velocity, first_step=primer.num_steps),
+            _without_doubles(result.to_notes(velocity, first_step=primer.num_steps)),
             length=length,
             qpm=clip.qpm,
             time_signature=clip.time_signature,
         )
         for result in results
     ]
+
+
+def _without_doubles(notes: Iterable[Note]) -> list[Note]:
+    """One note per pitch and start: the longest of those the model started together."""
+    longest: dict[tuple[int, float], Note] = {}
+    for note in notes:
+        kept = longest.get((note.pitch, note.start))
+        if kept is None or note.duration > kept.duration:
+            longest[note.pitch, note.start] = note
+    return list(longest.values())

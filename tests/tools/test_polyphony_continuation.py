@@ -7,6 +7,7 @@ size, trained briefly by magenta itself on other chorales, loaded natively.
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bridge.models.events_rnn.sampling import SamplingOptions
@@ -14,6 +15,13 @@ from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
+from bridge.music.polyphony import (
+    CONTINUED_NOTE,
+    NEW_NOTE,
+    STEP_END,
+    PolyphonicSequence,
+    extract_polyphonic_sequence,
+)
 from bridge.tools.polyphony_continuation import continue_polyphony
 
 BUNDLE = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
@@ -75,3 +83,17 @@ def test_bad_requests_are_refused(model, chorale):
         continue_polyphony(model, chorale, bars=0)
     with pytest.raises(ClipError, match="variations must be"):
         continue_polyphony(model, chorale, variations=True)
+
+
+def test_a_pitch_started_twice_on_a_step_is_one_note(model, chorale, monkeypatch):
+    """Magenta's decoding allows NEW_NOTE 60 twice in one step; a clip gets one note."""
+    primer = extract_polyphonic_sequence(chorale, model.config.steps_per_quarter)
+    doubled = [*primer.events, NEW_NOTE + 60, NEW_NOTE + 60, STEP_END]
+    doubled += [CONTINUED_NOTE + 60, STEP_END] + [STEP_END] * 30
+
+    def generate(primer_sequence, steps, variations, options, progress):
+        return [PolyphonicSequence(np.asarray(doubled), primer_sequence.steps_per_quarter)]
+
+    monkeypatch.setattr(model, "generate", generate)
+    (result,) = continue_polyphony(model, chorale, bars=2)
+    assert [(n.pitch, n.start, n.duration) for n in result.notes] == [(60, 0.0, 0.5)]

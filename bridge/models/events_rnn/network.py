@@ -40,7 +40,10 @@ class AttentionInput(nn.Module):
         self.input_projection = nn.Linear(input_size + cell_size, input_size)
         self.query = nn.Linear(2 * cell_size, cell_size)
         self.key = nn.Linear(cell_size, cell_size, bias=False)  # TF's 1x1 conv "attn_w"
-        self.score = nn.Parameter(torch.zeros(cell_size))  # TF's "attn_v"
+        # TF's "attn_v", initialised as TF does (glorot uniform, fan in = fan out = size):
+        # at zero every attention weight would be equal and the keys would get no gradient.
+        limit = (3 / cell_size) ** 0.5
+        self.score = nn.Parameter(torch.empty(cell_size).uniform_(-limit, limit))
         self.output_projection = nn.Linear(2 * cell_size, cell_size)
 
 
