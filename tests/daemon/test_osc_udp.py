@@ -139,7 +139,7 @@ def test_a_full_queue_answers_busy_at_once(make_daemon):
         client.send("/magenta/clip/file", request, 0, "folk_melody.mid")
         client.receive(("/magenta/clip/ready",))
     for request in ("j1", "j2", "j3", "j4"):
-        client.send("/magenta/tool/continue", request, "bars", 400, "variations", 4)
+        client.send("/magenta/tool/continue", request, "bars", 100, "variations", 4)
     finals: dict[str, tuple] = {}
     while len(finals) < 4:
         for address, args in client.receive():

@@ -33,6 +33,9 @@ A tool request's life cycle: `clip/begin` + `clip/notes` chunks (or `clip/file`)
 -> `job/preview` (with `render 1`) -> `job/done` with the paths of the result MIDI files,
 which the daemon keeps (see `magenta-bridge history`; `job/get` sends them again).
 A full queue answers `/magenta/error request_id "busy: ..."` at once.
+UDP may drop datagrams a busy client does not read in time (large results are many
+datagrams): give the receiving socket a large buffer, or use TCP, or ask again with
+`job/get` and the job id from `job/accepted`.
 
 Example with liblo's tools (replies to a fixed `osc.reply_port`, read with `oscdump`):
 
