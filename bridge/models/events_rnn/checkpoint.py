@@ -24,11 +24,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bridge.models.checkpoints.bundle import read_bundle
-from bridge.models.checkpoints.tf_v1 import CheckpointError
+from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
 
-FORGET_BIAS = 1.0  # BasicLSTMCell's default, added at run time in TensorFlow
 NATIVE_SUFFIXES = (".safetensors", ".json")
 
 
@@ -183,13 +183,11 @@ def network_from_tensors(
     state = {}
     for index, name in enumerate(kernels):
         prefix = f"layers.{index}."
-        kernel, bias = tensors[name], tensors[name[: -len("kernel")] + "bias"]
-        layer_input = kernel.shape[0] - layer_sizes[index]
-        kernel = _reorder_gates(kernel.T)
-        bias = _reorder_gates(bias)
-        bias[layer_sizes[index] : 2 * layer_sizes[index]] += FORGET_BIAS
-        state[prefix + "weight_ih_l0"] = kernel[:, :layer_input]
-        state[prefix + "weight_hh_l0"] = kernel[:, layer_input:]
+        weight_ih, weight_hh, bias = lstm_weights_from_tf(
+            tensors[name], tensors[name[: -len("kernel")] + "bias"]
+        )
+        state[prefix + "weight_ih_l0"] = weight_ih
+        state[prefix + "weight_hh_l0"] = weight_hh
         state[prefix + "bias_ih_l0"] = bias
         state[prefix + "bias_hh_l0"] = np.zeros_like(bias)
     if attn_length:
@@ -234,12 +232,6 @@ def _find(tensors: dict[str, np.ndarray], suffix: str, path: str | Path) -> np.n
             f"{path}: expected one variable ending in {suffix!r}, found {matches}"
         )
     return tensors[matches[0]]
-
-
-def _reorder_gates(weights: np.ndarray) -> np.ndarray:
-    """TensorFlow's gate order (i, j, f, o) -> PyTorch's (i, f, g, o); j and g are the same gate."""
-    i, j, f, o = np.split(weights, 4, axis=0)
-    return np.concatenate([i, f, j, o], axis=0).copy()
 
 
 def load_state(network: EventsRnnNetwork, state: dict[str, np.ndarray], path: str | Path) -> None:

@@ -1,0 +1,262 @@
+"""Magenta's MusicVAE networks (music_vae/lstm_models.py) in PyTorch.
+
+The encoder is a stack of bidirectional LSTMs whose last forward and backward states give
+the posterior's mean and (softplus) scale. A decoder starts its LSTM stack from
+`tanh(dense(z))` and reads, at every step, its previous output beside `z`: categorical
+decoders emit one class per step (melodies, drum patterns), the groove decoder hits,
+velocities and offsets for nine drums, a split decoder one categorical decoder per part
+(trios), and the hierarchical decoder a "conductor" LSTM whose outputs start the core
+decoder once per segment (a bar of a 16-bar piece). Weights stay in PyTorch's LSTM layout
+(bridge.models.checkpoints.tf_lstm), so the fused kernels run them; teacher forcing runs
+whole sequences through `nn.LSTM`, sampling steps with `torch.lstm_cell`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+LstmState = list[tuple[Tensor, Tensor]]  # (h, c) per layer
+
+
+class LstmStack(nn.Module):
+    """Stacked LSTM layers (TensorFlow's MultiRNNCell of LSTMBlockCells)."""
+
+    def __init__(self, input_size: int, layer_sizes: Sequence[int]):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.LSTM(i, o, batch_first=True)
+            for i, o in itertools.pairwise([input_size, *layer_sizes])
+        )
+        for layer in self.layers:  # TensorFlow has one bias; PyTorch's second stays zero
+            layer.bias_hh_l0.requires_grad_(False)
+
+    @property
+    def state_sizes(self) -> list[int]:
+        """Sizes of the flattened state in TensorFlow's order: c, h of each layer."""
+        return [size for layer in self.layers for size in (layer.hidden_size,) * 2]
+
+    def state_from_flat(self, flat: Tensor) -> LstmState:
+        """Split a `[batch, sum(state_sizes)]` tensor (c0, h0, c1, h1, ...) into states."""
+        parts = torch.split(flat, self.state_sizes, dim=1)
+        return [(parts[2 * i + 1], parts[2 * i]) for i in range(len(self.layers))]
+
+    def forward(self, inputs: Tensor, state: LstmState) -> tuple[Tensor, LstmState]:
+        """A whole sequence `[batch, time, input]`; outputs of the last layer."""
+        x, final = inputs, []
+        for layer, (h, c) in zip(self.layers, state, strict=True):
+            x, (h, c) = layer(x, (h[None].contiguous(), c[None].contiguous()))
+            final.append((h[0], c[0]))
+        return x, final
+
+    def step(self, x: Tensor, state: LstmState) -> tuple[Tensor, LstmState]:
+        """One step `[batch, input]`."""
+        new_state = []
+        for layer, hc in zip(self.layers, state, strict=True):
+            h, c = torch.lstm_cell(
+                x, hc, layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
+            )
+            new_state.append((h, c))
+            x = h
+        return x, new_state
+
+
+class BidirectionalEncoder(nn.Module):
+    """stack_bidirectional_dynamic_rnn: each layer reads the previous layer's concatenated
+    forward and backward outputs; the code is the last layer's final h, forward then
+    backward, mapped to the posterior's mean and scale."""
+
+    def __init__(self, input_size: int, layer_sizes: Sequence[int], z_size: int):
+        super().__init__()
+        sizes = [input_size, *(2 * size for size in layer_sizes[:-1])]
+        self.forward_layers = nn.ModuleList(
+            nn.LSTM(i, o, batch_first=True) for i, o in zip(sizes, layer_sizes, strict=True)
+        )
+        self.backward_layers = nn.ModuleList(
+            nn.LSTM(i, o, batch_first=True) for i, o in zip(sizes, layer_sizes, strict=True)
+        )
+        for layer in (*self.forward_layers, *self.backward_layers):
+            layer.bias_hh_l0.requires_grad_(False)
+        self.mu = nn.Linear(2 * layer_sizes[-1], z_size)
+        self.sigma = nn.Linear(2 * layer_sizes[-1], z_size)
+
+    def forward(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """`[batch, time, input]` and lengths -> (mu, sigma), each `[batch, z_size]`."""
+        x = inputs
+        lengths = lengths.cpu()
+        for forward, backward in zip(self.forward_layers, self.backward_layers, strict=True):
+            out_fw, h_fw = _run(forward, x, lengths)
+            out_bw, h_bw = _run(backward, _reverse(x, lengths), lengths)
+            x = torch.cat([out_fw, _reverse(out_bw, lengths)], dim=2)
+        code = torch.cat([h_fw, h_bw], dim=1)
+        return self.mu(code), nn.functional.softplus(self.sigma(code))
+
+
+def _run(layer: nn.LSTM, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """Outputs (zero past each length) and the final h at each sequence's own end."""
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, (h, _) = layer(packed)
+    out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+    return out, h[0]
+
+
+def _reverse(x: Tensor, lengths: Tensor) -> Tensor:
+    """Each sequence reversed within its length (TensorFlow's reverse_sequence)."""
+    steps = torch.arange(x.shape[1])[None, :]
+    ends = lengths[:, None].to(torch.long)
+    index = torch.where(steps < ends, ends - 1 - steps, steps).to(x.device)
+    return torch.gather(x, 1, index[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+class LstmDecoder(nn.Module):
+    """BaseLstmDecoder: state from `z`, inputs [previous output, z], an output projection.
+
+    `kind` is "categorical" (softmax over classes) or "groove" (sigmoid hits, sigmoid
+    velocities, tanh offsets, a third of the outputs each).
+    """
+
+    def __init__(self, output_depth: int, z_size: int, layer_sizes: Sequence[int], kind: str):
+        super().__init__()
+        self.output_depth, self.kind = output_depth, kind
+        self.cells = LstmStack(output_depth + z_size, layer_sizes)
+        self.z_to_state = nn.Linear(z_size, sum(self.cells.state_sizes))
+        self.output = nn.Linear(layer_sizes[-1], output_depth)
+
+    def initial_state(self, z: Tensor) -> LstmState:
+        return self.cells.state_from_flat(torch.tanh(self.z_to_state(z)))
+
+    def teacher_forced(self, z: Tensor, inputs: Tensor) -> Tensor:
+        """Raw outputs (logits) for target-shifted `inputs` `[batch, time, output_depth]`."""
+        repeated = z[:, None, :].expand(-1, inputs.shape[1], -1)
+        x, _ = self.cells(torch.cat([inputs, repeated], dim=2), self.initial_state(z))
+        return self.output(x)
+
+    def sample(
+        self,
+        z: Tensor,
+        steps: int,
+        temperature: float,
+        generator: torch.Generator | None,
+        start: Tensor | None = None,
+    ) -> Tensor:
+        """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values)."""
+        state = self.initial_state(z)
+        previous = start if start is not None else z.new_zeros(z.shape[0], self.output_depth)
+        samples = []
+        for _ in range(steps):
+            h, state = self.cells.step(torch.cat([previous, z], dim=1), state)
+            previous = self.draw(self.output(h), temperature, generator)
+            samples.append(previous)
+        return torch.stack(samples, dim=1)
+
+    def draw(self, logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
+        """One step's sample from its raw outputs."""
+        if self.kind == "groove":
+            hits, velocities, offsets = torch.chunk(logits, 3, dim=1)
+            on = torch.bernoulli(torch.sigmoid(hits / temperature), generator=generator)
+            return torch.cat([on, torch.sigmoid(velocities), torch.tanh(offsets)], dim=1)
+        probs = torch.softmax(logits / temperature, dim=1)
+        classes = torch.multinomial(probs, 1, generator=generator)[:, 0]
+        return nn.functional.one_hot(classes, self.output_depth).to(logits.dtype)
+
+
+class SplitDecoder(nn.Module):
+    """SplitMultiOutLstmDecoder: one decoder per part, each given the same `z`."""
+
+    def __init__(self, parts: Sequence[LstmDecoder]):
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+        self.depths = [part.output_depth for part in parts]
+        self.output_depth = sum(self.depths)
+
+    def teacher_forced(self, z: Tensor, inputs: Tensor) -> Tensor:
+        pieces = torch.split(inputs, self.depths, dim=2)
+        return torch.cat(
+            [part.teacher_forced(z, x) for part, x in zip(self.parts, pieces, strict=True)], dim=2
+        )
+
+    def sample(
+        self,
+        z: Tensor,
+        steps: int,
+        temperature: float,
+        generator: torch.Generator | None,
+        start: Tensor | None = None,
+    ) -> Tensor:
+        starts = (
+            torch.split(start, self.depths, dim=1)
+            if start is not None
+            else [None] * len(self.depths)
+        )
+        return torch.cat(
+            [
+                part.sample(z, steps, temperature, generator, part_start)
+                for part, part_start in zip(self.parts, starts, strict=True)
+            ],
+            dim=2,
+        )
+
+
+class HierarchicalDecoder(nn.Module):
+    """HierarchicalLstmDecoder with two levels and no autoregression (Magenta's 16-bar
+    models): a conductor LSTM, started from `z` and fed zeros, gives one embedding per
+    segment; the core decoder decodes each segment from its embedding."""
+
+    def __init__(
+        self,
+        core: LstmDecoder | SplitDecoder,
+        z_size: int,
+        layer_sizes: Sequence[int],
+        level_lengths: tuple[int, int],
+    ):
+        super().__init__()
+        self.core, self.level_lengths = core, level_lengths
+        self.output_depth = core.output_depth
+        self.conductor = LstmStack(1, layer_sizes)
+        self.z_to_state = nn.Linear(z_size, sum(self.conductor.state_sizes))
+
+    def embeddings(self, z: Tensor) -> Tensor:
+        """`[batch, segments, conductor size]`."""
+        state = self.conductor.state_from_flat(torch.tanh(self.z_to_state(z)))
+        zeros = z.new_zeros(z.shape[0], self.level_lengths[0], 1)
+        outputs, _ = self.conductor(zeros, state)
+        return outputs
+
+    def teacher_forced(self, z: Tensor, inputs: Tensor) -> Tensor:
+        segments, length = self.level_lengths
+        batch = z.shape[0]
+        embeddings = self.embeddings(z).reshape(batch * segments, -1)
+        split = inputs.reshape(batch * segments, length, inputs.shape[2])
+        logits = self.core.teacher_forced(embeddings, split)
+        return logits.reshape(batch, segments * length, -1)
+
+    def sample(
+        self,
+        z: Tensor,
+        steps: int,
+        temperature: float,
+        generator: torch.Generator | None,
+        start: Tensor | None = None,
+    ) -> Tensor:
+        segments, length = self.level_lengths
+        if steps != segments * length:
+            raise ValueError(f"a hierarchical decoder makes {segments * length} steps, not {steps}")
+        embeddings = self.embeddings(z)
+        pieces = []
+        for segment in range(segments):
+            piece = self.core.sample(embeddings[:, segment], length, temperature, generator, start)
+            start = piece[:, -1]
+            pieces.append(piece)
+        return torch.cat(pieces, dim=1)
+
+
+class MusicVaeNetwork(nn.Module):
+    """Encoder and decoder of one MusicVAE config."""
+
+    def __init__(self, encoder: BidirectionalEncoder, decoder: nn.Module):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
