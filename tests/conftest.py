@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-MMA_EXPORT = Path(__file__).resolve().parents[1] / "models" / "training" / "export_mma_grooves.py"
+REPO = Path(__file__).resolve().parents[1]
+MMA_EXPORT = REPO / "models" / "training" / "export_mma_grooves.py"
+MUSIC_VAE_PROBE = REPO / "models" / "reference" / "music_vae_probe.py"
 
 RenderGroove = Callable[..., bytes]
 
@@ -59,3 +63,35 @@ def chorale_midi() -> Callable[[str], bytes]:
         return cache[chorale]
 
     return midi
+
+
+@pytest.fixture(scope="session")
+def music_vae_probe(tmp_path_factory) -> Callable[..., Path]:
+    """A factory: music_vae_probe("cat-mel_2bar_small", ...) -> a folder holding, per config,
+    a small random-weight checkpoint made by Google's magenta and magenta's outputs for it
+    (models/reference/music_vae_probe.py). One TensorFlow run per set of configs."""
+    from bridge.models.magenta_backend.backend import MagentaBackendError, magenta_python
+
+    try:
+        python = magenta_python()
+    except MagentaBackendError as error:
+        pytest.skip(f"Google's magenta environment is missing: {error}")
+    made: dict[tuple[str, ...], Path] = {}
+
+    def probe(*configs: str) -> Path:
+        if configs not in made:
+            folder = tmp_path_factory.mktemp("music_vae")
+            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+            done = subprocess.run(
+                [str(python), str(MUSIC_VAE_PROBE), str(folder), *configs],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            made[configs] = folder
+        return made[configs]
+
+    return probe

@@ -8,21 +8,15 @@ TensorFlow and must give the same numbers.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.magenta_backend.backend import MagentaBackendError, magenta_python
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.config import config_named
 from bridge.models.music_vae.network import HierarchicalDecoder
 
-PROBE = Path(__file__).parents[2] / "models" / "reference" / "music_vae_probe.py"
 CONFIGS = (
     "cat-mel_2bar_small",
     "cat-mel_2bar_big",
@@ -35,28 +29,9 @@ CONFIGS = (
 TOLERANCE = 1e-4
 
 
-@pytest.fixture(scope="module")
-def probed(tmp_path_factory) -> Path:
-    try:
-        python = magenta_python()
-    except MagentaBackendError as error:
-        pytest.skip(f"Google's magenta environment is missing: {error}")
-    folder = tmp_path_factory.mktemp("music_vae")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [str(python), str(PROBE), str(folder), *CONFIGS],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return folder
-
-
 @pytest.mark.parametrize("name", CONFIGS)
-def test_posterior_and_teacher_forced_outputs_match_magenta(probed, name):
+def test_posterior_and_teacher_forced_outputs_match_magenta(music_vae_probe, name):
+    probed = music_vae_probe(*CONFIGS)
     network = load_tf_checkpoint(probed / name, config_named(name))
     reference = np.load(probed / name / "reference.npz", allow_pickle=False)
     with torch.no_grad():
@@ -73,7 +48,8 @@ def test_posterior_and_teacher_forced_outputs_match_magenta(probed, name):
     assert isinstance(network.decoder, HierarchicalDecoder) == name.startswith("hierdec")
 
 
-def test_a_checkpoint_of_another_config_is_refused(probed):
+def test_a_checkpoint_of_another_config_is_refused(music_vae_probe):
+    probed = music_vae_probe(*CONFIGS)
     with pytest.raises(CheckpointError, match="hierarchical_level_0"):
         load_tf_checkpoint(probed / "cat-mel_2bar_small", config_named("hierdec-mel_16bar"))
     with pytest.raises(
@@ -82,7 +58,8 @@ def test_a_checkpoint_of_another_config_is_refused(probed):
         load_tf_checkpoint(probed / "cat-mel_2bar_small", config_named("cat-drums_2bar_small"))
 
 
-def test_sampling_is_seeded_and_shaped(probed):
+def test_sampling_is_seeded_and_shaped(music_vae_probe):
+    probed = music_vae_probe(*CONFIGS)
     network = load_tf_checkpoint(probed / "hierdec-mel_16bar", config_named("hierdec-mel_16bar"))
     z = torch.randn(2, network.encoder.mu.out_features, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

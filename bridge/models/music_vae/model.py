@@ -1,0 +1,121 @@
+"""A loaded MusicVAE: encode clips to latent codes, decode codes to clips, and the moves
+between them that the tools offer (sampling the prior, interpolating, varying).
+
+Interpolation follows Magenta's Python (`TrainedModel.interpolate`): spherical between the
+two posterior means, endpoints included; linear is what Magenta Studio does. Variations
+decode points at a chosen distance around the clip's mean, in one batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import torch
+
+from bridge.models.device import resolve_device
+from bridge.models.music_vae.checkpoint import load_tf_checkpoint
+from bridge.models.music_vae.config import MusicVaeConfig, config_named
+from bridge.models.music_vae.data import Chunks, chunks_to_clip, clip_to_chunks
+from bridge.models.music_vae.network import MusicVaeNetwork
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+
+
+@dataclass
+class MusicVae:
+    config: MusicVaeConfig
+    network: MusicVaeNetwork
+    device: torch.device
+    load_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, path: str | Path, config_name: str, device: str = "auto") -> Self:
+        """A TensorFlow checkpoint (folder, prefix or tar) of the named config, on a device."""
+        started = time.perf_counter()
+        config = config_named(config_name)
+        target = resolve_device(device)
+        network = load_tf_checkpoint(path, config).to(target).eval()
+        return cls(config, network, target, time.perf_counter() - started)
+
+    @property
+    def z_size(self) -> int:
+        return self.network.encoder.mu.out_features
+
+    @torch.inference_mode()
+    def encode(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor, Chunks]:
+        """Posterior mean and scale of each span of the clip: `[chunks, z_size]` each."""
+        chunks = clip_to_chunks(clip, self.config)
+        inputs = torch.from_numpy(chunks.inputs).to(self.device)
+        lengths = torch.full((len(inputs),), inputs.shape[1])
+        mu, sigma = self.network.encoder(inputs, lengths)
+        return mu, sigma, chunks
+
+    @torch.inference_mode()
+    def decode(
+        self, z: torch.Tensor, temperature: float = 0.5, seed: int | None = None
+    ) -> np.ndarray:
+        """Sampled outputs `[len(z), steps, depth]` for latent codes (one span each)."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature:g}")
+        generator = torch.Generator(self.device)
+        generator.manual_seed(seed if seed is not None else torch.seed())
+        outputs = self.network.decoder.sample(
+            z.to(self.device), self.config.max_seq_len, temperature, generator
+        )
+        return outputs.cpu().numpy()
+
+    def sample_prior(self, count: int, seed: int | None = None) -> torch.Tensor:
+        """`count` codes from the standard normal prior."""
+        generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+        return torch.randn(count, self.z_size, generator=generator).to(self.device)
+
+    def to_clip(self, outputs: np.ndarray, like: Clip, chunks: Chunks | None = None) -> Clip:
+        """Decoded spans joined into one clip with `like`'s tempo and meter (and kit)."""
+        return chunks_to_clip(outputs, self.config, like, chunks.kit if chunks else None)
+
+
+def interpolation_path(
+    start: torch.Tensor, end: torch.Tensor, steps: int, spherical: bool = True
+) -> torch.Tensor:
+    """`steps` codes from `start` to `end`, both included: `[steps, *start.shape]`.
+
+    Spherical as Magenta's TrainedModel (slerp on the means, linear where they are parallel).
+    """
+    if steps < 2:
+        raise ClipError(f"an interpolation needs at least 2 steps, got {steps}")
+    fractions = torch.linspace(0.0, 1.0, steps, dtype=start.dtype, device=start.device)
+    if not spherical:
+        return torch.stack([(1 - t) * start + t * end for t in fractions])
+    flat_start, flat_end = start.reshape(-1, start.shape[-1]), end.reshape(-1, end.shape[-1])
+    cosine = (flat_start * flat_end).sum(-1) / (
+        flat_start.norm(dim=-1) * flat_end.norm(dim=-1)
+    ).clamp_min(1e-12)
+    omega = torch.arccos(cosine.clamp(-1.0, 1.0))[:, None]
+    points = []
+    for t in fractions:
+        if float(omega.abs().min()) < 1e-6:
+            point = (1 - t) * flat_start + t * flat_end
+        else:
+            point = (
+                torch.sin((1 - t) * omega) * flat_start + torch.sin(t * omega) * flat_end
+            ) / torch.sin(omega)
+        points.append(point.reshape(start.shape))
+    return torch.stack(points)
+
+
+def neighbours(
+    mu: torch.Tensor, count: int, distance: float, seed: int | None = None
+) -> torch.Tensor:
+    """`count` codes at `distance` (in standard deviations of the prior, along a random
+    direction per variation) from each of `mu`'s rows: `[count, *mu.shape]`."""
+    if distance < 0 or not math.isfinite(distance):
+        raise ClipError(f"distance must be a non-negative number, got {distance:g}")
+    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    directions = torch.randn(count, *mu.shape, generator=generator).to(mu.device)
+    directions = directions / directions.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return mu[None] + distance * math.sqrt(mu.shape[-1]) * directions
