@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 EXAMPLE = """examples:
   magenta-bridge continue examples/folk_melody.mid -o out.mid --bars 4 --variations 4 --seed 7
@@ -193,6 +194,8 @@ def _parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list the configured models")
     models.set_defaults(run=_models)
+
+    _add_latent_tools(commands, config_option)
 
     serve = commands.add_parser(
         "serve",
@@ -482,6 +485,100 @@ def _pitch_range(text: str) -> tuple[int, int]:
     except ValueError:
         raise ClipError(f"pitch range {text!r} must look like LOW-HIGH, e.g. 55-84") from None
     return low, high
+
+
+LATENT_INPUTS = {
+    "generate": ([], "sample new clips from a MusicVAE's prior"),
+    "interpolate": (["start", "end"], "morph from one clip to another through a MusicVAE"),
+    "vary": (["inputs"], "variations of each clip (a batch form: many files, one folder)"),
+}
+
+
+def _add_latent_tools(commands: Any, config_option: argparse.ArgumentParser) -> None:
+    """generate, interpolate and vary: options from the tools' parameter tables."""
+    from bridge.tools.registry import TOOLS
+
+    for name, (inputs, summary) in LATENT_INPUTS.items():
+        tool = TOOLS[name]
+        command = commands.add_parser(
+            name,
+            parents=[config_option],
+            help=summary,
+            description=f"{tool.summary[0].upper()}{tool.summary[1:]}. Each result is written "
+            "as its own MIDI file in the output folder.",
+        )
+        for input_name in inputs:
+            nargs = "+" if input_name == "inputs" else None
+            command.add_argument(input_name, type=Path, nargs=nargs, help="MIDI file")
+        command.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+        command.add_argument(
+            "--model",
+            default=None,
+            help="configured music_vae model (default: one made for the clip's content)",
+        )
+        command.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+        for param in tool.params:
+            command.add_argument(
+                f"--{param.name.replace('_', '-')}",
+                dest=f"param_{param.name}",
+                metavar=param.name.upper(),
+                type=_param_type(param.kind),
+                default=None,
+                help=f"{param.help} ({param.describe()})",
+            )
+        command.set_defaults(run=_latent, tool=name)
+
+
+def _param_type(kind: type) -> Callable[[str], Any]:
+    return (lambda text: text.lower() in ("1", "true", "yes")) if kind is bool else kind
+
+
+def _latent(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from bridge.config import ConfigError, load_config
+    from bridge.models.registry import load_model
+    from bridge.music.midi import read_midi, write_midi
+    from bridge.tools.params import parse_params
+    from bridge.tools.registry import TOOLS
+
+    tool = TOOLS[args.tool]
+    config = load_config(args.config)
+    if args.tool == "vary":
+        calls = [((read_midi(path),), path.stem) for path in args.inputs]
+    elif args.tool == "interpolate":
+        calls = [((read_midi(args.start), read_midi(args.end)), "interpolate")]
+    else:
+        calls = [((), "generate")]
+    first = calls[0][0][0] if calls[0][0] else None
+    spec, why = config.model_for(args.model, first, tool.serves)
+    if not tool.serves(spec):
+        raise ConfigError(
+            f"model {spec.name!r} is a {spec.family} model; {tool.name} needs a music_vae model"
+        )
+    if args.device:
+        spec = replace(spec, device=args.device)
+    raw = {
+        key.removeprefix("param_"): value
+        for key, value in vars(args).items()
+        if key.startswith("param_") and value is not None
+    }
+    params = parse_params(tool.params, raw, config.limits)
+    for clips, _ in calls:
+        tool.check(spec, clips, params, config.limits)
+    model = load_model(spec)
+    print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
+    args.output.mkdir(parents=True, exist_ok=True)
+    for clips, stem in tqdm(calls, desc=tool.name, unit="clip", disable=len(calls) < 2):
+        (results,) = tool.run(model, [(clips, params)], config.limits, lambda *_: None)
+        for index, clip in enumerate(results, start=1):
+            path = args.output / f"{stem}-{index}.mid"
+            write_midi(clip, path)
+            if len(calls) < 2:
+                print(f"{path}: {len(clip.notes)} notes over {clip.length:g} beats")
+    return 0
 
 
 def _output_paths(output: Path, count: int) -> list[Path]:

@@ -7,17 +7,19 @@ checkout works from any current directory.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
+from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import MAX_NOTES, Clip
 from bridge.music.content import CONTENTS, guess_content
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
-FAMILIES = ("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn")  # native
+FAMILIES = ("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn", "music_vae")  # native
 BACKENDS = ("native", "magenta")
 # Families whose `.mag` bundles Google's magenta can run (bridge/models/magenta_backend).
 MAGENTA_FAMILIES = (
@@ -28,6 +30,7 @@ MAGENTA_FAMILIES = (
     "performance_rnn",
     "pianoroll_rnn_nade",
 )
+FAMILY_CONTENT = {"melody_rnn": "melody", "drums_rnn": "drums", "polyphony_rnn": "polyphony"}
 DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
 
 
@@ -47,6 +50,15 @@ class ModelSpec:
     backend: str = "native"  # "magenta": Google's own generator, in its own environment
     python: Path | None = None  # the magenta environment's python (backend: magenta only)
     optional: bool = False  # a missing file leaves the model out instead of stopping the daemon
+    config: str | None = None  # music_vae: the checkpoint's MusicVAE/GrooVAE config name
+
+    @property
+    def content(self) -> str:
+        """What the model is made for: melody, drums, polyphony (or trio, performance)."""
+        if self.family == "music_vae" and self.config:
+            data = VAE_CONFIGS[self.config].data
+            return "drums" if data == "groove" else data
+        return FAMILY_CONTENT.get(self.family, self.family)
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ class Limits:
 
     max_notes: int = 10_000
     max_bars: int = 64
-    max_variations: int = 32
+    max_variations: int = 64
     max_beam_size: int = 16
 
 
@@ -104,17 +116,33 @@ class Config:
             raise ConfigError(f"unknown model {name!r}; configured models: {known}")
         return self.models[name]
 
-    def model_for(self, name: str | None, clip: Clip) -> tuple[ModelSpec, str]:
-        """The named model, else the one `by_content` gives the clip's content, else the
-        default; with the reason, for the user to see which model answered and why."""
+    def model_for(
+        self,
+        name: str | None,
+        clip: Clip | None,
+        serves: Callable[[ModelSpec], bool] = lambda _: True,
+    ) -> tuple[ModelSpec, str]:
+        """The model that answers a request, with the reason, for the user to see.
+
+        The named one; else the one `by_content` gives the clip's content; else, when that
+        cannot serve the tool (`serves`), a serving model made for such content, or the first
+        serving one; else the default.
+        """
         if name:
             return self.model(name), "named in the request"
-        guess = guess_content(clip)
-        chosen = self.by_content.get(guess.content)
-        if chosen in self.models:
+        guess = guess_content(clip) if clip is not None else None
+        chosen = self.by_content.get(guess.content) if guess else None
+        if chosen in self.models and serves(self.models[chosen]):
             return self.models[chosen], f"{guess.content}: {guess.reason}"
-        if chosen in self.missing:
-            return self.model(None), f"{guess.content} ({guess.reason}), but {chosen} is missing"
+        if serves(self.model(None)) and chosen not in self.models:
+            missing = f"{guess.content} ({guess.reason}), but {chosen} is missing"
+            return self.model(None), missing if chosen in self.missing else "the default model"
+        serving = [spec for spec in self.models.values() if serves(spec)]
+        fitting = [spec for spec in serving if guess and spec.content == guess.content]
+        if fitting:
+            return fitting[0], f"{guess.content}: {guess.reason}"
+        if serving:
+            return serving[0], "the first model serving the tool"
         return self.model(None), "the default model"
 
 
@@ -149,6 +177,14 @@ def load_config(path: str | Path | None = None) -> Config:
             )
         if "python" in entry and backend != "magenta":
             raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
+        vae_config = entry.get("config")
+        if (family == "music_vae") != (vae_config is not None):
+            raise ConfigError(f"{path}: model {name!r}: 'config' names a music_vae model's config")
+        if vae_config is not None and vae_config not in VAE_CONFIGS:
+            raise ConfigError(
+                f"{path}: model {name!r} has unknown MusicVAE config {vae_config!r} "
+                f"(known: {', '.join(VAE_CONFIGS)})"
+            )
         model_path = _path(path, entry["path"])
         models[name] = ModelSpec(
             name,
@@ -159,6 +195,7 @@ def load_config(path: str | Path | None = None) -> Config:
             backend,
             _executable(path, entry["python"]) if entry.get("python") else None,
             bool(entry.get("optional", False)),
+            vae_config,
         )
     missing = {n: m for n, m in models.items() if m.optional and not m.path.exists()}
     models = {n: m for n, m in models.items() if n not in missing}

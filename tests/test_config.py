@@ -48,6 +48,9 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
         ("models:\n  m: {path: x}\nosc: {colour: red}\n", "bad osc section"),
         ("models:\n  m: {path: x}\nlimits: {max_notes: 20000}\n", "cannot exceed 10000"),
         ("models: [1, 2\n", "not valid YAML"),
+        ("models:\n  m: {path: x, family: music_vae}\n", "'config' names a music_vae"),
+        ("models:\n  m: {path: x, family: music_vae, config: jazz}\n", "unknown MusicVAE config"),
+        ("models:\n  m: {path: x, config: cat-mel_2bar_small}\n", "'config' names a music_vae"),
     ],
 )
 def test_bad_configs_are_refused_with_the_setting_named(tmp_path, text, words):
@@ -122,3 +125,23 @@ def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for
 def test_bad_by_content_is_refused(tmp_path, text, words):
     with pytest.raises(ConfigError, match=words):
         load_config(write(tmp_path, "models:\n  m: {path: x}\n" + text))
+
+
+def test_a_tool_the_content_model_cannot_serve_gets_a_fitting_one(tmp_path):
+    from bridge.music.clip import Clip, Note
+
+    entries = {
+        "tune_rnn": "{path: a, family: melody_rnn}",
+        "beat_vae": "{path: b, family: music_vae, config: cat-drums_2bar_small}",
+        "tune_vae": "{path: c, family: music_vae, config: cat-mel_2bar_small}",
+    }
+    text = "models:\n" + "".join(f"  {name}: {entry}\n" for name, entry in entries.items())
+    config = load_config(write(tmp_path, text + "by_content: {melody: tune_rnn}\n"))
+    is_vae = lambda spec: spec.family == "music_vae"  # noqa: E731
+    tune = Clip.from_notes([Note(60, 0, 1), Note(62, 1, 1)])
+    groove = Clip.from_notes([Note(36, 0, 0.25), Note(42, 0, 0.25)], drums=True)
+    assert config.model_for(None, tune)[0].name == "tune_rnn"
+    assert config.model_for(None, tune, is_vae)[0].name == "tune_vae"
+    assert config.model_for(None, groove, is_vae)[0].name == "beat_vae"
+    spec, why = config.model_for(None, None, is_vae)
+    assert (spec.name, why) == ("beat_vae", "the first model serving the tool")

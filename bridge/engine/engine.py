@@ -64,7 +64,7 @@ class Engine:
         tool = TOOLS.get(request.tool)
         if tool is None:
             raise RequestError(f"unknown tool {request.tool!r}; tools: {', '.join(sorted(TOOLS))}")
-        warm, model_reason = self.models.choose(request.model, request.clips)
+        warm, model_reason = self.models.choose(request.model, request.clips, tool.serves)
         if warm is None:
             raise RequestError(
                 f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"

@@ -45,12 +45,17 @@ class WarmModels:
         """The named model (None: the default), or None if there is none of that name."""
         return self._models.get(name or self.config.default_model)
 
-    def choose(self, name: str | None, clips: Sequence[Clip]) -> tuple[WarmModel | None, str]:
-        """The named model, or the one the config's `by_content` gives the first clip; with
-        the reason, which the client is told."""
-        if name or not clips:
-            return self.get(name), "named in the request" if name else "the default model"
-        spec, reason = self.config.model_for(None, clips[0])
+    def choose(
+        self,
+        name: str | None,
+        clips: Sequence[Clip],
+        serves: Callable[[ModelSpec], bool] = lambda _: True,
+    ) -> tuple[WarmModel | None, str]:
+        """The named model (None if unknown), or the one the config chooses for the first
+        clip and the tool (`Config.model_for`); with the reason, which the client is told."""
+        if name:
+            return self.get(name), "named in the request"
+        spec, reason = self.config.model_for(None, clips[0] if clips else None, serves)
         return self._models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:

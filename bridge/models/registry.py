@@ -28,4 +28,8 @@ def load_model(spec: ModelSpec) -> Any:
         from bridge.models.performance_rnn.model import PerformanceRnn
 
         return PerformanceRnn.load(spec.path, spec.device)
+    if spec.family == "music_vae" and spec.config:
+        from bridge.models.music_vae.model import MusicVae
+
+        return MusicVae.load(spec.path, spec.config, spec.device)
     raise ValueError(f"model {spec.name!r}: family {spec.family!r} cannot be loaded")

@@ -116,4 +116,115 @@ CONTINUE = Tool(
     batch_key=_continue_batch_key,
 )
 
-TOOLS: dict[str, Tool] = {tool.name: tool for tool in (CONTINUE,)}
+
+def _check_latent(
+    spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
+) -> None:
+    from bridge.models.music_vae.config import config_named
+    from bridge.models.music_vae.data import clip_to_chunks
+    from bridge.tools.latent import check_data
+
+    config = config_named(spec.config or "")
+    check_data(config.data, config.name)
+    if params.get("mode", "spherical") not in ("spherical", "linear"):
+        raise ParamError(f"mode must be spherical or linear, got {params['mode']!r}")
+    for clip in clips:
+        clip_to_chunks(clip, config)  # a clip the model cannot read is refused now
+
+
+def _generate(
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.latent import generate
+
+    return [
+        generate(model, p["variations"], p["bars"], p["temperature"], p["seed"], p["qpm"], progress)
+        for _, p in calls
+    ]
+
+
+def _interpolate(
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.latent import interpolate
+
+    return [
+        interpolate(
+            model,
+            clips[0],
+            clips[1],
+            p["steps"],
+            p["mode"] == "spherical",
+            p["endpoints"],
+            p["temperature"],
+            p["seed"],
+            progress,
+        )
+        for clips, p in calls
+    ]
+
+
+def _vary(
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.latent import vary
+
+    return [
+        vary(model, clips[0], p["variations"], p["distance"], p["temperature"], p["seed"], progress)
+        for clips, p in calls
+    ]
+
+
+VAE_TEMPERATURE = Param(
+    "temperature", float, 0.5, "randomness of the decoding: lower is closer to the code", 0.01, 10.0
+)
+SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
+
+GENERATE = Tool(
+    name="generate",
+    summary="sample new clips from a MusicVAE's prior",
+    families=("music_vae",),
+    inputs=0,
+    params=(
+        Param("variations", int, 4, "clips to sample, as one batch", 1, None, "max_variations"),
+        Param("bars", int, 2, "length, rounded up to the model's span", 1, None, "max_bars"),
+        VAE_TEMPERATURE,
+        SEED,
+        Param("qpm", float, 120.0, "tempo written into the clips", 20.0, 400.0),
+    ),
+    check=_check_latent,
+    run=_generate,
+)
+
+INTERPOLATE = Tool(
+    name="interpolate",
+    summary="clips morphing from the first clip to the second through a MusicVAE",
+    families=("music_vae",),
+    inputs=2,
+    params=(
+        Param("steps", int, 5, "clips on the way", 2, None, "max_variations"),
+        Param("mode", str, "spherical", "spherical (Magenta's Python) or linear (Magenta Studio)"),
+        Param("endpoints", bool, True, "include the decoded start and end clips", 0, 1),
+        VAE_TEMPERATURE,
+        SEED,
+    ),
+    check=_check_latent,
+    run=_interpolate,
+)
+
+VARY = Tool(
+    name="vary",
+    summary="variations of the clip decoded around its MusicVAE code, as one batch",
+    families=("music_vae",),
+    inputs=1,
+    params=(
+        Param("variations", int, 8, "variations, decoded as one batch", 1, None, "max_variations"),
+        Param("distance", float, 0.2, "how far from the clip (1: a whole prior sample away)", 0, 4),
+        VAE_TEMPERATURE,
+        SEED,
+    ),
+    check=_check_latent,
+    run=_vary,
+)
+
+TOOLS: dict[str, Tool] = {tool.name: tool for tool in (CONTINUE, GENERATE, INTERPOLATE, VARY)}

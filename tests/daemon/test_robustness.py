@@ -72,7 +72,7 @@ TOOL_ERRORS = [
     (("bars", 2.5), "bars must be a whole number"),
     (("temperature", 0.0), "temperature must be between"),
     (("temperature", "hot"), "temperature must be a number"),
-    (("variations", 1000), "variations must be between 1 and 32"),
+    (("variations", 1000), "variations must be between 1 and 64"),
     (("key", "H:major"), "unknown key"),
     (("colour", 3), "unknown parameter 'colour'"),
     (("bars",), "key/value pairs"),

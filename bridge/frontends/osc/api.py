@@ -126,8 +126,9 @@ REQUESTS: tuple[Address, ...] = (
             "tool",
             f"Run {name}: {tool.summary}. Takes the clip(s) uploaded under this request id. "
             "Reserved keys: `model` (default: chosen by the first clip's content with the "
-            "config's `by_content`: drums, chords or melody), `render` (1: also write a WAV "
-            "preview), `reply_port` (send this job's replies there).",
+            "config's `by_content`: drums, chords or melody; else the first model serving the "
+            "tool), `render` (1: also write a WAV preview), `reply_port` (send this job's "
+            "replies there).",
             (REQUEST_ID, PARAMS),
             (
                 f"{ROOT}/job/accepted request_id job_id model why_this_model",

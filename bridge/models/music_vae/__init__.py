@@ -1,0 +1,1 @@
+"""MusicVAE and GrooVAE, natively: configs, networks, checkpoints, data and the model."""
