@@ -14,6 +14,7 @@ learned. Prints one JSON object of median milliseconds.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
@@ -34,10 +35,18 @@ def checkpoint(folder: str, name: str) -> str:
     """The folder of `name`'s full-size random checkpoint, made if missing."""
     path = os.path.join(folder, name)
     if not os.path.exists(os.path.join(path, "checkpoint")):
-        config = configs.CONFIG_MAP[name]
+        config = copy.deepcopy(configs.CONFIG_MAP[name])  # TrainedModel copies the pristine one
         with tf.Graph().as_default():
             tf.compat.v1.set_random_seed(0)
             config.model.build(config.hparams, config.data_converter.output_depth, False)
+            # Variables are made when the graph is first used: encode and decode once.
+            steps, depth = config.hparams.max_seq_len, config.data_converter.output_depth
+            inputs = tf.zeros([1, steps, config.data_converter.input_depth])
+            posterior = config.model.encode(inputs, tf.fill([1], steps))
+            outputs = tf.zeros([1, steps, depth])
+            config.model.decoder.reconstruction_loss(
+                outputs, outputs, tf.fill([1], steps), posterior.loc
+            )
             with tf.compat.v1.Session() as session:
                 session.run(tf.compat.v1.global_variables_initializer())
                 os.makedirs(path, exist_ok=True)

@@ -69,3 +69,37 @@ def test_sampling_is_seeded_and_shaped(music_vae_probe):
     assert torch.all(first.sum(dim=2) == 1), "one class per step"
     with pytest.raises(ValueError, match="makes 256 steps"):
         network.decoder.sample(z, 32, 1.0, None)
+
+
+@pytest.mark.parametrize("name", ["cat-mel_2bar_small", "hierdec-mel_16bar", "groovae_4bar"])
+def test_sampling_follows_the_teacher_forced_network(music_vae_probe, name):
+    """Sampled almost greedily, each step's class (or hit) is what the teacher-forced
+    network, fed the steps before, makes most likely: the sampler's fast paths compute
+    the same network."""
+    network = load_tf_checkpoint(music_vae_probe(*CONFIGS) / name, config_named(name))
+    z = torch.randn(4, network.encoder.mu.out_features, generator=torch.Generator().manual_seed(0))
+    steps = config_named(name).max_seq_len
+    with torch.no_grad():
+        samples = network.decoder.sample(z, steps, 1e-4, torch.Generator().manual_seed(1))
+        shifted = torch.cat([torch.zeros_like(samples[:, :1]), samples[:, :-1]], dim=1)
+        logits = network.decoder.teacher_forced(z, shifted)
+    if name.startswith("groovae"):
+        hits = samples[..., :9]
+        assert torch.equal(hits, (logits[..., :9] > 0).to(hits.dtype))
+        assert torch.allclose(samples[..., 9:18], torch.sigmoid(logits[..., 9:18]), atol=1e-5)
+        assert torch.allclose(samples[..., 18:], torch.tanh(logits[..., 18:]), atol=1e-5)
+    else:
+        assert torch.equal(samples.argmax(-1), logits.argmax(-1))
+
+
+def test_categorical_sampling_draws_from_the_softmax():
+    """The Gumbel-max draw gives each class its softmax probability."""
+    from bridge.models.music_vae.network import LstmDecoder
+
+    torch.manual_seed(0)
+    decoder = LstmDecoder(5, 3, (8,), "categorical")
+    z = torch.zeros(1, 3).expand(20_000, 3)
+    with torch.no_grad():
+        first = decoder.sample(z, 1, 1.0, torch.Generator().manual_seed(2))[:, 0]
+        expected = torch.softmax(decoder.teacher_forced(z[:1], torch.zeros(1, 1, 5))[0, 0], -1)
+    assert torch.allclose(first.mean(0), expected, atol=0.015)

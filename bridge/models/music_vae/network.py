@@ -55,8 +55,12 @@ class LstmStack(nn.Module):
 
     def step(self, x: Tensor, state: LstmState) -> tuple[Tensor, LstmState]:
         """One step `[batch, input]`."""
+        return self.step_from(0, x, state)
+
+    def step_from(self, first: int, x: Tensor, state: LstmState) -> tuple[Tensor, LstmState]:
+        """One step through the layers from `first` on (`state`: theirs); `x` feeds `first`."""
         new_state = []
-        for layer, hc in zip(self.layers, state, strict=True):
+        for layer, hc in zip(self.layers[first:], state, strict=True):
             h, c = torch.lstm_cell(
                 x, hc, layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
             )
@@ -144,24 +148,51 @@ class LstmDecoder(nn.Module):
         start: Tensor | None = None,
     ) -> Tensor:
         """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values)."""
+        if self.kind == "categorical":
+            return self._sample_classes(z, steps, temperature, generator, start)
         state = self.initial_state(z)
         previous = start if start is not None else z.new_zeros(z.shape[0], self.output_depth)
         samples = []
         for _ in range(steps):
             h, state = self.cells.step(torch.cat([previous, z], dim=1), state)
-            previous = self.draw(self.output(h), temperature, generator)
+            hits, velocities, offsets = torch.chunk(self.output(h), 3, dim=1)
+            on = torch.bernoulli(torch.sigmoid(hits / temperature), generator=generator)
+            previous = torch.cat([on, torch.sigmoid(velocities), torch.tanh(offsets)], dim=1)
             samples.append(previous)
         return torch.stack(samples, dim=1)
 
-    def draw(self, logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
-        """One step's sample from its raw outputs."""
-        if self.kind == "groove":
-            hits, velocities, offsets = torch.chunk(logits, 3, dim=1)
-            on = torch.bernoulli(torch.sigmoid(hits / temperature), generator=generator)
-            return torch.cat([on, torch.sigmoid(velocities), torch.tanh(offsets)], dim=1)
-        probs = torch.softmax(logits / temperature, dim=1)
-        classes = torch.multinomial(probs, 1, generator=generator)[:, 0]
-        return nn.functional.one_hot(classes, self.output_depth).to(logits.dtype)
+    def _sample_classes(
+        self,
+        z: Tensor,
+        steps: int,
+        temperature: float,
+        generator: torch.Generator | None,
+        start: Tensor | None,
+    ) -> Tensor:
+        """Categorical sampling, the first layer's input product taken apart: the input is
+        [one-hot previous class, z], so its gates are a column of the weights (gathered)
+        plus z's part (computed once); classes are drawn by the Gumbel-max trick."""
+        first = self.cells.layers[0]
+        weights = first.weight_ih_l0
+        class_gates = weights[:, : self.output_depth].T.contiguous()  # [classes, 4h]
+        z_gates = z @ weights[:, self.output_depth :].T + first.bias_ih_l0 + first.bias_hh_l0
+        previous = z_gates if start is None else z_gates + start @ class_gates
+        state = self.initial_state(z)
+        classes = []
+        for _ in range(steps):
+            h, c = state[0]
+            gates = previous + h @ first.weight_hh_l0.T
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            x, rest = self.cells.step_from(1, h, state[1:])
+            state = [(h, c), *rest]
+            logits = self.output(x) / temperature
+            noise = torch.rand(logits.shape, generator=generator, device=logits.device)
+            drawn = torch.argmax(logits - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=1)
+            previous = z_gates + class_gates[drawn]
+            classes.append(drawn)
+        return nn.functional.one_hot(torch.stack(classes, dim=1), self.output_depth).to(z.dtype)
 
 
 class SplitDecoder(nn.Module):
