@@ -68,7 +68,12 @@ def encode_hits(pitches: Iterable[int]) -> int:
 
 def event_classes(event: int) -> tuple[int, ...]:
     """The classes a step value hits, lowest first."""
-    return tuple(c for c in range(NUM_DRUM_CLASSES) if event >> c & 1)
+    return _CLASSES_OF_EVENT[event]
+
+
+_CLASSES_OF_EVENT = tuple(
+    tuple(c for c in range(NUM_DRUM_CLASSES) if event >> c & 1) for event in range(NUM_DRUM_EVENTS)
+)
 
 
 @dataclass(frozen=True)
