@@ -62,8 +62,9 @@ def interpolate(
     """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`)."""
     check_data(model.config.data, model.config.name)
     length = max(start.length, end.length)
-    mu_start, _, chunks = model.encode(replace(start, length=length))
-    mu_end, _, _ = model.encode(replace(end, length=length))
+    (mu_start, _, chunks), (mu_end, _, _) = model.encode_many(
+        [replace(start, length=length), replace(end, length=length)]
+    )
     path = interpolation_path(mu_start, mu_end, steps if endpoints else steps + 2, spherical)
     if not endpoints:
         path = path[1:-1]

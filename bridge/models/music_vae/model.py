@@ -46,14 +46,22 @@ class MusicVae:
     def z_size(self) -> int:
         return self.network.encoder.mu.out_features
 
-    @torch.inference_mode()
     def encode(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor, Chunks]:
         """Posterior mean and scale of each span of the clip: `[chunks, z_size]` each."""
-        chunks = clip_to_chunks(clip, self.config)
-        inputs = torch.from_numpy(chunks.inputs).to(self.device)
+        ((mu, sigma, chunks),) = self.encode_many([clip])
+        return mu, sigma, chunks
+
+    @torch.inference_mode()
+    def encode_many(self, clips: list[Clip]) -> list[tuple[torch.Tensor, torch.Tensor, Chunks]]:
+        """`encode` of several clips, in one pass of the encoder."""
+        chunks = [clip_to_chunks(clip, self.config) for clip in clips]
+        inputs = torch.from_numpy(np.concatenate([c.inputs for c in chunks])).to(self.device)
         lengths = torch.full((len(inputs),), inputs.shape[1])
         mu, sigma = self.network.encoder(inputs, lengths)
-        return mu, sigma, chunks
+        ends = np.cumsum([len(c.inputs) for c in chunks])[:-1].tolist()
+        return list(
+            zip(torch.tensor_split(mu, ends), torch.tensor_split(sigma, ends), chunks, strict=True)
+        )
 
     @torch.inference_mode()
     def decode(

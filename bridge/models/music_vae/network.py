@@ -102,6 +102,9 @@ class BidirectionalEncoder(nn.Module):
 
 def _run(layer: nn.LSTM, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
     """Outputs (zero past each length) and the final h at each sequence's own end."""
+    if bool((lengths == x.shape[1]).all()):  # the usual case: whole spans, no packing
+        out, (h, _) = layer(x)
+        return out, h[0]
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
     out, (h, _) = layer(packed)
     out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
