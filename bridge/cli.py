@@ -239,14 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     from bridge.tools.registry import CONTINUE
 
-    for param in CONTINUE.params:
-        client_continue.add_argument(
-            f"--{param.name.replace('_', '-')}",
-            dest=f"param_{param.name}",
-            type=param.kind,
-            default=None,
-            help=f"{param.help} ({param.describe()})",
-        )
+    _add_param_options(client_continue, CONTINUE.params)
     client_continue.set_defaults(run=_client_continue, tool="continue")
     return parser
 
@@ -455,11 +448,7 @@ def _client_continue(args: argparse.Namespace) -> int:
     from bridge.music.midi import read_midi, write_midi
 
     config = load_config(args.config)
-    params = {
-        key.removeprefix("param_"): value
-        for key, value in vars(args).items()
-        if key.startswith("param_") and value is not None
-    }
+    params = _given_params(args)
     if args.model:
         params["model"] = args.model
     if args.render:
@@ -517,16 +506,30 @@ def _add_latent_tools(commands: Any, config_option: argparse.ArgumentParser) -> 
             help="configured music_vae model (default: one made for the clip's content)",
         )
         command.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
-        for param in tool.params:
-            command.add_argument(
-                f"--{param.name.replace('_', '-')}",
-                dest=f"param_{param.name}",
-                metavar=param.name.upper(),
-                type=_param_type(param.kind),
-                default=None,
-                help=f"{param.help} ({param.describe()})",
-            )
+        _add_param_options(command, tool.params)
         command.set_defaults(run=_latent, tool=name)
+
+
+def _add_param_options(parser: argparse.ArgumentParser, params: Sequence[Any]) -> None:
+    """One `--option` per tool parameter, from its declaration; unset ones stay None."""
+    for param in params:
+        parser.add_argument(
+            f"--{param.name.replace('_', '-')}",
+            dest=f"param_{param.name}",
+            metavar=param.name.upper(),
+            type=_param_type(param.kind),
+            default=None,
+            help=f"{param.help} ({param.describe()})",
+        )
+
+
+def _given_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The tool parameters given on the command line, by name."""
+    return {
+        key.removeprefix("param_"): value
+        for key, value in vars(args).items()
+        if key.startswith("param_") and value is not None
+    }
 
 
 def _param_type(kind: type) -> Callable[[str], Any]:
@@ -560,12 +563,7 @@ def _latent(args: argparse.Namespace) -> int:
         )
     if args.device:
         spec = replace(spec, device=args.device)
-    raw = {
-        key.removeprefix("param_"): value
-        for key, value in vars(args).items()
-        if key.startswith("param_") and value is not None
-    }
-    params = parse_params(tool.params, raw, config.limits)
+    params = parse_params(tool.params, _given_params(args), config.limits)
     for clips, _ in calls:
         tool.check(spec, clips, params, config.limits)
     model = load_model(spec)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+
+from bridge.models.music_vae.data import Chunks
 from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbours
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
@@ -42,8 +45,7 @@ def generate(
     spans = -(-bars // model.config.bars)
     z = model.sample_prior(count * spans, seed)
     outputs = model.decode(z, temperature, seed)
-    like = Clip((), float(spans * model.config.bars * 4), qpm)
-    clips = [model.to_clip(outputs[i * spans : (i + 1) * spans], like) for i in range(count)]
+    clips = _clips(model, outputs, spans, Clip((), float(spans * model.config.bars * 4), qpm))
     _done(progress, count)
     return clips
 
@@ -69,10 +71,7 @@ def interpolate(
     if not endpoints:
         path = path[1:-1]
     outputs = model.decode(path.reshape(-1, path.shape[-1]), temperature, seed)
-    spans = path.shape[1]
-    clips = [
-        model.to_clip(outputs[i * spans : (i + 1) * spans], start, chunks) for i in range(steps)
-    ]
+    clips = _clips(model, outputs, path.shape[1], start, chunks)
     _done(progress, steps)
     return clips
 
@@ -91,12 +90,19 @@ def vary(
     mu, _, chunks = model.encode(clip)
     points = neighbours(mu, variations, distance, seed)
     outputs = model.decode(points.reshape(-1, points.shape[-1]), temperature, seed)
-    spans = mu.shape[0]
-    clips = [
-        model.to_clip(outputs[i * spans : (i + 1) * spans], clip, chunks) for i in range(variations)
-    ]
+    clips = _clips(model, outputs, mu.shape[0], clip, chunks)
     _done(progress, variations)
     return clips
+
+
+def _clips(
+    model: MusicVae, outputs: np.ndarray, spans: int, like: Clip, chunks: Chunks | None = None
+) -> list[Clip]:
+    """Decoded rows, `spans` per result, joined into one clip per result."""
+    return [
+        model.to_clip(outputs[start : start + spans], like, chunks)
+        for start in range(0, len(outputs), spans)
+    ]
 
 
 def _done(progress: Progress, total: int) -> None:

@@ -91,6 +91,8 @@ def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Has
     return batch_key(_continue_request(clips, params))
 
 
+SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
+
 CONTINUE = Tool(
     name="continue",
     summary="extend the clip's melody by some bars, in several variations",
@@ -102,7 +104,7 @@ CONTINUE = Tool(
             "variations", int, 1, "continuations, computed as one batch", 1, None, "max_variations"
         ),
         Param("temperature", float, 1.0, "randomness: below 1 safer, above 1 wilder", 0.01, 10.0),
-        Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1),
+        SEED,
         Param("beam_size", int, 1, "Magenta beam search: entries kept", 1, None, "max_beam_size"),
         Param("branch_factor", int, 1, "beam search: branches per entry", 1, 16),
         Param("steps_per_iteration", int, 1, "beam search: steps between prunings", 1, 64),
@@ -178,7 +180,6 @@ def _vary(
 VAE_TEMPERATURE = Param(
     "temperature", float, 0.5, "randomness of the decoding: lower is closer to the code", 0.01, 10.0
 )
-SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
 
 GENERATE = Tool(
     name="generate",

@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 
 from bridge.models.checkpoints.bundle import read_bundle
 from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.module_state import load_state
 from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
@@ -232,19 +233,3 @@ def _find(tensors: dict[str, np.ndarray], suffix: str, path: str | Path) -> np.n
             f"{path}: expected one variable ending in {suffix!r}, found {matches}"
         )
     return tensors[matches[0]]
-
-
-def load_state(network: EventsRnnNetwork, state: dict[str, np.ndarray], path: str | Path) -> None:
-    expected = network.state_dict()
-    for name, value in state.items():
-        if name not in expected or tuple(expected[name].shape) != value.shape:
-            raise CheckpointError(
-                f"{path}: variable for {name} has shape {value.shape}, "
-                f"the network expects {tuple(expected.get(name, torch.empty(0)).shape)}"
-            )
-    missing = set(expected) - set(state)
-    if missing:
-        raise CheckpointError(f"{path}: checkpoint lacks {sorted(missing)}")
-    network.load_state_dict(
-        {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in state.items()}
-    )

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.module_state import load_state
 from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.checkpoints.tf_v2 import read_v2_checkpoint
 from bridge.models.music_vae.config import MusicVaeConfig
@@ -58,7 +58,7 @@ def network_from_tensors(
     else:
         decoder = _core(weights, config, z_size, "", "", state)
     network = MusicVaeNetwork(encoder, decoder)
-    _load(network, state, source)
+    load_state(network, state, source)
     weights.check_all_used()
     return network
 
@@ -177,17 +177,3 @@ class _Weights:
         ]
         if left:
             raise CheckpointError(f"{self.source}: variables the config does not use: {left}")
-
-
-def _load(network: MusicVaeNetwork, state: dict[str, np.ndarray], source: str) -> None:
-    expected = network.state_dict()
-    for name, value in state.items():
-        if name not in expected or tuple(expected[name].shape) != value.shape:
-            shape = tuple(expected[name].shape) if name in expected else "no such parameter"
-            raise CheckpointError(f"{source}: {name} has shape {value.shape}, expected {shape}")
-    missing = sorted(set(expected) - set(state))
-    if missing:
-        raise CheckpointError(f"{source}: the checkpoint lacks {missing}")
-    network.load_state_dict(
-        {k: torch.from_numpy(np.array(v, np.float32)) for k, v in state.items()}
-    )
