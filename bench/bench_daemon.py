@@ -123,7 +123,14 @@ def _measure(args: argparse.Namespace, backend: str) -> dict:
 
     started = time.perf_counter()
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", "--config", str(scratch / "config.yaml"), "serve"],
+        [
+            sys.executable,
+            "-m",
+            "bridge.frontends.cli",
+            "--config",
+            str(scratch / "config.yaml"),
+            "serve",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,

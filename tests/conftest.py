@@ -21,7 +21,8 @@ RenderGroove = Callable[..., bytes]
 
 @pytest.fixture(scope="session")
 def render_groove() -> RenderGroove:
-    """A factory: render_groove("stdlib/8beat", "8Beat", bars=8) -> MIDI bytes of its drums.
+    """A factory: render_groove("stdlib/8beat", "8Beat", bars=8) -> MIDI bytes of its drums
+    (`all_tracks=True`: the whole rendering, chords and bass too, one track per instrument).
 
     Real drum tracks rendered by Debian's mma (GPL data, so rendered here, never committed),
     through the same code as models/training/export_mma_grooves.py.
@@ -33,12 +34,13 @@ def render_groove() -> RenderGroove:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
-    cache: dict[tuple[str, str, int], bytes] = {}
+    cache: dict[tuple[str, str, int, bool], bytes] = {}
 
-    def render(file: str, name: str, bars: int = 8) -> bytes:
-        key = (file, name, bars)
+    def render(file: str, name: str, bars: int = 8, all_tracks: bool = False) -> bytes:
+        key = (file, name, bars, all_tracks)
         if key not in cache:
-            cache[key] = module.drum_part(module.render_groove(mma, file, name, bars), bars).midi
+            song = module.render_groove(mma, file, name, bars)
+            cache[key] = song if all_tracks else module.drum_part(song, bars).midi
         return cache[key]
 
     return render

@@ -13,7 +13,7 @@ FOLK_TUNE = REPO / "examples" / "folk_melody.mid"
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bridge.cli", *args],
+        [sys.executable, "-m", "bridge.frontends.cli", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -96,7 +96,7 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
         [
             sys.executable,
             "-m",
-            "bridge.cli",
+            "bridge.frontends.cli",
             "serve",
             "--port",
             str(port),

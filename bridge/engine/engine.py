@@ -70,9 +70,9 @@ class Engine:
                 f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"
             )
         if not tool.serves(warm.spec):
+            configured = [model.spec for model in self.models]
             raise RequestError(
-                f"model {warm.spec.name!r} is a {warm.spec.family} model; "
-                f"{tool.name} runs on {' or '.join(tool.families)} models"
+                tool.refusal(warm.spec, configured, self.models.config.missing.values())
             )
         if len(request.clips) != tool.inputs:
             raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")

@@ -143,6 +143,8 @@ def _checked_notes(notes: Iterable[Note]) -> tuple[Note, ...]:
 
 
 def _checked_note(note: Note, index: int) -> Note:
+    if _is_canonical(note):  # what the models make: no conversion, no message to format
+        return note
     if not isinstance(note, Note):
         raise ClipError(f"note {index} is a {type(note).__name__}, not a Note")
     where = f"note {index}"
@@ -155,6 +157,22 @@ def _checked_note(note: Note, index: int) -> Note:
         duration=_positive(note.duration, f"{where}: duration"),
         velocity=_whole(note.velocity, f"{where}: velocity", 1, 127),
         mute=_flag(note.mute, f"{where}: mute"),
+    )
+
+
+def _is_canonical(note: object) -> bool:
+    """A Note whose fields already have their exact types and lie in range (NaN fails)."""
+    return (
+        type(note) is Note
+        and type(note.pitch) is int
+        and 0 <= note.pitch <= 127
+        and type(note.start) is float
+        and 0.0 <= note.start < math.inf
+        and type(note.duration) is float
+        and 0.0 < note.duration < math.inf
+        and type(note.velocity) is int
+        and 1 <= note.velocity <= 127
+        and type(note.mute) is bool
     )
 
 

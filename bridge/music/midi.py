@@ -2,7 +2,12 @@
 
 Reading merges every track and channel into one clip (channel 10 drums too, unless asked not to):
 a clip is what a DAW shows as one MIDI clip, and most files handed to the bridge hold one part.
-A file whose notes are all on channel 10 reads as a drum clip (`Clip.drums`).
+A file whose notes are all on channel 10 reads as a drum clip (`Clip.drums`). A multi-track file
+can also be read as its instruments (`read_midi_parts`), each a clip with its General MIDI
+program, as note_seq numbers them: the notes one track plays on one channel with one program
+(the program set on that channel in that track, 0 until one is), in the order their first notes
+end, track by track (pretty_midi's order). Models that know instruments (MusicVAE's trios) read
+them so.
 Note-ons of velocity 0 are note-offs; a note-off ends the oldest sounding note of its pitch on its
 channel; notes still sounding at the end of their track end there; zero-length notes are dropped.
 
@@ -15,14 +20,17 @@ Writing is lossless for notes on the tick grid, using only plain MIDI:
 - a drum clip goes on channel 10, and a hit still sounding when the same drum is hit again ends
   there (a drum's note length means nothing to a General MIDI kit);
 - the tempo is whole microseconds per beat, so reading takes the shortest decimal qpm that gives the
-  same microseconds: every qpm with two decimals up to 500 comes back exactly.
+  same microseconds: every qpm with two decimals up to 500 comes back exactly;
+- several parts (`write_midi_parts`) go on one track each after a tempo track, with their program,
+  one channel per part (channel 10 for drums), so `read_midi_parts` gives them back in order.
 """
 
 from __future__ import annotations
 
 import io
 from collections import deque
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mido
@@ -44,6 +52,16 @@ _MAX_TEMPO = 0xFFFFFF  # set_tempo holds 24 bits of microseconds per beat
 _META, _OFF, _ON = range(3)
 
 
+@dataclass(frozen=True)
+class MidiPart:
+    """One instrument of a multi-track file: its notes as a clip (drums: channel 10), the
+    General MIDI program it plays and its track's name."""
+
+    clip: Clip
+    program: int = 0
+    name: str = ""
+
+
 def read_midi(
     source: str | Path | bytes, *, include_drums: bool = True, allow_empty: bool = False
 ) -> Clip:
@@ -52,72 +70,107 @@ def read_midi(
     A file without notes is refused unless `allow_empty` (a result that happened to be all
     rests, read back from the daemon's store, is still a clip of its length).
     """
-    is_data = isinstance(source, bytes)
-    name = f"MIDI data ({len(source)} bytes)" if is_data else f"MIDI file '{source}'"
-    try:
-        midi = mido.MidiFile(file=io.BytesIO(source)) if is_data else mido.MidiFile(Path(source))
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-        raise ClipError(f"{name} cannot be read as MIDI: {error or type(error).__name__}") from None
-    ticks_per_beat = midi.ticks_per_beat
-    if ticks_per_beat < 0:  # mido reads an SMPTE division as a negative number
-        raise ClipError(f"{name} has SMPTE (frame-based) timing, not beats")
-    if ticks_per_beat == 0:
-        raise ClipError(f"{name} has 0 ticks per beat")
+    contents = _MidiContents.read(source)
+    played = [
+        (channel, note)
+        for _, channel, _, note in contents.notes
+        if include_drums or channel != DRUM_CHANNEL
+    ]
+    if not played and not allow_empty:
+        raise ClipError(f"{contents.name} has no notes")
+    channels = {channel for channel, _ in played}
+    return contents.clip([note for _, note in played], drums=channels == {DRUM_CHANNEL})
 
-    notes: list[Note] = []
-    channels: set[int] = set()
-    events: list[tuple[int, mido.MetaMessage]] = []
-    ends = [0]
-    for track in midi.tracks:
-        timed = list(_absolute(track))
-        muted = any(m.type == "track_name" and m.name == MUTED_TRACK_NAME for _, m in timed)
-        for channel, note in _notes(timed, ticks_per_beat, muted, include_drums):
-            notes.append(note)
-            channels.add(channel)
-        events += [(tick, message) for tick, message in timed if message.is_meta]
-        ends.append(timed[-1][0] if timed else 0)
-    if not notes and not allow_empty:
-        raise ClipError(f"{name} has no notes")
 
-    tempo = _first(events, "set_tempo")
-    if tempo is not None and tempo.tempo == 0:
-        raise ClipError(f"{name} sets a tempo of 0 microseconds per beat")
-    time_signature = _first(events, "time_signature")
-    clip_end = _first(events, "marker", CLIP_END_MARKER)
-    try:
-        return Clip(
-            tuple(notes),
-            (max(ends) if clip_end is None else clip_end.time) / ticks_per_beat,
-            DEFAULT_QPM if tempo is None else _qpm(tempo.tempo),
-            DEFAULT_TIME_SIGNATURE
-            if time_signature is None
-            else (time_signature.numerator, time_signature.denominator),
-            drums=channels == {DRUM_CHANNEL},
+def read_midi_parts(source: str | Path | bytes) -> list[MidiPart]:
+    """Every instrument of a MIDI file as its own part, in note_seq's order (see above), each
+    clip with the file's length, tempo and time signature; [] for a file without notes."""
+    contents = _MidiContents.read(source)
+    instruments: dict[tuple[int, int, int], list[Note]] = {}  # insertion order: first note's end
+    for track, channel, program, note in contents.notes:
+        instruments.setdefault((track, channel, program), []).append(note)
+    return [
+        MidiPart(
+            contents.clip(notes, drums=channel == DRUM_CHANNEL), program, contents.names[track]
         )
-    except ClipError as error:
-        raise ClipError(f"{name}: {error}") from None
+        for (track, channel, program), notes in instruments.items()
+    ]
+
+
+@dataclass(frozen=True)
+class _MidiContents:
+    """What reading needs of a file: its notes by track, channel and program, and its timing."""
+
+    name: str  # the file, for messages
+    notes: list[tuple[int, int, int, Note]]  # track, channel, program, note; in order of ending
+    names: list[str]  # each track's name
+    length: float  # beats
+    tempo: mido.MetaMessage | None
+    time_signature: mido.MetaMessage | None
+
+    @classmethod
+    def read(cls, source: str | Path | bytes) -> _MidiContents:
+        is_data = isinstance(source, bytes)
+        name = f"MIDI data ({len(source)} bytes)" if is_data else f"MIDI file '{source}'"
+        try:
+            midi = (
+                mido.MidiFile(file=io.BytesIO(source)) if is_data else mido.MidiFile(Path(source))
+            )
+        except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+            raise ClipError(
+                f"{name} cannot be read as MIDI: {error or type(error).__name__}"
+            ) from None
+        ticks_per_beat = midi.ticks_per_beat
+        if ticks_per_beat < 0:  # mido reads an SMPTE division as a negative number
+            raise ClipError(f"{name} has SMPTE (frame-based) timing, not beats")
+        if ticks_per_beat == 0:
+            raise ClipError(f"{name} has 0 ticks per beat")
+
+        notes: list[tuple[int, int, int, Note]] = []
+        names: list[str] = []
+        events: list[tuple[int, mido.MetaMessage]] = []
+        ends = [0]
+        for number, track in enumerate(midi.tracks):
+            timed = list(_absolute(track))
+            titles = [m.name for _, m in timed if m.type == "track_name"]
+            names.append(titles[-1] if titles else "")
+            muted = MUTED_TRACK_NAME in titles
+            notes += [(number, *played) for played in _notes(timed, ticks_per_beat, muted)]
+            events += [(tick, message) for tick, message in timed if message.is_meta]
+            ends.append(timed[-1][0] if timed else 0)
+
+        tempo = _first(events, "set_tempo")
+        if tempo is not None and tempo.tempo == 0:
+            raise ClipError(f"{name} sets a tempo of 0 microseconds per beat")
+        clip_end = _first(events, "marker", CLIP_END_MARKER)
+        length = (max(ends) if clip_end is None else clip_end.time) / ticks_per_beat
+        return cls(name, notes, names, length, tempo, _first(events, "time_signature"))
+
+    def clip(self, notes: list[Note], drums: bool) -> Clip:
+        """These notes as a clip of the file's length, tempo and time signature."""
+        try:
+            return Clip(
+                tuple(notes),
+                self.length,
+                DEFAULT_QPM if self.tempo is None else _qpm(self.tempo.tempo),
+                DEFAULT_TIME_SIGNATURE
+                if self.time_signature is None
+                else (self.time_signature.numerator, self.time_signature.denominator),
+                drums=drums,
+            )
+        except ClipError as error:
+            raise ClipError(f"{self.name}: {error}") from None
 
 
 def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> bytes:
     """The clip as a type 1 standard MIDI file."""
-    if not 0 < ticks_per_beat <= _MAX_TICKS_PER_BEAT:
-        raise ClipError(f"ticks per beat {ticks_per_beat} is outside 1-{_MAX_TICKS_PER_BEAT}")
-    tempo = round(_MICROSECONDS_PER_MINUTE / clip.qpm)
-    if not 0 < tempo <= _MAX_TEMPO:
-        raise ClipError(f"qpm {clip.qpm:g} cannot be written as a MIDI tempo")
-
+    tempo = _tempo(clip.qpm, ticks_per_beat)
     length = round(clip.length * ticks_per_beat)
     channels = (DRUM_CHANNEL,) if clip.drums else _CHANNELS
     notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else clip.notes
     audible = _note_events([n for n in notes if not n.mute], ticks_per_beat, "audible", channels)
     muted = _note_events([n for n in notes if n.mute], ticks_per_beat, "muted", channels)
-    numerator, denom = clip.time_signature
-    header = [
-        (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
-        (0, _META, mido.MetaMessage("time_signature", numerator=numerator, denominator=denom)),
-    ]
-    if max((event[0] for event in audible + muted), default=0) > length:
-        header.append((length, _META, mido.MetaMessage("marker", text=CLIP_END_MARKER)))
+    header = _conductor(tempo, clip.time_signature, length, audible + muted)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     midi.tracks.append(_track(header + audible, length))
     if muted:
@@ -131,6 +184,89 @@ def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> byte
 def write_midi(clip: Clip, path: str | Path, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> None:
     """Write the clip as a standard MIDI file (see midi_bytes)."""
     Path(path).write_bytes(midi_bytes(clip, ticks_per_beat))
+
+
+def midi_parts_bytes(
+    parts: Sequence[MidiPart], ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT
+) -> bytes:
+    """Parts that play together (one tempo and time signature) as a type 1 standard MIDI file:
+    a tempo track, then one track per part on a channel of its own."""
+    if not parts:
+        raise ClipError("a MIDI file of parts needs at least one part")
+    first = parts[0].clip
+    tempo = _tempo(first.qpm, ticks_per_beat)
+    melodic = iter(_CHANNELS)
+    tracks: list[list[tuple[int, int, mido.Message]]] = []
+    for part in parts:
+        clip = part.clip
+        if (clip.qpm, clip.time_signature) != (first.qpm, first.time_signature):
+            raise ClipError(
+                f"part {part.name or len(tracks) + 1!r} has another tempo or time signature "
+                "than the first; the parts of one file share them"
+            )
+        if any(note.mute for note in clip.notes):
+            raise ClipError(
+                f"part {part.name or len(tracks) + 1!r} has muted notes; a MIDI file of parts "
+                "cannot mark them"
+            )
+        if not 0 <= part.program <= 127:
+            raise ClipError(f"program {part.program} is outside 0-127")
+        channel = DRUM_CHANNEL if clip.drums else next(melodic, None)
+        if channel is None:
+            raise ClipError(f"a MIDI file holds at most {len(_CHANNELS)} parts besides drums")
+        notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else list(clip.notes)
+        head = [
+            (0, _META, mido.MetaMessage("track_name", name=part.name)),
+            (0, _META, mido.Message("program_change", channel=channel, program=part.program)),
+        ]
+        which = part.name or f"part {len(tracks) + 1}"
+        tracks.append(head + _note_events(notes, ticks_per_beat, which, (channel,)))
+    length = round(max(part.clip.length for part in parts) * ticks_per_beat)
+    conductor = _conductor(tempo, first.time_signature, length, [e for t in tracks for e in t])
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    for events in (conductor, *tracks):
+        midi.tracks.append(_track(events, length))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def write_midi_parts(
+    parts: Sequence[MidiPart], path: str | Path, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT
+) -> None:
+    """Write parts as one standard MIDI file (see midi_parts_bytes)."""
+    Path(path).write_bytes(midi_parts_bytes(parts, ticks_per_beat))
+
+
+def _tempo(qpm: float, ticks_per_beat: int) -> int:
+    """MIDI's microseconds per beat for `qpm`, refusing what a file cannot hold."""
+    if not 0 < ticks_per_beat <= _MAX_TICKS_PER_BEAT:
+        raise ClipError(f"ticks per beat {ticks_per_beat} is outside 1-{_MAX_TICKS_PER_BEAT}")
+    tempo = round(_MICROSECONDS_PER_MINUTE / qpm)
+    if not 0 < tempo <= _MAX_TEMPO:
+        raise ClipError(f"qpm {qpm:g} cannot be written as a MIDI tempo")
+    return tempo
+
+
+def _conductor(
+    tempo: int,
+    time_signature: tuple[int, int],
+    length: int,
+    notes: list[tuple[int, int, mido.Message]],
+) -> list[tuple[int, int, mido.Message]]:
+    """Tempo and time signature, and the clip end marker when notes run past `length`."""
+    numerator, denominator = time_signature
+    header = [
+        (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
+        (
+            0,
+            _META,
+            mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator),
+        ),
+    ]
+    if max((event[0] for event in notes), default=0) > length:
+        header.append((length, _META, mido.MetaMessage("marker", text=CLIP_END_MARKER)))
+    return header
 
 
 def _drum_hits(notes: tuple[Note, ...], ticks_per_beat: int) -> list[Note]:
@@ -196,35 +332,39 @@ def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
 
 
 def _notes(
-    timed: list[tuple[int, mido.Message]], ticks_per_beat: int, muted: bool, include_drums: bool
-) -> list[tuple[int, Note]]:
-    """One track's (channel, note) pairs; a note-off ends the oldest sounding note of its
-    channel and pitch."""
-    sounding: dict[tuple[int, int], deque[tuple[int, int]]] = {}
+    timed: list[tuple[int, mido.Message]], ticks_per_beat: int, muted: bool
+) -> list[tuple[int, int, Note]]:
+    """One track's (channel, program, note) triples in the order the notes end; a note-off ends
+    the oldest sounding note of its channel and pitch. A note plays the program its channel had
+    at its start (0 until a program change, as pretty_midi counts per track)."""
+    programs = [0] * 16
+    sounding: dict[tuple[int, int], deque[tuple[int, int, int]]] = {}
     spans = []
     for tick, message in timed:
+        if message.type == "program_change":
+            programs[message.channel] = message.program
         if message.type not in ("note_on", "note_off"):
-            continue
-        if message.channel == DRUM_CHANNEL and not include_drums:
             continue
         key = (message.channel, message.note)
         if message.type == "note_on" and message.velocity > 0:
-            sounding.setdefault(key, deque()).append((tick, message.velocity))
+            start = (tick, message.velocity, programs[message.channel])
+            sounding.setdefault(key, deque()).append(start)
         elif sounding.get(key):
-            start, velocity = sounding[key].popleft()
-            spans.append((key, start, tick, velocity))
+            start, velocity, program = sounding[key].popleft()
+            spans.append((key, program, start, tick, velocity))
     track_end = timed[-1][0] if timed else 0
     spans += [
-        (key, start, track_end, velocity)
+        (key, program, start, track_end, velocity)
         for key, queue in sounding.items()
-        for start, velocity in queue
+        for start, velocity, program in queue
     ]
     return [
         (
             channel,
+            program,
             Note(pitch, start / ticks_per_beat, (end - start) / ticks_per_beat, velocity, muted),
         )
-        for (channel, pitch), start, end, velocity in spans
+        for (channel, pitch), program, start, end, velocity in spans
         if end > start
     ]
 

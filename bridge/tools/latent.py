@@ -3,31 +3,39 @@
 Every result is decoded in one batch. A clip longer than the model's span is cut into spans
 at bar lines (bridge.models.music_vae.data) and each span is moved on its own, then the spans
 are joined again, as Magenta Studio does; two clips to interpolate are brought to the same
-number of spans by silence at the end of the shorter one.
+number of spans by silence at the end of the shorter one. A trio model reads and writes trios
+(bridge.models.music_vae.trio_data) where the others read clips: three parts per input, which
+the command line reads from multi-track MIDI files and the daemon, whose requests carry one clip
+per input, does not take.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from bridge.models.music_vae.data import Chunks
 from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbours
+from bridge.models.music_vae.trio_data import Trio
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 
 Progress = Callable[[int, int], None] | None
-SUPPORTED_DATA = ("melody", "drums")
+Piece = Clip | Trio  # what a model reads and writes: a clip, or a trio for trio models
 
 
-def check_data(model_config_data: str, config_name: str) -> None:
-    """Refuse, before any work, a model whose data these tools do not read yet."""
-    if model_config_data not in SUPPORTED_DATA:
+def check_clip_inputs(model_config_data: str, config_name: str) -> None:
+    """Refuse trio models for requests that carry one clip per input (the daemon's): a trio is
+    three parts, which only the command line reads (from multi-track MIDI files)."""
+    if model_config_data == "trio":
         raise ClipError(
-            f"{config_name} models ({model_config_data}) are not served by generate, "
-            "interpolate and vary yet; melody and drum MusicVAEs are"
+            f"{config_name} models read trios (melody, bass and drums together), three parts "
+            "per input, and a request over OSC carries one clip per input, so the daemon does "
+            "not serve them; use the command line with multi-track MIDI files, e.g. "
+            "magenta-bridge vary song.mid --model NAME -o out/"
         )
 
 
@@ -39,9 +47,9 @@ def generate(
     seed: int | None,
     qpm: float = 120.0,
     progress: Progress = None,
-) -> list[Clip]:
-    """`count` clips of `bars` bars (rounded up to whole spans) sampled from the prior."""
-    check_data(model.config.data, model.config.name)
+) -> list[Piece]:
+    """`count` clips (or trios) of `bars` bars (rounded up to whole spans) sampled from the
+    prior."""
     spans = -(-bars // model.config.bars)
     z = model.sample_prior(count * spans, seed)
     outputs = model.decode(z, temperature, seed)
@@ -52,17 +60,16 @@ def generate(
 
 def interpolate(
     model: MusicVae,
-    start: Clip,
-    end: Clip,
+    start: Piece,
+    end: Piece,
     steps: int,
     spherical: bool,
     endpoints: bool,
     temperature: float,
     seed: int | None,
     progress: Progress = None,
-) -> list[Clip]:
+) -> list[Piece]:
     """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`)."""
-    check_data(model.config.data, model.config.name)
     length = max(start.length, end.length)
     (mu_start, _, chunks), (mu_end, _, _) = model.encode_many(
         [replace(start, length=length), replace(end, length=length)]
@@ -78,15 +85,14 @@ def interpolate(
 
 def vary(
     model: MusicVae,
-    clip: Clip,
+    clip: Piece,
     variations: int,
     distance: float,
     temperature: float,
     seed: int | None,
     progress: Progress = None,
-) -> list[Clip]:
+) -> list[Piece]:
     """`variations` clips decoded around the clip's code, `distance` away from it."""
-    check_data(model.config.data, model.config.name)
     mu, _, chunks = model.encode(clip)
     points = neighbours(mu, variations, distance, seed)
     outputs = model.decode(points.reshape(-1, points.shape[-1]), temperature, seed)
@@ -95,9 +101,45 @@ def vary(
     return clips
 
 
+def run_request(
+    tool: str,
+    model: MusicVae,
+    inputs: Sequence[Piece],
+    params: Mapping[str, Any],
+    progress: Progress = None,
+) -> list[Piece]:
+    """One generate, interpolate or vary request: its inputs and its parameters, checked
+    against the tool's table in bridge.tools.registry (the daemon's and the command line's)."""
+    p = params
+    if tool == "generate":
+        return generate(
+            model, p["variations"], p["bars"], p["temperature"], p["seed"], p["qpm"], progress
+        )
+    if tool == "interpolate":
+        if p["mode"] not in ("spherical", "linear"):
+            raise ClipError(f"mode must be spherical or linear, got {p['mode']!r}")
+        spherical = p["mode"] == "spherical"
+        return interpolate(
+            model,
+            inputs[0],
+            inputs[1],
+            p["steps"],
+            spherical,
+            p["endpoints"],
+            p["temperature"],
+            p["seed"],
+            progress,
+        )
+    if tool == "vary":
+        return vary(
+            model, inputs[0], p["variations"], p["distance"], p["temperature"], p["seed"], progress
+        )
+    raise ValueError(f"{tool!r} is not generate, interpolate or vary")
+
+
 def _clips(
-    model: MusicVae, outputs: np.ndarray, spans: int, like: Clip, chunks: Chunks | None = None
-) -> list[Clip]:
+    model: MusicVae, outputs: np.ndarray, spans: int, like: Piece, chunks: Chunks | None = None
+) -> list[Piece]:
     """Decoded rows, `spans` per result, joined into one clip per result."""
     return [
         model.to_clip(outputs[start : start + spans], like, chunks)

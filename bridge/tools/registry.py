@@ -8,11 +8,12 @@ listing tools (help text, the OSC client) never loads PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import Limits, ModelSpec
+from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import Clip
 from bridge.music.scales import parse_key
 from bridge.tools.params import Param, ParamError
@@ -36,10 +37,32 @@ class Tool:
     check: CheckFunction  # raises ValueError for a request `run` would refuse; runs before accept
     run: ToolFunction  # several calls in, one list of result clips per call out
     batch_key: BatchKey | None = None  # calls with equal keys may share a run; None: one at a time
+    configs: tuple[str, ...] = ()  # the MusicVAE configs it needs (none: any of its families')
 
     def serves(self, spec: ModelSpec) -> bool:
         """Whether this tool can run on a configured model."""
-        return spec.backend == "magenta" or spec.family in self.families
+        if spec.backend == "magenta":
+            return not self.configs
+        return spec.family in self.families and (not self.configs or spec.config in self.configs)
+
+    @property
+    def runs_on(self) -> str:
+        """The models it needs, in words."""
+        configs = f" of config {' or '.join(self.configs)}" if self.configs else ""
+        return f"{' or '.join(self.families)} models{configs}"
+
+    def refusal(
+        self, spec: ModelSpec, configured: Iterable[ModelSpec], missing: Iterable[ModelSpec] = ()
+    ) -> str:
+        """Why `spec` cannot serve this tool, naming the configured models that can (and the
+        optional ones that could, once installed)."""
+        kind = spec.family + (f" ({spec.config})" if spec.config else "")
+        fitting = [other.name for other in configured if self.serves(other)]
+        fits = f"models that fit: {', '.join(fitting)}" if fitting else "no configured model fits"
+        for other in missing:
+            if self.serves(other):
+                fits += f"; {other.name} would, once {other.path} exists"
+        return f"model {spec.name!r} is a {kind} model; {self.name} runs on {self.runs_on}; {fits}"
 
 
 def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
@@ -124,57 +147,27 @@ def _check_latent(
 ) -> None:
     from bridge.models.music_vae.config import config_named
     from bridge.models.music_vae.data import clip_to_chunks
-    from bridge.tools.latent import check_data
+    from bridge.tools.latent import check_clip_inputs
 
     config = config_named(spec.config or "")
-    check_data(config.data, config.name)
+    check_clip_inputs(config.data, config.name)  # a request's clips: one per input
     if params.get("mode", "spherical") not in ("spherical", "linear"):
         raise ParamError(f"mode must be spherical or linear, got {params['mode']!r}")
     for clip in clips:
         clip_to_chunks(clip, config)  # a clip the model cannot read is refused now
 
 
-def _generate(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
-) -> list[list[Clip]]:
-    from bridge.tools.latent import generate
+def _latent(name: str) -> ToolFunction:
+    """generate, interpolate or vary: each call's clips and parameters to bridge.tools.latent."""
 
-    return [
-        generate(model, p["variations"], p["bars"], p["temperature"], p["seed"], p["qpm"], progress)
-        for _, p in calls
-    ]
+    def run(
+        model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+    ) -> list[list[Clip]]:
+        from bridge.tools.latent import run_request
 
+        return [run_request(name, model, clips, p, progress) for clips, p in calls]
 
-def _interpolate(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
-) -> list[list[Clip]]:
-    from bridge.tools.latent import interpolate
-
-    return [
-        interpolate(
-            model,
-            clips[0],
-            clips[1],
-            p["steps"],
-            p["mode"] == "spherical",
-            p["endpoints"],
-            p["temperature"],
-            p["seed"],
-            progress,
-        )
-        for clips, p in calls
-    ]
-
-
-def _vary(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
-) -> list[list[Clip]]:
-    from bridge.tools.latent import vary
-
-    return [
-        vary(model, clips[0], p["variations"], p["distance"], p["temperature"], p["seed"], progress)
-        for clips, p in calls
-    ]
+    return run
 
 
 VAE_TEMPERATURE = Param(
@@ -194,7 +187,7 @@ GENERATE = Tool(
         Param("qpm", float, 120.0, "tempo written into the clips", 20.0, 400.0),
     ),
     check=_check_latent,
-    run=_generate,
+    run=_latent("generate"),
 )
 
 INTERPOLATE = Tool(
@@ -210,7 +203,7 @@ INTERPOLATE = Tool(
         SEED,
     ),
     check=_check_latent,
-    run=_interpolate,
+    run=_latent("interpolate"),
 )
 
 VARY = Tool(
@@ -225,7 +218,91 @@ VARY = Tool(
         SEED,
     ),
     check=_check_latent,
-    run=_vary,
+    run=_latent("vary"),
 )
 
-TOOLS: dict[str, Tool] = {tool.name: tool for tool in (CONTINUE, GENERATE, INTERPOLATE, VARY)}
+
+def _groove(
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.groove import groove
+
+    return [
+        groove(
+            model,
+            clips[0],
+            p["variations"],
+            p["temperature"],
+            p["seed"],
+            p["keep_hits"],
+            progress,
+        )
+        for clips, p in calls
+    ]
+
+
+def _drumify(
+    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.groove import drumify
+
+    return [
+        drumify(model, clips[0], p["variations"], p["temperature"], p["seed"], progress)
+        for clips, p in calls
+    ]
+
+
+def _groove_configs(groove_input: str) -> tuple[str, ...]:
+    """The GrooVAE configs whose encoder reads this input (humanize: hits; tap: taps)."""
+    return tuple(
+        name
+        for name, config in VAE_CONFIGS.items()
+        if config.data == "groove" and config.groove_input == groove_input
+    )
+
+
+GROOVE_TEMPERATURE = Param(
+    "temperature",
+    float,
+    1.0,
+    "randomness: spread of the draws around the clip's code (1: Magenta's), and of drawn hits",
+    0.01,
+    10.0,
+)
+
+GROOVE = Tool(
+    name="groove",
+    summary="humanize a quantized drum clip: new velocities and timing from a GrooVAE",
+    families=("music_vae",),
+    inputs=1,
+    params=(
+        Param("variations", int, 1, "versions, decoded as one batch", 1, None, "max_variations"),
+        GROOVE_TEMPERATURE,
+        SEED,
+        Param(
+            "keep_hits", bool, True, "keep the clip's hits (false: the model draws its own)", 0, 1
+        ),
+    ),
+    check=_check_latent,
+    run=_groove,
+    configs=_groove_configs("humanize"),
+)
+
+DRUMIFY = Tool(
+    name="drumify",
+    summary="drums played to the rhythm of any clip (melody, taps, a drum loop) by a GrooVAE",
+    families=("music_vae",),
+    inputs=1,
+    params=(
+        Param("variations", int, 4, "drum parts, decoded as one batch", 1, None, "max_variations"),
+        GROOVE_TEMPERATURE,
+        SEED,
+    ),
+    check=_check_latent,
+    run=_drumify,
+    configs=_groove_configs("tap"),
+)
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool for tool in (CONTINUE, GENERATE, INTERPOLATE, VARY, GROOVE, DRUMIFY)
+}

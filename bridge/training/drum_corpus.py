@@ -37,6 +37,7 @@ class DrumExtractionRules:
     min_bars: int = 7
     max_steps: int = 512
     gap_bars: float = 1.0
+    pad_end: bool = False  # True: tracks end on a bar line (MusicVAE's converter)
 
     def extract(self, quantized: note_seq.NoteSequence, stats: Counter[str]) -> list[np.ndarray]:
         """magenta.pipelines.drum_pipelines.extract_drum_tracks, encoded as step values."""
@@ -46,7 +47,7 @@ class DrumExtractionRules:
         while True:
             track = note_seq.DrumTrack()
             track.from_quantized_sequence(
-                quantized, search_start_step=start, gap_bars=self.gap_bars
+                quantized, search_start_step=start, gap_bars=self.gap_bars, pad_end=self.pad_end
             )
             # The next search starts on the bar line at or after this track's end.
             start = track.end_step + (start - track.end_step) % steps_per_bar

@@ -41,6 +41,8 @@ class ExtractionRules:
     min_note: int = 48
     max_note: int = 84
     transpose_to_key: int | None = 0
+    squash: bool = True  # False: melodies keep their pitches (MusicVAE's converter)
+    pad_end: bool = False  # True: melodies end on a bar line (MusicVAE's converter)
 
     def extract(self, quantized: note_seq.NoteSequence, stats: Counter[str]) -> list[np.ndarray]:
         """magenta.pipelines.melody_pipelines.extract_melodies, then the encoder's squash."""
@@ -57,7 +59,7 @@ class ExtractionRules:
                         search_start_step=start,
                         gap_bars=self.gap_bars,
                         ignore_polyphonic_notes=self.ignore_polyphonic_notes,
-                        pad_end=False,
+                        pad_end=self.pad_end,
                         filter_drums=True,
                     )
                 except note_seq.PolyphonicMelodyError:
@@ -76,6 +78,7 @@ class ExtractionRules:
                 if np.count_nonzero(melody.get_note_histogram()) < self.min_unique_pitches:
                     stats["melodies_discarded_too_few_pitches"] += 1
                     continue
-                melody.squash(self.min_note, self.max_note, self.transpose_to_key)
+                if self.squash:
+                    melody.squash(self.min_note, self.max_note, self.transpose_to_key)
                 melodies.append(np.fromiter(melody, dtype=EVENT_DTYPE, count=len(melody)))
         return melodies

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from osc_clients import UdpClient
 from test_osc_udp import result_clips
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "music_vae"
 
 
 @pytest.fixture
@@ -68,4 +72,20 @@ def test_a_vae_tool_on_an_rnn_model_is_refused(make_daemon):
     client.send("/magenta/tool/vary", "r")
     address, args = client.receive()[-1]
     assert address == "/magenta/error" and "vary runs on music_vae models" in args[1]
+    client.close()
+
+
+def test_trio_models_are_refused_over_osc(make_daemon):
+    """A trio is three parts per input; a request carries one clip per input."""
+    checkpoint = FIXTURES / "hierdec-trio_16bar" / "checkpoint"
+    trio = {"family": "music_vae", "config": "hierdec-trio_16bar", "path": str(checkpoint)}
+    daemon = make_daemon(models={"trio": trio})
+    client = UdpClient(daemon.udp.address[1])
+    upload_tune(client, "t", 0, 60)
+    client.send("/magenta/tool/vary", "t", "model", "trio")
+    address, args = client.receive()[-1]
+    assert address == "/magenta/error" and "does not serve them" in args[1]
+    client.send("/magenta/tool/generate", "g", "model", "trio")
+    address, args = client.receive()[-1]
+    assert address == "/magenta/error" and "use the command line" in args[1]
     client.close()

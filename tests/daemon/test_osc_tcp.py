@@ -130,7 +130,7 @@ def test_a_client_hanging_up_mid_job_leaves_the_daemon_serving(make_daemon):
     leaver = TcpClient(port)
     leaver.send("/magenta/clip/file", "gone", 0, "folk_melody.mid")
     leaver.receive(("/magenta/clip/ready",))
-    leaver.send("/magenta/tool/continue", "gone", "bars", 300, "variations", 4)
+    leaver.send("/magenta/tool/continue", "gone", "bars", 150, "variations", 4)
     job_id = leaver.receive(("/magenta/job/accepted",))[-1][1][1]
     leaver.close()
     client = TcpClient(port)

@@ -25,7 +25,7 @@ MODEL_LINE = re.compile(r"model fixture: melody_rnn on cpu, loaded in \d+ ms")
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bridge.cli", *args]
+    return [sys.executable, "-m", "bridge.frontends.cli", *args]
 
 
 class Serve:

@@ -81,3 +81,11 @@ def test_melody_posteriors_and_interpolation_paths(name):
         ends = torch.from_numpy(reference["interp_endpoint_mu"].astype(np.float64))
         path = interpolation_path(ends[0], ends[1], len(reference["interp_z"]))
         assert np.abs(path.numpy() - reference["interp_z"]).max() <= 1e-5
+
+
+@pytest.mark.parametrize("name", [n for n in CONFIGS if n.startswith("hierdec")])
+def test_the_conductor_gives_magentas_segment_embeddings(name):
+    network, reference, _ = load(name)
+    with torch.no_grad():
+        embeddings = network.decoder.embeddings(torch.from_numpy(reference["z"]))
+    assert np.abs(embeddings.numpy() - reference["tf_conductor_embeddings"]).max() <= TOLERANCE

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.models.music_vae.data import _drum_rolls, clip_to_chunks
+from bridge.models.music_vae.data import clip_to_chunks, drum_rolls
 from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbours
 from bridge.music.clip import Clip, Note
 from bridge.music.drums import DrumKit, drum_class
@@ -43,7 +43,8 @@ def test_a_melody_is_cut_into_spans_of_one_hot_classes():
     classes = chunks.outputs.argmax(-1).reshape(-1)
     assert classes[0] == 60 - 21 + 2 and classes[1] == 0  # C4 held for two 16ths
     assert classes[2] == 64 - 21 + 2
-    assert np.all(classes[48:] == 0), "padding is silence"
+    assert classes[48] == 1, "the last note ends with the clip"
+    assert np.all(classes[49:] == 0), "padding is silence"
     assert np.array_equal(chunks.inputs, chunks.outputs)
 
 
@@ -55,7 +56,7 @@ def test_drums_read_as_class_sets_with_a_roll_input():
     assert np.array_equal(chunks.inputs[0, 0, :9], [1, 0, 1, 0, 0, 0, 0, 0, 0])
     assert chunks.inputs[0, 1, 9] == 1, "a step with no hit sets the tenth bit"
     assert chunks.kit.pitches[drum_class(40)] == 40, "the clip's own snare"
-    assert np.array_equal(_drum_rolls(np.array([0, 511]))[:, 9], [1, 0])
+    assert np.array_equal(drum_rolls(np.array([0, 511]))[:, 9], [1, 0])
 
 
 def test_clips_magentas_converters_cannot_read_are_refused():
@@ -124,3 +125,11 @@ def _config(name: str):
     from bridge.models.music_vae.config import config_named
 
     return config_named(name)
+
+
+def test_a_note_held_at_the_clips_end_stops_before_the_padding():
+    clip = Clip.from_notes([Note(60, 0.0, 1.0), Note(64, 2.0, 4.0)], length=3.0)
+    classes = clip_to_chunks(clip, _config("cat-mel_2bar_small")).outputs.argmax(-1).reshape(-1)
+    assert classes[8] == 64 - 21 + 2 and not classes[9:12].any()
+    assert classes[12] == 1, "a note off where the clip ends"
+    assert not classes[13:].any()

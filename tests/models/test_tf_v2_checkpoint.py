@@ -19,11 +19,16 @@ import numpy as np
 import pytest
 
 from bridge.models.checkpoints import crc32c as crc_module
+from bridge.models.checkpoints import tf_v2
 from bridge.models.checkpoints.crc32c import crc32c
 from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.checkpoints.sstable import read_table
 from bridge.models.checkpoints.tf_v2 import read_v2_checkpoint
 from bridge.models.magenta_backend.backend import MagentaBackendError, magenta_python
+from bridge.models.music_vae.checkpoint import is_model_variable, load_tf_checkpoint
+from bridge.models.music_vae.config import config_named
+
+TRIO = Path(__file__).parents[1] / "fixtures" / "music_vae" / "hierdec-trio_16bar"
 
 # Run by the magenta environment's python with the output folder as its argument. Device
 # placement on two CPUs plus `sharded=True` is what makes the Saver write two data shards.
@@ -80,11 +85,25 @@ def bfloat16():
     tf1.get_variable("w", initializer=tf.zeros((2, 2), tf.bfloat16))
 
 
+# A MusicVAE checkpoint as magenta's training saves it: the model, Adam's two slots per
+# variable, its beta powers and the step counter.
+def training(fixture):
+    def build():
+        reader = tf.train.load_checkpoint(fixture)
+        names = sorted(n for n in reader.get_variable_to_shape_map() if n != "global_step")
+        weights = [tf1.get_variable(n, initializer=reader.get_tensor(n)) for n in names]
+        loss = tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])
+        step = tf1.train.get_or_create_global_step()
+        tf1.train.AdamOptimizer(1e-3).minimize(loss, global_step=step)
+    return build
+
+
 prefixes = {
     "sharded": save("sharded", model, step=44629, sharded=True),
     "single": save("single", model, write_state=False, name="cat-mel_2bar_big.ckpt"),
     "two_1": save("two", small, step=1),
     "two_2": save("two", small, step=2),
+    "training": save("training", training(sys.argv[2]), step=400),
 }
 save("bfloat16", bfloat16)
 reference, arrays = {}, []
@@ -130,7 +149,7 @@ def made(tmp_path_factory) -> Made:
     folder = tmp_path_factory.mktemp("tf_v2")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run(
-        [str(python), "-c", MAKE_CHECKPOINTS, str(folder)],
+        [str(python), "-c", MAKE_CHECKPOINTS, str(folder), str(TRIO / "checkpoint")],
         capture_output=True,
         text=True,
         timeout=600,
@@ -158,7 +177,7 @@ def flip_byte(path: Path, offset: int) -> None:
 # -- what TensorFlow wrote, read as TensorFlow reads it ------------------------------------
 
 
-@pytest.mark.parametrize("label", ["sharded", "single", "two_1", "two_2"])
+@pytest.mark.parametrize("label", ["sharded", "single", "two_1", "two_2", "training"])
 def test_every_tensor_matches_tensorflow(made, label):
     got = read_v2_checkpoint(made.prefixes[label])
     assert_as_tensorflow_reads(got, made.tensors[label])
@@ -229,6 +248,29 @@ def test_archives_are_read_in_place(made, tmp_path, archive, mode, inside):
                 tar.add(file, arcname=file.name)
     assert_as_tensorflow_reads(read_v2_checkpoint(path), made.tensors[label])
     assert not list(tmp_path.glob("*.index")), "nothing is extracted"
+
+
+def test_a_training_checkpoints_optimizer_state_is_never_read(made, monkeypatch):
+    """Only the tensors kept are read and checked: a MusicVAE loads from a training
+    checkpoint as from its inference variables alone, reading none of Adam's slots."""
+    everything = made.tensors["training"]
+    kept = {name: tensor for name, tensor in everything.items() if is_model_variable(name)}
+    skipped = set(everything) - set(kept)
+    assert {"global_step", "beta1_power", "beta2_power"} < skipped
+    assert len(kept) == 42 and len(skipped) == 3 + 2 * len(kept)
+    checked: list[int] = []
+    monkeypatch.setattr(tf_v2, "crc32c", lambda raw: checked.append(raw.nbytes) or crc32c(raw))
+    assert_as_tensorflow_reads(
+        read_v2_checkpoint(made.prefixes["training"], is_model_variable), kept
+    )
+    assert sum(checked) == sum(tensor.nbytes for tensor in kept.values())
+    config = config_named("hierdec-trio_16bar")
+    network = load_tf_checkpoint(made.prefixes["training"], config)
+    reference = load_tf_checkpoint(TRIO / "checkpoint", config)
+    for (name, ours), theirs in zip(
+        network.state_dict().items(), reference.state_dict().values(), strict=True
+    ):
+        assert np.array_equal(ours.numpy(), theirs.numpy()), name
 
 
 # -- damaged and hostile files -------------------------------------------------------------

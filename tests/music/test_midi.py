@@ -13,8 +13,11 @@ from bridge.music.errors import ClipError
 from bridge.music.midi import (
     CLIP_END_MARKER,
     MUTED_TRACK_NAME,
+    MidiPart,
     midi_bytes,
+    midi_parts_bytes,
     read_midi,
+    read_midi_parts,
     write_midi,
 )
 
@@ -350,3 +353,108 @@ def test_a_file_is_a_drum_clip_only_when_every_note_is_on_channel_ten() -> None:
     assert read_midi(drums).drums
     assert not read_midi(mixed).drums
     assert not read_midi(mixed, include_drums=False).drums  # what is left is the melodic part
+
+
+# -- several parts in one file ---------------------------------------------------------------
+
+
+def _program(program: int, channel: int = 0, time: int = 0) -> mido.Message:
+    return mido.Message("program_change", program=program, channel=channel, time=time)
+
+
+def _note_seq_instruments(data: bytes) -> list[tuple[int, bool, list[tuple]]]:
+    """note_seq's instruments of a file, in its numbering: program, is_drum, notes."""
+    import note_seq
+
+    from bridge.music.timing import seconds_to_beats
+
+    sequence = note_seq.midi_to_note_sequence(data)
+    qpm = sequence.tempos[0].qpm if sequence.tempos else 120.0
+    found: dict[int, tuple[int, bool, list[tuple]]] = {}
+    for n in sequence.notes:
+        start, end = seconds_to_beats(n.start_time, qpm), seconds_to_beats(n.end_time, qpm)
+        entry = found.setdefault(n.instrument, (n.program, n.is_drum, []))
+        entry[2].append((n.pitch, round(start, 6), round(end - start, 6), n.velocity))
+    return [
+        (program, drum, sorted(notes)) for program, drum, notes in map(found.get, sorted(found))
+    ]
+
+
+def _ours(parts: list[MidiPart]) -> list[tuple[int, bool, list[tuple]]]:
+    return [
+        (
+            part.program,
+            part.clip.drums,
+            sorted(
+                (n.pitch, round(n.start, 6), round(n.duration, 6), n.velocity)
+                for n in part.clip.notes
+            ),
+        )
+        for part in parts
+    ]
+
+
+def test_parts_are_note_seqs_instruments_in_its_order() -> None:
+    """Track by track; within a track, one part per channel and program, in the order their
+    first notes end (pretty_midi's), so a part that starts first may come second."""
+    band = [
+        mido.MetaMessage("track_name", name="band"),
+        *(_program(24), _program(33, channel=1)),
+        *(_on(60), _on(36, channel=1, time=10), _off(36, 100, channel=1), _off(60, 400)),
+        *(_program(26, time=10), _on(62), _off(62, 240)),
+    ]
+    kit = [_on(36, channel=9), _off(36, 60, channel=9), _on(38, 60, channel=9), _off(38, 60, 9)]
+    data = _file(band, kit)
+    parts = read_midi_parts(data)
+    assert [(p.name, p.program, p.clip.drums) for p in parts] == [
+        ("band", 33, False),
+        ("band", 24, False),
+        ("band", 26, False),
+        ("", 0, True),
+    ]
+    assert _ours(parts) == _note_seq_instruments(data)
+    assert {p.clip.length for p in parts} == {read_midi(data).length}
+
+
+def test_parts_of_real_files_are_note_seqs_instruments() -> None:
+    data = (DATA / "bach_bwv66_6.mid").read_bytes()
+    parts = read_midi_parts(data)
+    assert len(parts) == 2 and _ours(parts) == _note_seq_instruments(data)
+
+
+def _part(name: str, program: int, pitches: range, drums: bool = False) -> MidiPart:
+    notes = [Note(pitch, i * 0.75, 0.5 + (i % 3) / 4, 40 + i) for i, pitch in enumerate(pitches)]
+    return MidiPart(Clip.from_notes(notes, 16.0, 132.5, (4, 4), drums), program, name)
+
+
+def test_parts_round_trip_through_one_file() -> None:
+    parts = [
+        _part("lead", 73, range(60, 80)),
+        _part("kit", 0, range(35, 50), drums=True),
+        _part("bass", 33, range(30, 45)),
+    ]
+    data = midi_parts_bytes(parts, ticks_per_beat=96)
+    assert read_midi_parts(data) == parts
+    assert [track.name for track in mido.MidiFile(file=io.BytesIO(data)).tracks] == [
+        "", "lead", "kit", "bass"
+    ]  # fmt: skip
+    merged = Clip(tuple(note for part in parts for note in part.clip.notes), 16.0, 132.5)
+    assert read_midi(data).notes == merged.notes
+
+
+def test_parts_that_one_file_cannot_hold_are_refused() -> None:
+    lead = _part("lead", 0, range(60, 64))
+    slower = MidiPart(Clip(lead.clip.notes, 16.0, 90.0), 0, "slow")
+    with pytest.raises(ClipError, match=r"part 'slow' has another tempo or time signature"):
+        midi_parts_bytes([lead, slower])
+    muted = MidiPart(Clip((Note(60, 0.0, 1.0, mute=True),), 4.0, 132.5), 0)
+    with pytest.raises(ClipError, match=r"part 2 has muted notes"):
+        midi_parts_bytes([lead, muted])
+    with pytest.raises(ClipError, match=r"at most 15 parts besides drums"):
+        midi_parts_bytes([lead] * 16)
+    chord = MidiPart(Clip((Note(60, 0.0, 2.0), Note(60, 1.0, 2.0)), 4.0, 132.5), 0, "pad")
+    with pytest.raises(ClipError, match=r"pad notes of pitch 60 overlap more than 1 deep"):
+        midi_parts_bytes([lead, chord])
+    with pytest.raises(ClipError, match=r"needs at least one part"):
+        midi_parts_bytes([])
+    assert read_midi_parts(_file([mido.MetaMessage("track_name", name="empty")])) == []

@@ -60,10 +60,13 @@ def test_vary_decodes_a_batch_around_the_clip(melody_vae):
     assert clips == vary(melody_vae, tune(60, bars=4), 16, 0.3, 0.5, seed=2)
 
 
-def test_groove_models_are_refused_by_these_tools(probed):
+def test_groove_models_vary_drum_clips(probed):
     groove = MusicVae.load(probed / "groovae_2bar_humanize", "groovae_2bar_humanize", "cpu")
-    with pytest.raises(ClipError, match="not served by generate, interpolate and vary yet"):
-        vary(groove, tune(60), 2, 0.1, 0.5, 1)
+    beat = Clip.from_notes([Note(36 + 2 * (i % 2), i / 2, 0.25, 90) for i in range(12)], 6.0)
+    clips = vary(groove, beat, 2, 0.1, 0.5, 1)
+    assert all(clip.drums and clip.length == 8.0 for clip in clips), "whole spans, as vary's"
+    with pytest.raises(ClipError, match="no drum hits Magenta knows"):
+        vary(groove, Clip.from_notes([Note(100, 0.0, 1.0)], 4.0), 2, 0.1, 0.5, 1)
 
 
 def write_config(folder: Path, probed: Path) -> Path:
@@ -90,7 +93,7 @@ def write_config(folder: Path, probed: Path) -> Path:
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bridge.cli", *args],
+        [sys.executable, "-m", "bridge.frontends.cli", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

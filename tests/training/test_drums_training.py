@@ -12,7 +12,7 @@ import pytest
 import torch
 from note_seq import NoteSequence, sequences_lib
 
-from bridge.cli import main
+from bridge.frontends.cli import main
 from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.drums_rnn.config import CONFIGS
 from bridge.models.drums_rnn.model import FAMILY as DRUMS

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from note_seq import NoteSequence, midi_to_note_sequence, sequences_lib
 
-from bridge.cli import main
+from bridge.frontends.cli import main
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.midi import read_midi

@@ -53,9 +53,7 @@ def render() -> str:
     parts.append("## Tools\n")
     limits = Limits()
     for tool in TOOLS.values():
-        parts.append(
-            f"### `{tool.name}`\n\n{tool.summary}; runs on {' and '.join(tool.families)} models, "
-        )
+        parts.append(f"### `{tool.name}`\n\n{tool.summary}; runs on {tool.runs_on}, ")
         parts[-1] += f"takes {tool.inputs} clip(s).\n\n| key | type, range, default | meaning |\n"
         parts[-1] += "|-----|------|---------|\n"
         for param in tool.params:

@@ -10,7 +10,9 @@ folder, archive) is v2_files.py's business.
 
 Tensors are read in file order, one at a time, straight into their numpy arrays, so memory
 stays near the checkpoint's size and archives stream. String tensors (text settings, TF2's
-object graph) are skipped: no model weight is a string.
+object graph) are skipped: no model weight is a string. A caller may name the tensors it needs
+(`keep`); the others' bytes are skipped unread and unchecked, so a training checkpoint's
+optimizer slots (two more copies of every weight for Adam) cost neither time nor memory.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -60,12 +63,15 @@ class _Read:
     index: tuple[slice, ...] = ()
 
 
-def read_v2_checkpoint(source: str | Path) -> dict[str, np.ndarray]:
-    """Every tensor of a V2 checkpoint (string tensors aside), keyed by variable name.
+def read_v2_checkpoint(
+    source: str | Path, keep: Callable[[str], bool] | None = None
+) -> dict[str, np.ndarray]:
+    """Every tensor of a V2 checkpoint (string tensors aside), or those whose name `keep`
+    accepts, keyed by variable name.
 
     `source` is a checkpoint prefix (`.../model.ckpt-44629`), its `.index` file, a folder
     holding one checkpoint (or a `checkpoint` file naming it), or a `.tar` / `.tar.gz` of
-    either. Optimizer slots and global_step come back too; callers pick what they need.
+    either. Without `keep`, optimizer slots and global_step come back too.
     """
     with open_checkpoint(source) as files:
         index_name = f"{files.label}.index"
@@ -75,7 +81,7 @@ def read_v2_checkpoint(source: str | Path) -> dict[str, np.ndarray]:
             parsed = {key: _parse_entry(value) for key, value in entries.items()}
         except (WireError, UnicodeDecodeError) as error:
             raise CheckpointError(f"{index_name}: damaged entry ({error})") from error
-        tensors, reads = _plan(parsed, index_name)
+        tensors, reads = _plan(parsed, index_name, keep)
         _read_shards(files, reads, num_shards, byte_swap)
     return tensors
 
@@ -127,15 +133,18 @@ def _parse_entry(message: bytes) -> _Entry:
 
 
 def _plan(
-    entries: dict[bytes, _Entry], index_name: str
+    entries: dict[bytes, _Entry], index_name: str, keep: Callable[[str], bool] | None
 ) -> tuple[dict[str, np.ndarray], list[_Read]]:
-    """Allocate every tensor and list the reads that fill them, after checking the entries."""
+    """Allocate every tensor kept and list the reads that fill them, after checking the
+    entries."""
     tensors: dict[str, np.ndarray] = {}
     reads: list[_Read] = []
     for key, entry in entries.items():
         if key.startswith(SLICE_KEY_START) or entry.dtype_code == DT_STRING:
             continue  # slices are read through their tensor's entry; strings are skipped
         name = key.decode()
+        if keep is not None and not keep(name):
+            continue
         dtype = _dtype(entry, name, index_name)
         if not entry.slices:
             _check_size(entry, name, dtype, index_name)

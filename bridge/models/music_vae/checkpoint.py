@@ -30,8 +30,17 @@ from bridge.models.music_vae.network import (
 
 
 def load_tf_checkpoint(source: str | Path, config: MusicVaeConfig) -> MusicVaeNetwork:
-    """A native network holding the weights of a TensorFlow checkpoint of `config`."""
-    return network_from_tensors(read_v2_checkpoint(source), config, str(source))
+    """A native network holding the weights of a TensorFlow checkpoint of `config` (the
+    optimizer's state of a training checkpoint is skipped, never read)."""
+    tensors = read_v2_checkpoint(source, keep=is_model_variable)
+    return network_from_tensors(tensors, config, str(source))
+
+
+def is_model_variable(name: str) -> bool:
+    """Whether a checkpoint variable belongs to the model, not to its training: Adam's slots
+    (`<variable>/Adam`, `<variable>/Adam_1`), its `beta1_power` and `beta2_power`, and the
+    step counter do not."""
+    return name != "global_step" and not name.split("/")[-1].startswith(("Adam", "beta"))
 
 
 def network_from_tensors(
@@ -167,13 +176,7 @@ class _Weights:
         state[f"{prefix}.bias"] = self.get(f"{scope}/bias")
 
     def check_all_used(self) -> None:
-        """Every model variable must have found its place (optimizer slots and counters aside)."""
-        left = [
-            name
-            for name in self.tensors
-            if name not in self.used
-            and name != "global_step"
-            and not name.split("/")[-1].startswith(("Adam", "beta"))
-        ]
+        """Every model variable must have found its place."""
+        left = [name for name in self.tensors if name not in self.used]
         if left:
             raise CheckpointError(f"{self.source}: variables the config does not use: {left}")

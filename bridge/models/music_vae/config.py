@@ -25,14 +25,29 @@ class MusicVaeConfig:
     decoder: str = "categorical"  # or "groove"
     level_lengths: tuple[int, ...] = ()  # hierarchical decoder: (segments, steps each)
     part_depths: tuple[int, ...] = ()  # split decoder: output depth of each part
+    # GrooveConverter's input: "full" (the groove itself), "humanize" (hits only: the model
+    # adds velocities and timing) or "tap" (each step's loudest hit on one drum: drumify).
+    groove_input: str = "full"
+    fixed_velocities: bool = False  # GrooveConverter(fixed_velocities): input velocities zeroed
 
     @property
     def bars(self) -> int:
         return self.max_seq_len // 16
 
 
-def _groove(name: str, bars: int) -> MusicVaeConfig:
-    return MusicVaeConfig(name, "groove", GROOVE_DEPTH, GROOVE_DEPTH, 16 * bars, "groove")
+def _groove(
+    name: str, bars: int, groove_input: str = "full", fixed_velocities: bool = False
+) -> MusicVaeConfig:
+    return MusicVaeConfig(
+        name,
+        "groove",
+        GROOVE_DEPTH,
+        GROOVE_DEPTH,
+        16 * bars,
+        "groove",
+        groove_input=groove_input,
+        fixed_velocities=fixed_velocities,
+    )
 
 
 CONFIGS: dict[str, MusicVaeConfig] = {
@@ -54,8 +69,8 @@ CONFIGS: dict[str, MusicVaeConfig] = {
             level_lengths=(16, 16),
             part_depths=(MELODY_DEPTH, MELODY_DEPTH, DRUM_CLASSES_DEPTH),
         ),
-        _groove("groovae_2bar_humanize", 2),
-        _groove("groovae_2bar_tap_fixed_velocity", 2),
+        _groove("groovae_2bar_humanize", 2, "humanize"),
+        _groove("groovae_2bar_tap_fixed_velocity", 2, "tap", fixed_velocities=True),
         _groove("groovae_4bar", 4),
     )
 }

@@ -8,6 +8,7 @@ joined again, as Magenta Studio does.
 - Drums (DrumsConverter with `roll_input`): the output is the one-hot of the step's set of
   Magenta's nine drum classes (512 classes, the index DrumsRNN uses), the input those nine
   hits as bits plus a bit for "no hit". Results keep the clip's kit (bridge.music.drums).
+- Grooves (GrooveConverter): hits, velocities and offsets per drum class, in groove_data.py.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Chunks:
 
 def clip_to_chunks(clip: Clip, config: MusicVaeConfig) -> Chunks:
     """The clip from its start, padded with silence to whole spans, cut into spans."""
+    if config.data == "groove":  # imported here: groove_data builds on this module's Chunks
+        from bridge.models.music_vae.groove_data import groove_chunks
+
+        return groove_chunks(clip, config)
     steps_per_bar = _steps_per_bar(clip, config)
     if config.data == "melody":
         classes = _melody_classes(clip)
@@ -52,9 +57,11 @@ def clip_to_chunks(clip: Clip, config: MusicVaeConfig) -> Chunks:
     span, steps = config.max_seq_len, max(1, round(clip.length * STEPS_PER_QUARTER))
     total = -(-steps // span) * span  # the clip's length in whole spans
     classes = np.pad(classes[:steps], (0, total - min(steps, len(classes))))  # 0: silence
+    if config.data == "melody" and steps < total:
+        _end_held_note(classes, steps)
     chunks = classes.reshape(-1, span)
     outputs = np.eye(config.output_depth, dtype=np.float32)[chunks]
-    inputs = _drum_rolls(chunks) if config.data == "drums" else outputs
+    inputs = drum_rolls(chunks) if config.data == "drums" else outputs
     return Chunks(inputs, outputs, steps_per_bar, kit)
 
 
@@ -62,6 +69,10 @@ def chunks_to_clip(
     outputs: np.ndarray, config: MusicVaeConfig, like: Clip, kit: DrumKit | None = None
 ) -> Clip:
     """Decoded chunks `[chunks, steps, depth]`, joined, as a clip on `like`'s grid."""
+    if config.data == "groove":
+        from bridge.models.music_vae.groove_data import groove_clip
+
+        return groove_clip(outputs, like, kit)
     classes = outputs.argmax(axis=-1).reshape(-1)
     length = len(classes) / STEPS_PER_QUARTER
     if config.data == "melody":
@@ -80,11 +91,22 @@ def _melody_classes(clip: Clip) -> np.ndarray:
     in_range = [n for n in clip.audible_notes if MIN_PITCH <= n.pitch <= MAX_PITCH]
     if not in_range:
         raise ClipError(f"clip has no notes within the piano range {MIN_PITCH}-{MAX_PITCH}")
-    events = extract_melody(replace(clip, notes=tuple(in_range))).events
+    return melody_event_classes(extract_melody(replace(clip, notes=tuple(in_range))).events)
+
+
+def _end_held_note(classes: np.ndarray, end: int) -> None:
+    """A note still sounding at the clip's end stops there, not in the padding after it."""
+    events = np.flatnonzero(classes[:end])
+    if len(events) and classes[events[-1]] >= FIRST_PITCH_CLASS:
+        classes[end] = 1  # note off
+
+
+def melody_event_classes(events: np.ndarray) -> np.ndarray:
+    """Melody events (-2 no event, -1 note off, else a pitch in 21-108) as the one-hot's classes."""
     return np.where(events >= 0, events - MIN_PITCH + FIRST_PITCH_CLASS, events + 2)
 
 
-def _drum_rolls(chunks: np.ndarray) -> np.ndarray:
+def drum_rolls(chunks: np.ndarray) -> np.ndarray:
     """Nine hit bits per step (bit c of the class) and a tenth set on steps with no hit."""
     bits = (chunks[..., None] >> np.arange(NUM_DRUM_CLASSES)) & 1
     return np.concatenate([bits, (chunks == 0)[..., None]], axis=-1).astype(np.float32)

@@ -3,7 +3,8 @@ between them that the tools offer (sampling the prior, interpolating, varying).
 
 Interpolation follows Magenta's Python (`TrainedModel.interpolate`): spherical between the
 two posterior means, endpoints included; linear is what Magenta Studio does. Variations
-decode points at a chosen distance around the clip's mean, in one batch.
+decode points at a chosen distance around the clip's mean, in one batch; GrooVAE's tools
+decode draws from the clip's posterior, as TrainedModel.encode returns them.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from typing import Self
 import numpy as np
 import torch
 
+from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.device import resolve_device
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.config import MusicVaeConfig, config_named
 from bridge.models.music_vae.data import Chunks, chunks_to_clip, clip_to_chunks
+from bridge.models.music_vae.native import load_native
 from bridge.models.music_vae.network import MusicVaeNetwork
+from bridge.models.music_vae.trio_data import Trio, chunks_to_trio, trio_to_chunks
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 
@@ -35,26 +39,37 @@ class MusicVae:
 
     @classmethod
     def load(cls, path: str | Path, config_name: str, device: str = "auto") -> Self:
-        """A TensorFlow checkpoint (folder, prefix or tar) of the named config, on a device."""
+        """A TensorFlow checkpoint (folder, prefix or tar) or a native `.safetensors` model
+        of the named config, on a device."""
         started = time.perf_counter()
         config = config_named(config_name)
         target = resolve_device(device)
-        network = load_tf_checkpoint(path, config).to(target).eval()
-        return cls(config, network, target, time.perf_counter() - started)
+        if Path(path).suffix in (".safetensors", ".json"):
+            native_config, _, network = load_native(path)
+            if native_config != config:
+                raise CheckpointError(
+                    f"{path}: a {native_config.name} model, configured as {config.name}"
+                )
+        else:
+            network = load_tf_checkpoint(path, config)
+        return cls(config, network.to(target).eval(), target, time.perf_counter() - started)
 
     @property
     def z_size(self) -> int:
         return self.network.encoder.mu.out_features
 
-    def encode(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor, Chunks]:
-        """Posterior mean and scale of each span of the clip: `[chunks, z_size]` each."""
+    def encode(self, clip: Clip | Trio) -> tuple[torch.Tensor, torch.Tensor, Chunks]:
+        """Posterior mean and scale of each span of the clip (a trio for trio models):
+        `[chunks, z_size]` each."""
         ((mu, sigma, chunks),) = self.encode_many([clip])
         return mu, sigma, chunks
 
     @torch.inference_mode()
-    def encode_many(self, clips: list[Clip]) -> list[tuple[torch.Tensor, torch.Tensor, Chunks]]:
-        """`encode` of several clips, in one pass of the encoder."""
-        chunks = [clip_to_chunks(clip, self.config) for clip in clips]
+    def encode_many(
+        self, clips: list[Clip] | list[Trio]
+    ) -> list[tuple[torch.Tensor, torch.Tensor, Chunks]]:
+        """`encode` of several clips (or trios), in one pass of the encoder."""
+        chunks = [self._chunks(clip) for clip in clips]
         inputs = torch.from_numpy(np.concatenate([c.inputs for c in chunks])).to(self.device)
         lengths = torch.full((len(inputs),), inputs.shape[1])
         mu, sigma = self.network.encoder(inputs, lengths)
@@ -65,15 +80,23 @@ class MusicVae:
 
     @torch.inference_mode()
     def decode(
-        self, z: torch.Tensor, temperature: float = 0.5, seed: int | None = None
+        self,
+        z: torch.Tensor,
+        temperature: float = 0.5,
+        seed: int | None = None,
+        hits: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Sampled outputs `[len(z), steps, depth]` for latent codes (one span each)."""
+        """Sampled outputs `[len(z), steps, depth]` for latent codes (one span each); a
+        groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest."""
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature:g}")
+        if hits is not None and self.config.decoder != "groove":
+            raise ValueError(f"{self.config.name} decodes no drum hits to be given")
         generator = torch.Generator(self.device)
         generator.manual_seed(seed if seed is not None else torch.seed())
+        given = {} if hits is None else {"hits": torch.from_numpy(hits).to(self.device)}
         outputs = self.network.decoder.sample(
-            z.to(self.device), self.config.max_seq_len, temperature, generator
+            z.to(self.device), self.config.max_seq_len, temperature, generator, **given
         )
         return outputs.cpu().numpy()
 
@@ -82,9 +105,30 @@ class MusicVae:
         generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
         return torch.randn(count, self.z_size, generator=generator).to(self.device)
 
-    def to_clip(self, outputs: np.ndarray, like: Clip, chunks: Chunks | None = None) -> Clip:
-        """Decoded spans joined into one clip with `like`'s tempo and meter (and kit)."""
-        return chunks_to_clip(outputs, self.config, like, chunks.kit if chunks else None)
+    def to_clip(
+        self, outputs: np.ndarray, like: Clip | Trio, chunks: Chunks | None = None
+    ) -> Clip | Trio:
+        """Decoded spans joined into one clip (a trio for trio models) with `like`'s tempo
+        and meter (and kit)."""
+        kit = chunks.kit if chunks else None
+        if self.config.data == "trio":
+            return chunks_to_trio(outputs, like, kit)
+        if isinstance(like, Trio):
+            raise ClipError(f"{self.config.name} writes one clip, not a trio")
+        return chunks_to_clip(outputs, self.config, like, kit)
+
+    def _chunks(self, clip: Clip | Trio) -> Chunks:
+        """What the encoder reads: a trio model needs the three parts, the others one clip."""
+        if self.config.data == "trio":
+            if not isinstance(clip, Trio):
+                raise ClipError(
+                    f"{self.config.name} reads trios (melody, bass and drums together), "
+                    "not a single clip"
+                )
+            return trio_to_chunks(clip, self.config)
+        if isinstance(clip, Trio):
+            raise ClipError(f"{self.config.name} reads one clip, not a trio")
+        return clip_to_chunks(clip, self.config)
 
 
 def interpolation_path(
@@ -127,3 +171,15 @@ def neighbours(
     directions = torch.randn(count, *mu.shape, generator=generator).to(mu.device)
     directions = directions / directions.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     return mu[None] + distance * math.sqrt(mu.shape[-1]) * directions
+
+
+def posterior_draws(
+    mu: torch.Tensor, sigma: torch.Tensor, count: int, scale: float, seed: int | None = None
+) -> torch.Tensor:
+    """`count` codes drawn around each of `mu`'s rows from the posterior, its spread scaled
+    by `scale` (1: magenta's TrainedModel.encode; 0: the mean): `[count, *mu.shape]`."""
+    if scale < 0 or not math.isfinite(scale):
+        raise ClipError(f"the posterior's scale must be a non-negative number, got {scale:g}")
+    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    noise = torch.randn(count, *mu.shape, generator=generator).to(mu.device)
+    return mu[None] + scale * sigma[None] * noise

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
+
+from bridge.models.music_vae.config import MusicVaeConfig
 
 LstmState = list[tuple[Tensor, Tensor]]  # (h, c) per layer
 
@@ -34,6 +37,7 @@ class LstmStack(nn.Module):
         )
         for layer in self.layers:  # TensorFlow has one bias; PyTorch's second stays zero
             layer.bias_hh_l0.requires_grad_(False)
+        self.input_dropout = 0.0  # training only: Magenta drops every layer's inputs
 
     @property
     def state_sizes(self) -> list[int]:
@@ -49,6 +53,7 @@ class LstmStack(nn.Module):
         """A whole sequence `[batch, time, input]`; outputs of the last layer."""
         x, final = inputs, []
         for layer, (h, c) in zip(self.layers, state, strict=True):
+            x = nn.functional.dropout(x, self.input_dropout, self.training)
             x, (h, c) = layer(x, (h[None].contiguous(), c[None].contiguous()))
             final.append((h[0], c[0]))
         return x, final
@@ -61,6 +66,7 @@ class LstmStack(nn.Module):
         """One step through the layers from `first` on (`state`: theirs); `x` feeds `first`."""
         new_state = []
         for layer, hc in zip(self.layers[first:], state, strict=True):
+            x = nn.functional.dropout(x, self.input_dropout, self.training)
             h, c = torch.lstm_cell(
                 x, hc, layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
             )
@@ -85,6 +91,7 @@ class BidirectionalEncoder(nn.Module):
         )
         for layer in (*self.forward_layers, *self.backward_layers):
             layer.bias_hh_l0.requires_grad_(False)
+        self.input_dropout = 0.0  # training only, as LstmStack's
         self.mu = nn.Linear(2 * layer_sizes[-1], z_size)
         self.sigma = nn.Linear(2 * layer_sizes[-1], z_size)
 
@@ -93,6 +100,7 @@ class BidirectionalEncoder(nn.Module):
         x = inputs
         lengths = lengths.cpu()
         for forward, backward in zip(self.forward_layers, self.backward_layers, strict=True):
+            x = nn.functional.dropout(x, self.input_dropout, self.training)
             out_fw, h_fw = _run(forward, x, lengths)
             out_bw, h_bw = _run(backward, _reverse(x, lengths), lengths)
             x = torch.cat([out_fw, _reverse(out_bw, lengths)], dim=2)
@@ -149,17 +157,28 @@ class LstmDecoder(nn.Module):
         temperature: float,
         generator: torch.Generator | None,
         start: Tensor | None = None,
+        hits: Tensor | None = None,
     ) -> Tensor:
-        """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values)."""
+        """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values).
+
+        A groove decoder given `hits` `[batch, steps, 9]` plays those instead of drawing its
+        own and is fed them, so only velocities and offsets are the model's (how the groove
+        tool keeps a clip's hits)."""
         if self.kind == "categorical":
+            if hits is not None:
+                raise ValueError("only a groove decoder can be given its hits")
             return self._sample_classes(z, steps, temperature, generator, start)
         state = self.initial_state(z)
         previous = start if start is not None else z.new_zeros(z.shape[0], self.output_depth)
         samples = []
-        for _ in range(steps):
+        for step in range(steps):
             h, state = self.cells.step(torch.cat([previous, z], dim=1), state)
-            hits, velocities, offsets = torch.chunk(self.output(h), 3, dim=1)
-            on = torch.bernoulli(torch.sigmoid(hits / temperature), generator=generator)
+            logits, velocities, offsets = torch.chunk(self.output(h), 3, dim=1)
+            on = (
+                torch.bernoulli(torch.sigmoid(logits / temperature), generator=generator)
+                if hits is None
+                else hits[:, step]
+            )
             previous = torch.cat([on, torch.sigmoid(velocities), torch.tanh(offsets)], dim=1)
             samples.append(previous)
         return torch.stack(samples, dim=1)
@@ -294,3 +313,38 @@ class MusicVaeNetwork(nn.Module):
     def __init__(self, encoder: BidirectionalEncoder, decoder: nn.Module):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
+
+
+@dataclass(frozen=True)
+class NetworkSizes:
+    """Layer widths and latent size: what a config leaves to the checkpoint (or to training)."""
+
+    encoder: tuple[int, ...]
+    decoder: tuple[int, ...]
+    z: int
+    conductor: tuple[int, ...] = ()  # hierarchical decoders only
+
+
+def build_network(config: MusicVaeConfig, sizes: NetworkSizes) -> MusicVaeNetwork:
+    """A freshly initialised network of `config`'s architecture at `sizes`."""
+    encoder = BidirectionalEncoder(config.input_depth, sizes.encoder, sizes.z)
+    if not config.level_lengths:
+        return MusicVaeNetwork(encoder, _decoder(config, sizes, sizes.z))
+    if not sizes.conductor:
+        raise ValueError(f"{config.name} is hierarchical: its conductor needs layer sizes")
+    core = _decoder(config, sizes, sizes.conductor[-1])
+    segments, length = config.level_lengths
+    return MusicVaeNetwork(
+        encoder, HierarchicalDecoder(core, sizes.z, sizes.conductor, (segments, length))
+    )
+
+
+def _decoder(config: MusicVaeConfig, sizes: NetworkSizes, z_size: int) -> nn.Module:
+    if config.part_depths:
+        return SplitDecoder(
+            [
+                LstmDecoder(depth, z_size, sizes.decoder, config.decoder)
+                for depth in config.part_depths
+            ]
+        )
+    return LstmDecoder(config.output_depth, z_size, sizes.decoder, config.decoder)

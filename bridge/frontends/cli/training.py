@@ -1,0 +1,252 @@
+"""`magenta-bridge train`, `train-vae` and `evaluate`: models trained and scored on your music."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.frontends.cli.common import Commands
+
+
+def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
+    """Add `train-vae`, `train` and `evaluate`; not `config_option`, since their own --config
+    names a model configuration."""
+    train_vae = commands.add_parser(
+        "train-vae",
+        help="train a MusicVAE or GrooVAE on your own music",
+        description="Train a 2-bar MusicVAE natively with Magenta's loss and hyperparameters "
+        "(cat-mel_2bar_small: melodies, cat-drums_2bar_small: drum loops, "
+        "groovae_2bar_tap_fixed_velocity: drumify, groovae_2bar_humanize: groove). TRAIN and "
+        "VALID are folders of MIDI files or .npz corpora of 2-bar windows (see "
+        "models/training/README.md). Resumes from OUT/checkpoint.pt.",
+    )
+    train_vae.add_argument("train", type=Path, help="training data (folder or .npz corpus)")
+    train_vae.add_argument("valid", type=Path, help="validation data (folder or .npz corpus)")
+    train_vae.add_argument("--out", type=Path, required=True, help="run folder: checkpoints")
+    train_vae.add_argument(
+        "--config", dest="vae_config", default="cat-mel_2bar_small", help="MusicVAE config"
+    )
+    train_vae.add_argument(
+        "--export", type=Path, default=None, help="also write the best model as NAME.safetensors"
+    )
+    train_vae.add_argument("--steps", type=int, default=3000, help="training steps")
+    train_vae.add_argument("--batch-size", type=int, default=64, help="windows per step")
+    train_vae.add_argument(
+        "--beta-rate",
+        type=float,
+        default=None,
+        help="KL weight annealing rate (default: Magenta's; 0.999 suits runs of a few "
+        "thousand steps)",
+    )
+    train_vae.add_argument(
+        "--free-bits",
+        type=float,
+        default=None,
+        help="KL bits per sequence left unpenalised (default: Magenta's for the config)",
+    )
+    train_vae.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
+    train_vae.add_argument("--valid-limit", type=int, default=2048, help="validation windows used")
+    train_vae.add_argument("--seed", type=int, default=0)
+    train_vae.set_defaults(run=_train_vae)
+
+    train = commands.add_parser(
+        "train",
+        help="train a MelodyRNN, DrumsRNN or PolyphonyRNN on your own music",
+        description="Train a MelodyRNN (melodies), a DrumsRNN (drum_kit: drum tracks) or a "
+        "PolyphonyRNN (polyphony: polyphonic parts) natively. TRAIN and VALID are folders of "
+        "MIDI/ABC/MusicXML files or .npz corpora of the config's family (see "
+        "models/training/README.md). Resumes from OUT/checkpoint.pt.",
+    )
+    train.add_argument("train", type=Path, help="training data (folder or .npz corpus)")
+    train.add_argument("valid", type=Path, help="validation data (folder or .npz corpus)")
+    train.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history")
+    train.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="also write the best model here as NAME.safetensors + NAME.json (fp16)",
+    )
+    train.add_argument(
+        "--config",
+        dest="model_config",
+        default="attention_rnn",
+        help="Magenta configuration: basic_rnn, mono_rnn, lookback_rnn, attention_rnn "
+        "(MelodyRNN), drum_kit (DrumsRNN) or polyphony (PolyphonyRNN); default attention_rnn",
+    )
+    train.add_argument(
+        "--layers", default=None, help="layer sizes, e.g. 64,64 (default: Magenta's)"
+    )
+    train.add_argument(
+        "--attention-length",
+        type=int,
+        default=None,
+        help="steps the attention looks back (default: the config's; 0: no attention, "
+        "several times faster on a CPU)",
+    )
+    train.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    train.add_argument("--batch-size", type=int, default=64, help="sequence windows per step")
+    train.add_argument("--window", type=int, default=256, help="steps per training window")
+    train.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam's rate (default 1e-3)"
+    )
+    train.add_argument(
+        "--final-lr-fraction",
+        type=float,
+        default=1.0,
+        help="cosine-decay the rate to this fraction by the last step (default 1: constant)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=float,
+        default=0.5,
+        help="dropout on layer outputs (default Magenta's 0.5)",
+    )
+    train.add_argument("--eval-every", type=int, default=250, help="steps between validations")
+    train.add_argument(
+        "--valid-limit",
+        type=int,
+        default=None,
+        help="validate on at most this many sequences (faster)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="held-out metrics of a model beside n-gram baselines",
+        description="Teacher-forced NLL per step and accuracy on held-out data (melodies, "
+        "drum tracks or polyphony, as the model's family), for the model (Magenta's label "
+        "view and the event view) and for n-gram baselines fitted on the training data. "
+        "Prints JSON.",
+    )
+    evaluate.add_argument("model", help="configured model name, or a .mag/.safetensors path")
+    evaluate.add_argument(
+        "--test", type=Path, required=True, help="held-out data (folder or .npz corpus)"
+    )
+    evaluate.add_argument(
+        "--train", type=Path, required=True, help="data to fit n-grams on (folder or .npz)"
+    )
+    evaluate.add_argument("--orders", default="3,5", help="n-gram orders (default 3,5)")
+    evaluate.set_defaults(run=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge.training.families import family_of_config
+    from bridge.training.train_events_rnn import (
+        TrainingOptions,
+        train_events_rnn,
+        training_config,
+    )
+
+    options = TrainingOptions(
+        config=args.model_config,
+        layer_sizes=tuple(int(s) for s in args.layers.split(",")) if args.layers else None,
+        attn_length=args.attention_length,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        window=args.window,
+        learning_rate=args.learning_rate,
+        final_lr_fraction=args.final_lr_fraction,
+        dropout=args.dropout,
+        eval_every=args.eval_every,
+        seed=args.seed,
+    )
+    family, config = family_of_config(options.config), training_config(options)
+    summary = train_events_rnn(
+        family.read_sequences(args.train, config),
+        family.read_sequences(args.valid, config, held_out=True)[: args.valid_limit],
+        args.out,
+        options,
+        args.device,
+        export_name=str(args.export) if args.export else None,
+    )
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
+    return 0
+
+
+def _train_vae(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge.training.music_vae_corpus import read_slices
+    from bridge.training.train_music_vae import VaeTrainingOptions, train_music_vae
+
+    options = VaeTrainingOptions(
+        config=args.vae_config,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        beta_rate=args.beta_rate,
+        free_bits=args.free_bits,
+        eval_every=args.eval_every,
+        seed=args.seed,
+    )
+    summary = train_music_vae(
+        read_slices(args.train, options.config),
+        read_slices(args.valid, options.config, limit=args.valid_limit),
+        args.out,
+        options,
+        export_name=str(args.export) if args.export else None,
+    )
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge.config import load_config
+    from bridge.models.events_rnn.checkpoint import read_native_meta
+    from bridge.training.evaluation import compare_with_ngrams
+    from bridge.training.families import family_named, family_of_checkpoint
+
+    path = Path(args.model)
+    if path.suffix == ".safetensors" and read_native_meta(path).get("family") == "music_vae":
+        return _evaluate_music_vae(path, str(read_native_meta(path).get("config")), args)
+    if path.suffix in (".mag", ".safetensors"):
+        family = family_of_checkpoint(path)
+    else:
+        spec = load_config(args.config).model(args.model)
+        if spec.backend != "native":
+            raise ValueError(f"model {spec.name!r} runs in magenta; evaluate needs a native one")
+        if spec.family == "music_vae":
+            return _evaluate_music_vae(spec.path, spec.config, args)
+        path, family = spec.path, family_named(spec.family)
+    config, network = family.checkpoints.load_checkpoint(path)
+    orders = [int(order) for order in args.orders.split(",")]
+    results = compare_with_ngrams(
+        network,
+        family.checkpoints.encoder_type(config),
+        family.vocabulary(config),
+        family.read_sequences(args.train, config),
+        family.read_sequences(args.test, config, held_out=True),
+        orders,
+    )
+    print(json.dumps({"model": str(path), **results}, indent=1))
+    return 0
+
+
+def _evaluate_music_vae(path: Path, config_name: str, args: argparse.Namespace) -> int:
+    """A MusicVAE's held-out scores (KL, reconstruction) beside the majority-class level."""
+    import json
+
+    from bridge.models.music_vae.model import MusicVae
+    from bridge.models.music_vae.network import LstmDecoder
+    from bridge.training.music_vae_corpus import read_slices
+    from bridge.training.music_vae_evaluation import evaluate_music_vae, majority_accuracy
+
+    model = MusicVae.load(path, config_name, "cpu")
+    decoder = model.network.decoder
+    test = read_slices(args.test, model.config.name)
+    results: dict[str, Any] = {"model": str(path), "config": model.config.name}
+    results["test_windows"] = len(test)
+    results.update(evaluate_music_vae(model.network, test))
+    if isinstance(decoder, LstmDecoder) and decoder.kind == "categorical":
+        results["majority_accuracy"] = majority_accuracy(
+            read_slices(args.train, model.config.name), test
+        )
+    print(json.dumps(results, indent=1))
+    return 0
