@@ -118,9 +118,13 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
             ("folk_melody", "melody_rnn"),
             ("drums", "drums_rnn"),
             ("poly", "polyphony_rnn"),
+            ("melody_vae", "music_vae"),
+            ("drum_vae", "music_vae"),
+            ("drumify", "music_vae"),
         ):
             assert any(line.startswith(f"model {name}: {family} on") for line in lines), lines
-        assert any(line.startswith("model perf: not installed, skipped") for line in lines)
+        for optional in ("perf", "humanize"):
+            assert any(line.startswith(f"model {optional}: not installed") for line in lines)
         client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         client.settimeout(60)
         client.sendto(

@@ -213,7 +213,15 @@ VARY = Tool(
     inputs=1,
     params=(
         Param("variations", int, 8, "variations, decoded as one batch", 1, None, "max_variations"),
-        Param("distance", float, 0.2, "how far from the clip (1: a whole prior sample away)", 0, 4),
+        Param(
+            "distance",
+            float,
+            0.5,
+            "how far from the clip (1: a whole prior sample away; the clip's own code is "
+            "uncertain by about 0.9, so below 0.3 most variations repeat)",
+            0,
+            4,
+        ),
         VAE_TEMPERATURE,
         SEED,
     ),

@@ -113,12 +113,12 @@ def drum_rolls(chunks: np.ndarray) -> np.ndarray:
 
 
 def _steps_per_bar(clip: Clip, config: MusicVaeConfig) -> int:
-    """MusicVAE's converters take 4/4 only (16 steps a bar); refuse other metres clearly."""
-    if clip.time_signature != (4, 4):
-        numerator, denominator = clip.time_signature
+    """MusicVAE's converters take bars of 16 steps only (4/4, or 2/2); refuse others clearly."""
+    numerator, denominator = clip.time_signature
+    if numerator != denominator:  # a bar of four quarter notes
         raise ClipError(
-            f"{config.name} reads 4/4 clips only (Magenta's converters do); "
-            f"this clip is in {numerator}/{denominator}"
+            f"{config.name} reads bars of four quarter notes only (4/4 or 2/2, as Magenta's "
+            f"converters do); this clip is in {numerator}/{denominator}"
         )
     return 16
 
