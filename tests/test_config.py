@@ -64,7 +64,10 @@ def test_a_missing_config_file_is_named(tmp_path):
 
 
 def test_unknown_model_names_list_the_known_ones():
-    with pytest.raises(ConfigError, match="configured models: drum_vae, drumify, drums, folk_melody, melody_vae, poly"):
+    with pytest.raises(
+        ConfigError,
+        match="configured models: drum_vae, drumify, drums, folk_melody, melody_vae, poly",
+    ):
         load_config().model("nope")
 
 
