@@ -61,8 +61,10 @@ def test_drums_read_as_class_sets_with_a_roll_input():
 
 def test_clips_magentas_converters_cannot_read_are_refused():
     waltz = Clip.from_notes([Note(60, 0, 1)], time_signature=(3, 4))
-    with pytest.raises(ClipError, match="4/4 clips only"):
+    with pytest.raises(ClipError, match=r"four quarter notes only \(4/4 or 2/2.*in 3/4"):
         clip_to_chunks(waltz, _config("cat-mel_2bar_small"))
+    cut_time = Clip.from_notes([Note(60, 0, 1)], time_signature=(2, 2))
+    assert clip_to_chunks(cut_time, _config("cat-mel_2bar_small")).inputs.shape == (1, 32, 90)
     with pytest.raises(ClipError, match="piano range"):
         clip_to_chunks(Clip.from_notes([Note(10, 0, 1)]), _config("cat-mel_2bar_small"))
 
