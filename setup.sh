@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools mma)
+APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools mma jackd2)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   else
     echo "setup.sh: please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
   fi

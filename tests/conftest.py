@@ -7,7 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,49 @@ def music_vae_probe(tmp_path_factory) -> Callable[..., Path]:
         return made[configs]
 
     return probe
+
+
+@pytest.fixture(scope="session")
+def jack_server() -> Iterator[str]:
+    """A real JACK server (dummy driver: no sound card needed) for MIDI port tests, under a
+    name of its own so a user's running server is left alone; its name is exported as
+    JACK_DEFAULT_SERVER to this process and the processes it starts."""
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        pytest.skip("jackd missing (apt-get install jackd2)")
+    name = f"magenta-bridge-tests-{os.getpid()}"
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    os.environ["JACK_NO_START_SERVER"] = "1"  # a client never starts a server by surprise
+    server = subprocess.Popen(
+        [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_jack(server)
+        yield name
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        os.environ.pop("JACK_DEFAULT_SERVER", None)
+
+
+def _wait_for_jack(server: subprocess.Popen) -> None:
+    import mido
+
+    backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"jackd exited: {server.stderr.read() if server.stderr else ''}")
+        probe = None
+        try:
+            probe = backend.open_output("probe", virtual=True, client_name="jack-probe")
+            return
+        except Exception:  # rtmidi raises its own error types while the server starts
+            time.sleep(0.2)
+        finally:
+            if probe is not None:
+                probe.close()
+    raise RuntimeError("jackd did not start within 20 s")
