@@ -32,6 +32,10 @@ MAGENTA_FAMILIES = (
 )
 FAMILY_CONTENT = {"melody_rnn": "melody", "drums_rnn": "drums", "polyphony_rnn": "polyphony"}
 DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
+# MIDI systems by config name; "auto" is the platform's own (bridge/frontends/midi/ports.py).
+MIDI_APIS = ("auto", "alsa", "jack", "coremidi", "windows")
+# What control changes can do to call and response (bridge/frontends/midi/call_response.py).
+MIDI_CONTROLS = ("temperature", "bars", "model", "listen", "panic", "answer")
 
 
 class ConfigError(ValueError):
@@ -91,6 +95,23 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class MidiConfig:
+    """The daemon's MIDI side: which MIDI system, and the names of its two ports."""
+
+    enabled: bool = True  # a missing MIDI system is a warning, never a failed start
+    api: str = "auto"  # one of MIDI_APIS
+    in_port: str = "Magenta Bridge In"
+    out_port: str = "Magenta Bridge Out"
+    virtual: bool | None = None  # None: virtual ports except on Windows, which has none
+    tempo: float = 120.0  # quarter notes a minute while no MIDI clock comes in
+    silence_beats: float = 2.0  # quiet after the last key goes up, then the answer is made
+    answer_bars: int = 2
+    answer_on: str = "bar"  # answers start on the next "bar" line or "beat"
+    model: str | None = None  # None: chosen by the phrase's content
+    controls: dict[str, int] = field(default_factory=dict)  # control name -> CC number
+
+
+@dataclass(frozen=True)
 class Config:
     models: dict[str, ModelSpec]
     default_model: str
@@ -98,6 +119,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     osc: OscConfig = field(default_factory=OscConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    midi: MidiConfig = field(default_factory=MidiConfig)
     data_folder: Path = DEFAULT_DATA_FOLDER
     soundfont: Path | None = None  # None: look in the usual system locations
     source: Path | None = None
@@ -223,6 +245,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if not (isinstance(osc.max_datagram, int) and 1024 <= osc.max_datagram <= 65_000):
         raise ConfigError(f"{path}: osc.max_datagram must be 1024..65000 bytes")
     engine = _section(path, raw, "engine", EngineConfig)
+    midi = _midi_section(path, raw, models)
     data_folder = _path(path, raw.get("data_folder", Config.data_folder))
     soundfont = raw.get("soundfont")
     return Config(
@@ -232,6 +255,7 @@ def load_config(path: str | Path | None = None) -> Config:
         limits,
         osc,
         engine,
+        midi,
         data_folder,
         _path(path, soundfont) if soundfont else None,
         path,
@@ -249,6 +273,47 @@ def _section(path: Path, raw: dict, name: str, kind: type):
         return kind(**section)
     except TypeError as error:
         raise ConfigError(f"{path}: bad {name} section: {error}") from error
+
+
+def _midi_section(path: Path, raw: dict, models: dict) -> MidiConfig:
+    """The midi section, each setting checked, since YAML reads `in_port: 1` as a number."""
+    midi = _section(path, raw, "midi", MidiConfig)
+    if not isinstance(midi.enabled, bool):
+        raise ConfigError(f"{path}: midi.enabled must be true or false, got {midi.enabled!r}")
+    if midi.api not in MIDI_APIS:
+        raise ConfigError(
+            f"{path}: midi.api must be one of {', '.join(MIDI_APIS)}, got {midi.api!r}"
+        )
+    for name in ("in_port", "out_port"):
+        value = getattr(midi, name)
+        if not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{path}: midi.{name} must be a port name, got {value!r}")
+    if not (midi.virtual is None or isinstance(midi.virtual, bool)):
+        raise ConfigError(f"{path}: midi.virtual must be true, false or null, got {midi.virtual!r}")
+    for name, low, high in (("tempo", 20.0, 400.0), ("silence_beats", 0.25, 32.0)):
+        value = getattr(midi, name)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise ConfigError(f"{path}: midi.{name} must be a number from {low:g} to {high:g}")
+    if isinstance(midi.answer_bars, bool) or midi.answer_bars not in range(1, 17):
+        raise ConfigError(f"{path}: midi.answer_bars must be a whole number from 1 to 16")
+    if midi.answer_on not in ("bar", "beat"):
+        raise ConfigError(f"{path}: midi.answer_on must be bar or beat, got {midi.answer_on!r}")
+    if midi.model is not None and midi.model not in models:
+        raise ConfigError(f"{path}: midi.model {midi.model!r} is not a configured model")
+    controls = midi.controls or {}
+    for name, number in controls.items():
+        if name not in MIDI_CONTROLS:
+            raise ConfigError(
+                f"{path}: midi.controls: unknown control {name!r}; controls: "
+                f"{', '.join(MIDI_CONTROLS)}"
+            )
+        if isinstance(number, bool) or number not in range(128):
+            raise ConfigError(f"{path}: midi.controls.{name} must be a CC number 0-127")
+    return replace(midi, controls=dict(controls))
 
 
 def _executable(config_file: Path, value: str | Path) -> Path:

@@ -1,4 +1,4 @@
-"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP.
+"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP, MIDI ports.
 
 This is the one place that knows every layer; each layer only knows the ones below it.
 """
@@ -6,15 +6,21 @@ This is the one place that knows every layer; each layer only knows the ones bel
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
-from bridge.config import Config
+from bridge.config import Config, MidiConfig
 from bridge.engine.engine import Engine, Renderer
 from bridge.engine.warm_models import WarmModel, WarmModels
+from bridge.frontends.midi.call_response import CallAndResponse, settings_from
+from bridge.frontends.midi.clock import FollowingClock
+from bridge.frontends.midi.player import Player
+from bridge.frontends.midi.ports import MidiInput, MidiOutput, MidiUnavailable, open_ports
 from bridge.frontends.osc.service import OscService, OscSettings
 from bridge.frontends.osc.transport import TcpServer, UdpServer
 from bridge.render import RenderError, find_soundfont, render_clip
 from bridge.store import ResultStore
+from bridge.tools.registry import TOOLS
 
 
 class Daemon:
@@ -47,6 +53,22 @@ class Daemon:
             self.store.close()
             where = f"{osc.host}:{osc.port}"
             raise OSError(error.errno, f"cannot listen on {where}: {error.strerror}") from None
+        self.midi_in, self.midi_out = _midi_ports(config.midi, announce)  # None without MIDI
+        self.player: Player | None = None
+        self.calls: CallAndResponse | None = None
+        if self.midi_in is not None and self.midi_out is not None:
+            self.player = Player(self.midi_out.send)
+            continuing = tuple(m.spec.name for m in self.models if TOOLS["continue"].serves(m.spec))
+            self.calls = CallAndResponse(
+                self.engine.submit,
+                self.player,
+                FollowingClock(config.midi.tempo, time.monotonic()),
+                settings_from(config.midi, continuing),
+                announce,
+            )
+            self.midi_in.subscribe(self.calls.receive)
+            self.calls.start()
+            self.service.midi = self.calls  # OSC jobs may play results; controls are learnt
         host, port = self.udp.address
         announce(
             f"ready: OSC on udp://{host}:{port} and tcp://{host}:{port} (SLIP); "
@@ -56,10 +78,33 @@ class Daemon:
     def close(self) -> None:
         # The engine first, while the sockets are open: the job in flight finishes and
         # every waiting client hears how its job ended; new jobs are refused meanwhile.
+        if self.calls is not None:
+            self.calls.close()  # no new calls; an answer still computing may yet arrive
         self.engine.close()
+        if self.player is not None:
+            self.player.close()  # every note it started ends before the ports close
+        for port in (self.midi_in, self.midi_out):
+            if port is not None:
+                port.close()
         self.udp.close()
         self.tcp.close()
         self.store.close()
+
+
+def _midi_ports(
+    midi: MidiConfig, announce: Callable[[str], None]
+) -> tuple[MidiInput | None, MidiOutput | None]:
+    """The MIDI ports when the config wants them; a missing MIDI system is only a warning,
+    since the OSC side serves without it."""
+    if not midi.enabled:
+        return None, None
+    try:
+        midi_in, midi_out = open_ports(midi)
+    except MidiUnavailable as error:
+        announce(f"midi off: {error}")
+        return None, None
+    announce(f"midi: in {midi_in.name!r}, out {midi_out.name!r} ({midi_in.api})")
+    return midi_in, midi_out
 
 
 def _model_line(warm: WarmModel) -> str:

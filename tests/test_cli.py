@@ -4,11 +4,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bridge.config import MidiConfig
+from bridge.frontends.midi.ports import open_ports
 from bridge.music.midi import read_midi
 from bridge.music.scales import parse_key
 
 REPO = Path(__file__).parents[1]
 FOLK_TUNE = REPO / "examples" / "folk_melody.mid"
+# config/default.yaml's midi.api is auto: ALSA on Linux, missing where its sequencer is.
+DEFAULT_MIDI_MISSING = sys.platform == "linux" and not Path("/dev/snd/seq").exists()
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -114,6 +120,9 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
             lines.append(line)
             if line.startswith("ready"):
                 break
+        midi = [line for line in lines if line.startswith("midi")]
+        expected = "midi off: alsa: no MIDI system" if DEFAULT_MIDI_MISSING else "midi: in "
+        assert len(midi) == 1 and midi[0].startswith(expected), lines
         for name, family in (
             ("folk_melody", "melody_rnn"),
             ("drums", "drums_rnn"),
@@ -142,6 +151,37 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
         serve.send_signal(signal.SIGTERM)
         out, _ = serve.communicate(timeout=60)
     assert serve.returncode == 0 and "stopped" in out
+
+
+def test_ports_lists_the_jack_ports_by_option_and_by_config(jack_server, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("models:\n  m: {path: x}\nmidi: {api: jack}\n")
+    midi_in, midi_out = open_ports(MidiConfig(api="jack", in_port="CLI In", out_port="CLI Out"))
+    try:
+        runs = [run("ports", "--api", "jack"), run("--config", str(config), "ports")]
+    finally:
+        midi_in.close()
+        midi_out.close()
+    for done in runs:
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith("MIDI systems in python-rtmidi: ") and "jack" in lines[0]
+        assert lines[1:] == [
+            "jack ports:",
+            "  inputs (they send MIDI):",
+            "    Magenta Bridge Out:CLI Out",
+            "  outputs (they take MIDI):",
+            "    Magenta Bridge In:CLI In",
+        ]
+
+
+@pytest.mark.skipif(not DEFAULT_MIDI_MISSING, reason="this machine has an ALSA sequencer")
+def test_ports_without_the_midi_system_is_one_clear_error():
+    done = run("ports")
+    assert done.returncode == 1
+    assert done.stdout.startswith("MIDI systems in python-rtmidi: ")
+    assert "magenta-bridge: error: alsa: no MIDI system" in done.stderr
+    assert "snd-seq" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_each_example_continues_on_the_model_its_content_calls_for(tmp_path):

@@ -22,6 +22,19 @@ def test_the_bundled_config_points_at_files_that_exist():
     assert config.model(None).path.is_file()
     assert config.osc.host == "127.0.0.1" and config.osc.port == 11300
     assert config.osc.input_folder == (REPO / "examples").resolve()
+    assert (config.midi.api, config.midi.in_port, config.midi.out_port) == (
+        "auto",
+        "Magenta Bridge In",
+        "Magenta Bridge Out",
+    )
+    assert config.midi.controls == {
+        "temperature": 21,
+        "bars": 22,
+        "model": 23,
+        "listen": 24,
+        "panic": 25,
+        "answer": 26,
+    }
 
 
 def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
@@ -51,6 +64,20 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
         ("models:\n  m: {path: x, family: music_vae}\n", "'config' names a music_vae"),
         ("models:\n  m: {path: x, family: music_vae, config: jazz}\n", "unknown MusicVAE config"),
         ("models:\n  m: {path: x, config: cat-mel_2bar_small}\n", "'config' names a music_vae"),
+        ("models:\n  m: {path: x}\nmidi: {api: pipewire}\n", "midi.api must be one of auto,"),
+        ("models:\n  m: {path: x}\nmidi: {enabled: maybe}\n", "midi.enabled must be true or"),
+        ("models:\n  m: {path: x}\nmidi: {in_port: 5}\n", "midi.in_port must be a port name"),
+        ("models:\n  m: {path: x}\nmidi: {out_port: ''}\n", "midi.out_port must be a port"),
+        ("models:\n  m: {path: x}\nmidi: {virtual: 1}\n", "midi.virtual must be true, false"),
+        ("models:\n  m: {path: x}\nmidi: {colour: red}\n", "bad midi section"),
+        ("models:\n  m: {path: x}\nmidi: [jack]\n", "'midi' must be a mapping"),
+        ("models:\n  m: {path: x}\nmidi: {tempo: 0}\n", "midi.tempo must be a number from 20"),
+        ("models:\n  m: {path: x}\nmidi: {silence_beats: x}\n", "midi.silence_beats must be"),
+        ("models:\n  m: {path: x}\nmidi: {answer_bars: 0}\n", "midi.answer_bars must be a"),
+        ("models:\n  m: {path: x}\nmidi: {answer_on: tick}\n", "midi.answer_on must be bar"),
+        ("models:\n  m: {path: x}\nmidi: {model: nope}\n", "midi.model 'nope' is not a"),
+        ("models:\n  m: {path: x}\nmidi: {controls: {volume: 7}}\n", "unknown control 'volume'"),
+        ("models:\n  m: {path: x}\nmidi: {controls: {panic: 128}}\n", "a CC number 0-127"),
     ],
 )
 def test_bad_configs_are_refused_with_the_setting_named(tmp_path, text, words):
@@ -73,7 +100,7 @@ def test_unknown_model_names_list_the_known_ones():
 
 def test_the_default_config_is_valid_yaml_with_comments_for_every_section():
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    assert {"models", "limits", "osc", "engine", "data_folder"} <= set(raw)
+    assert {"models", "limits", "osc", "engine", "midi", "data_folder"} <= set(raw)
 
 
 def test_by_content_picks_the_model_for_the_clip_and_says_why(tmp_path):

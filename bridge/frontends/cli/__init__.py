@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.frontends.cli import continuation, daemon, latent, models, training
+from bridge.frontends.cli import continuation, daemon, latent, midi, models, training
 
 EXAMPLE = """examples:
   magenta-bridge continue examples/folk_melody.mid -o out.mid --bars 4 --variations 4 --seed 7
@@ -19,11 +19,12 @@ EXAMPLE = """examples:
   magenta-bridge groove loops/ -o grooved/ --variations 2
   magenta-bridge drumify rhythm.mid -o drums/ --variations 4 --seed 3
   magenta-bridge models
+  magenta-bridge ports --api jack
 """
 
 
 # In the order `--help` lists their commands.
-COMMAND_MODULES = (continuation, training, models, latent, daemon)
+COMMAND_MODULES = (continuation, training, models, latent, daemon, midi)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

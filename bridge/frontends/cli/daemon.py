@@ -56,6 +56,11 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     client_continue.add_argument(
         "--render", action="store_true", help="also render WAV previews (daemon side)"
     )
+    client_continue.add_argument(
+        "--play",
+        action="store_true",
+        help="also play the first result on the daemon's MIDI out port, from its next bar line",
+    )
     from bridge.tools.registry import CONTINUE
 
     add_param_options(client_continue, CONTINUE.params)
@@ -134,6 +139,8 @@ def _client_continue(args: argparse.Namespace) -> int:
         params["model"] = args.model
     if args.render:
         params["render"] = 1
+    if args.play:
+        params["play"] = 1
     host, port = args.host or config.osc.host, args.port or config.osc.port
     with DaemonClient(host, port, args.timeout) as client:
         result = client.run_tool(args.tool, [read_midi(args.input)], params)

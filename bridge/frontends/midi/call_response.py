@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import mido
 
+from bridge.config import MIDI_CONTROLS, MidiConfig
 from bridge.engine.jobs import Job, JobListener, JobRequest, RequestError
 from bridge.frontends.midi.clock import FollowingClock, next_grid_time
 from bridge.frontends.midi.player import Player
@@ -26,7 +27,6 @@ from bridge.music.clip import Clip, Note
 from bridge.store import JobRecord
 
 BEATS_PER_BAR = 4.0
-CONTROLS = ("temperature", "bars", "model", "listen", "panic", "answer")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,19 @@ class ResponseSettings:
     start_on: float = BEATS_PER_BAR  # answers start on a bar line (or 1.0: a beat)
     listening: bool = True
     controls: Mapping[int, str] = field(default_factory=dict)  # CC number -> control name
+
+
+def settings_from(config: MidiConfig, models: tuple[str, ...]) -> ResponseSettings:
+    """The config's midi section as call-and-response settings; `models`: what the model
+    control picks from (the models that continue)."""
+    return ResponseSettings(
+        silence_beats=config.silence_beats,
+        bars=config.answer_bars,
+        model=config.model,
+        models=models,
+        start_on=BEATS_PER_BAR if config.answer_on == "bar" else 1.0,
+        controls={number: name for name, number in config.controls.items()},
+    )
 
 
 @dataclass
@@ -105,8 +118,8 @@ class CallAndResponse:
 
     def learn(self, control: str) -> None:
         """Bind `control` to the next control change that arrives."""
-        if control not in CONTROLS:
-            raise ValueError(f"unknown control {control!r}; controls: {', '.join(CONTROLS)}")
+        if control not in MIDI_CONTROLS:
+            raise ValueError(f"unknown control {control!r}; controls: {', '.join(MIDI_CONTROLS)}")
         self._learning = control
 
     def tick(self, t: float) -> None:

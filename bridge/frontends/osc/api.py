@@ -128,7 +128,8 @@ REQUESTS: tuple[Address, ...] = (
             "Reserved keys: `model` (default: chosen by the first clip's content with the "
             "config's `by_content`: drums, chords or melody; else the first model serving the "
             "tool), `render` (1: also write a WAV preview), `reply_port` (send this job's "
-            "replies there).",
+            "replies there), `play` (1: also play the first result on the MIDI out port, from "
+            "its next bar line).",
             (REQUEST_ID, PARAMS),
             (
                 f"{ROOT}/job/accepted request_id job_id model why_this_model",
@@ -140,6 +141,14 @@ REQUESTS: tuple[Address, ...] = (
             ),
         )
         for name, tool in TOOLS.items()
+    ),
+    Address(
+        f"{ROOT}/midi/learn",
+        "midi_learn",
+        "Bind a call-and-response control (temperature, bars, model, listen, panic, answer) "
+        "to the next control change that arrives on the MIDI in port.",
+        (REQUEST_ID, Arg("control", "string", "the control's name")),
+        (f"{ROOT}/midi/learn request_id 'ok'",),
     ),
     Address(
         f"{ROOT}/job/cancel",

@@ -50,10 +50,19 @@ class OscSettings:
     token: str | None = None  # when set, clients must /magenta/auth first
 
 
+class MidiSide(Protocol):
+    """The daemon's MIDI frontend as OSC requests reach it (call and response)."""
+
+    def play_answer(self, answer: Clip) -> None: ...
+
+    def learn(self, control: str) -> None: ...
+
+
 class OscService:
     def __init__(self, engine: Engine, settings: OscSettings):
         self.engine = engine
         self.settings = settings
+        self.midi: MidiSide | None = None  # set by the daemon when its MIDI ports are open
         self.uploads = Uploads(engine.limits.max_notes)
         self._lock = threading.Lock()
         self._authorised: set[str] = set()
@@ -154,8 +163,11 @@ class OscService:
         model = params.pop("model", None)
         render = params.pop("render", 0)
         reply_port = params.pop("reply_port", None)
+        play = bool(_int(params.pop("play", 0), "play", 0, 1))
         if model is not None and not isinstance(model, str):
             raise ParamError(f"model must be a name, got {model!r}")
+        if play and self.midi is None:
+            raise RequestError("play 1 needs the MIDI out port, and MIDI is off in this daemon")
         reply_to = peer
         if reply_port is not None:
             reply_to = peer.with_reply_port(_int(reply_port, "reply_port", 1, 65535))
@@ -170,9 +182,19 @@ class OscService:
             model=model,
             render=bool(_int(render, "render", 0, 1)),
         )
-        self.engine.submit(request, JobReplies(self, reply_to))
+        self.engine.submit(request, JobReplies(self, reply_to, play))
         with self._lock:
             self.uploads.release(peer.name, request_id, tool.inputs)
+
+    def midi_learn(self, address: Address, args: list[Any], peer: Peer) -> None:
+        request_id, control = _positional(address, args, 2)
+        if self.midi is None:
+            raise RequestError("MIDI is off in this daemon: there is no control to learn")
+        try:
+            self.midi.learn(str(control))
+        except ValueError as error:
+            raise RequestError(str(error)) from None
+        peer.send(message(f"{ROOT}/midi/learn", request_id, "ok"))
 
     def job_cancel(self, address: Address, args: list[Any], peer: Peer) -> None:
         (request_id,) = _positional(address, args, 1)
@@ -257,9 +279,10 @@ class OscService:
 class JobReplies:
     """Turns a job's life cycle into OSC replies to the peer that asked for it."""
 
-    def __init__(self, service: OscService, peer: Peer):
+    def __init__(self, service: OscService, peer: Peer, play: bool = False):
         self.service = service
         self.peer = peer
+        self.play = play  # also play the first result on the MIDI out port
 
     def accepted(self, job: Job) -> None:
         self.peer.send(
@@ -276,6 +299,8 @@ class JobReplies:
         self.peer.send(message(f"{ROOT}/job/progress", job.request.request_id, float(fraction)))
 
     def finished(self, job: Job, results: list[Clip], record: JobRecord) -> None:
+        if self.play and results and self.service.midi is not None:
+            self.service.midi.play_answer(results[0])
         self.service.send_results(self.peer, job.request.request_id, results, record)
 
     def failed(self, job: Job, text: str) -> None:
