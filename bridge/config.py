@@ -105,6 +105,7 @@ class MidiConfig:
     virtual: bool | None = None  # None: virtual ports except on Windows, which has none
     tempo: float = 120.0  # quarter notes a minute while no MIDI clock comes in
     silence_beats: float = 2.0  # quiet after the last key goes up, then the answer is made
+    phrase_end: str = "silence"  # or "bar": the first bar line after the last key goes up
     answer_bars: int = 2
     answer_on: str = "bar"  # answers start on the next "bar" line or "beat"
     model: str | None = None  # None: chosen by the phrase's content
@@ -300,6 +301,10 @@ def _midi_section(path: Path, raw: dict, models: dict) -> MidiConfig:
             raise ConfigError(f"{path}: midi.{name} must be a number from {low:g} to {high:g}")
     if isinstance(midi.answer_bars, bool) or midi.answer_bars not in range(1, 17):
         raise ConfigError(f"{path}: midi.answer_bars must be a whole number from 1 to 16")
+    if midi.phrase_end not in ("silence", "bar"):
+        raise ConfigError(
+            f"{path}: midi.phrase_end must be silence or bar, got {midi.phrase_end!r}"
+        )
     if midi.answer_on not in ("bar", "beat"):
         raise ConfigError(f"{path}: midi.answer_on must be bar or beat, got {midi.answer_on!r}")
     if midi.model is not None and midi.model not in models:

@@ -75,6 +75,7 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
         ("models:\n  m: {path: x}\nmidi: {silence_beats: x}\n", "midi.silence_beats must be"),
         ("models:\n  m: {path: x}\nmidi: {answer_bars: 0}\n", "midi.answer_bars must be a"),
         ("models:\n  m: {path: x}\nmidi: {answer_on: tick}\n", "midi.answer_on must be bar"),
+        ("models:\n  m: {path: x}\nmidi: {phrase_end: key}\n", "midi.phrase_end must be"),
         ("models:\n  m: {path: x}\nmidi: {model: nope}\n", "midi.model 'nope' is not a"),
         ("models:\n  m: {path: x}\nmidi: {controls: {volume: 7}}\n", "unknown control 'volume'"),
         ("models:\n  m: {path: x}\nmidi: {controls: {panic: 128}}\n", "a CC number 0-127"),

@@ -1,7 +1,8 @@
 """Call and response: listen to a phrase on the in port, answer it on the out port, in time.
 
-The player plays; when every key is up and `silence_beats` have passed (or a control says
-"answer now"), the phrase (from the bar it began in to the bar line after it ends) goes to
+The player plays; when every key is up and `silence_beats` have passed, or (with
+`end_on_bar`) a bar line has passed since the last key went up, or a control says "answer
+now", the phrase (from the bar it began in to the bar line after it ends) goes to
 the engine as a `continue` job like any other, so it is stored and in the history. The
 answer starts on the next bar line (or beat) of the clock (the DAW's MIDI clock, else the
 internal tempo). Playing again cuts an answer that is still sounding. Control changes set
@@ -34,6 +35,7 @@ class ResponseSettings:
     """What an answer is: changed live by control changes."""
 
     silence_beats: float = 2.0  # quiet after the last key is released, then answer
+    end_on_bar: bool = False  # True: answer at the first bar line after the keys go up
     bars: int = 2
     temperature: float = 1.0
     model: str | None = None  # None: chosen by the phrase's content
@@ -48,6 +50,7 @@ def settings_from(config: MidiConfig, models: tuple[str, ...]) -> ResponseSettin
     control picks from (the models that continue)."""
     return ResponseSettings(
         silence_beats=config.silence_beats,
+        end_on_bar=config.phrase_end == "bar",
         bars=config.answer_bars,
         model=config.model,
         models=models,
@@ -103,7 +106,12 @@ class CallAndResponse:
 
         def watch() -> None:
             while self._running.is_set():
-                self.tick(time.monotonic())
+                try:
+                    self.tick(time.monotonic())
+                except Exception as error:  # a bad phrase must not end call and response
+                    self.announce(f"midi: phrase dropped: {type(error).__name__}: {error}")
+                    with self._lock:
+                        self._notes, self._held = [], {}
                 time.sleep(every)
 
         self._watcher = threading.Thread(target=watch, name="midi-call-response", daemon=True)
@@ -123,11 +131,16 @@ class CallAndResponse:
         self._learning = control
 
     def tick(self, t: float) -> None:
-        """Called often (a few times a beat): answer a phrase whose silence has lasted."""
+        """Called often (a few times a beat): answer a phrase that has ended."""
         with self._lock:
-            quiet = self.clock.beat_at(t) - self._last_beat >= self.settings.silence_beats
-            ready = self._notes and not self._held and quiet
-        if ready:
+            if not self._notes or self._held:
+                return
+            beat = self.clock.beat_at(t)
+            if self.settings.end_on_bar:
+                ended = beat >= (math.floor(self._last_beat / BEATS_PER_BAR) + 1) * BEATS_PER_BAR
+            else:
+                ended = beat - self._last_beat >= self.settings.silence_beats
+        if ended:
             self.answer(t)
 
     def answer(self, t: float) -> None:
@@ -141,11 +154,15 @@ class CallAndResponse:
             return
         first_bar = math.floor(min(n.start for n in notes) / BEATS_PER_BAR) * BEATS_PER_BAR
         end = max(n.end for n in notes) - first_bar
-        phrase = Clip.from_notes(
-            [replace(n, start=n.start - first_bar) for n in notes],
-            math.ceil(end / BEATS_PER_BAR) * BEATS_PER_BAR,
-            qpm=round(self.clock.qpm, 3),
-        )
+        try:
+            phrase = Clip.from_notes(
+                [replace(n, start=n.start - first_bar) for n in notes],
+                math.ceil(end / BEATS_PER_BAR) * BEATS_PER_BAR,
+                qpm=round(self.clock.qpm, 3),
+            )
+        except ValueError as error:  # more notes than a clip may hold, say
+            self.announce(f"midi: phrase dropped: {error}")
+            return
         request = JobRequest(
             client="midi",
             request_id=f"call-{next(self._ids)}",
@@ -156,7 +173,7 @@ class CallAndResponse:
         )
         try:
             self.submit(request, _Answer(self))
-        except RequestError as error:
+        except RequestError as error:  # refused: no model, a full queue...
             self.announce(f"midi: cannot answer: {error}")
 
     # -- answers -----------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Where the beat is: the DAW's MIDI clock when it sends one, else an internal tempo.
 
 MIDI clock is 24 ticks per quarter note plus start, stop and continue (and song position,
-in sixteenths). `MidiClock` counts ticks and reads the tempo off their spacing (a median, so
-one late tick does not move it); between ticks, and if ticks stop coming without a stop
-message, it carries on at the last tempo. `FollowingClock` answers from the MIDI clock while
-the DAW's transport runs and from `InternalClock` otherwise, so answers land on a grid
-whether or not a DAW is playing. Times are `time.monotonic()` seconds.
+in sixteenths). `MidiClock` counts ticks and reads the tempo off the last two beats of
+them (a least-squares line through their times: MIDI drivers deliver in periods, so single
+intervals jump between whole periods, and one late tick barely moves the line); between
+ticks, and if ticks stop coming without a stop message, it carries on at the last tempo.
+`FollowingClock` answers from the MIDI clock while the DAW's transport runs and from
+`InternalClock` otherwise, so answers land on a grid whether or not a DAW is playing.
+Times are `time.monotonic()` seconds.
 """
 
 from __future__ import annotations
@@ -54,29 +56,30 @@ class InternalClock:
 class MidiClock:
     """The DAW's transport as its clock messages tell it: position in beats and tempo."""
 
-    def __init__(self, fallback_qpm: float = 120.0, window: int = TICKS_PER_BEAT):
+    def __init__(self, fallback_qpm: float = 120.0, window: int = 2 * TICKS_PER_BEAT):
         self.fallback_qpm = fallback_qpm
         self.running = False
         self.ticks = 0  # since the song's start
         self.last_tick_time: float | None = None
-        self._intervals: deque[float] = deque(maxlen=window)
+        self._recent: deque[tuple[int, float]] = deque(maxlen=window)  # (tick, time)
 
     def feed(self, message: mido.Message, t: float) -> None:
         """Take one realtime message received at `t`; others are ignored."""
         if message.type == "start":
             self.running, self.ticks, self.last_tick_time = True, 0, None
-            self._intervals.clear()
+            self._recent.clear()
         elif message.type == "continue":
             self.running = True
         elif message.type == "stop":
             self.running = False
         elif message.type == "songpos":
             self.ticks = message.pos * TICKS_PER_SIXTEENTH
+            self._recent.clear()
         elif message.type == "clock" and self.running:
             if self.last_tick_time is not None:
-                self._intervals.append(t - self.last_tick_time)
                 self.ticks += 1  # the first tick after start is beat 0
             self.last_tick_time = t
+            self._recent.append((self.ticks, t))
 
     @property
     def following(self) -> bool:
@@ -85,9 +88,12 @@ class MidiClock:
 
     @property
     def qpm(self) -> float:
-        if not self._intervals:
+        if len(self._recent) < 3:
             return self.fallback_qpm
-        return 60.0 / (statistics.median(self._intervals) * TICKS_PER_BEAT)
+        ticks = [tick for tick, _ in self._recent]
+        times = [at for _, at in self._recent]
+        seconds_per_tick = statistics.linear_regression(ticks, times).slope
+        return 60.0 / (seconds_per_tick * TICKS_PER_BEAT)
 
     def beat_at(self, t: float) -> float:
         if self.last_tick_time is None:

@@ -22,29 +22,36 @@ C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
 
 
 @pytest.fixture
-def bridge(jack_server, tmp_path):
-    """The daemon as `serve` runs it, with its MIDI side on JACK and the bundled folk model."""
-    config = {
-        "default_model": "folk",
-        "models": {
-            "folk": {
-                "family": "melody_rnn",
-                "path": str(REPO / "models" / "pretrained" / "folk_attention_rnn.safetensors"),
-            }
-        },
-        "osc": {"port": 0},
-        "midi": {
-            "api": "jack",
-            "silence_beats": 1.0,
-            "answer_bars": 2,
-            "controls": {"bars": 21, "panic": 22},
-        },
-        "data_folder": str(tmp_path / "data"),
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    daemon = Daemon(load_config(tmp_path / "config.yaml"), announce=lambda _: None)
-    yield daemon
-    daemon.close()
+def make_bridge(jack_server, tmp_path):
+    """Daemons as `serve` runs them, MIDI on JACK, the bundled folk model; `midi` settings
+    over the defaults of these tests."""
+    daemons = []
+
+    def start(**midi) -> Daemon:
+        config = {
+            "default_model": "folk",
+            "models": {
+                "folk": {
+                    "family": "melody_rnn",
+                    "path": str(REPO / "models" / "pretrained" / "folk_attention_rnn.safetensors"),
+                }
+            },
+            "osc": {"port": 0},
+            "midi": {"api": "jack", "silence_beats": 1.0, "answer_bars": 2, **midi},
+            "data_folder": str(tmp_path / f"data{len(daemons)}"),
+        }
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        daemons.append(Daemon(load_config(tmp_path / "config.yaml"), announce=lambda _: None))
+        return daemons[-1]
+
+    yield start
+    for daemon in daemons:
+        daemon.close()
+
+
+@pytest.fixture
+def bridge(make_bridge) -> Daemon:
+    return make_bridge(controls={"bars": 21, "panic": 22})
 
 
 def record(daemon: Daemon, seconds: float) -> subprocess.Popen:
@@ -100,3 +107,26 @@ def test_a_played_phrase_gets_an_answer_on_the_bar_grid_in_key(bridge):
     assert not sounding, "every note of the answer was released"
     (record_,) = bridge.store.history(client="midi")
     assert record_.tool == "continue" and record_.status == "done", "stored like any job"
+
+
+def test_answers_follow_the_daws_midi_clock_and_a_bar_line_ends_the_phrase(make_bridge):
+    """The DAW runs at 100 qpm (MIDI clock) while the internal tempo says 120: the answer
+    lands on the DAW's sixteenths, after the bar line that ended the phrase."""
+    daemon = make_bridge(phrase_end="bar", silence_beats=32, tempo=120)
+    tick = 60 / 100 / 24
+    events = [[0.0, [0xFA]], *([index * tick, [0xF8]] for index in range(24 * 20))]  # 20 beats
+    notes = [
+        [offset + index * 0.3, [status, pitch, 90 if status == 0x90 else 0]]
+        for index, pitch in enumerate([60, 64, 67, 72, 67, 64])
+        for offset, status in ((0.3, 0x90), (0.5, 0x80))
+    ]
+    recorder = record(daemon, 14.0)
+    play(daemon, sorted([*events, *notes], key=lambda event: event[0]))
+    recorded = json.loads(recorder.communicate(timeout=60)[0])
+    clock = daemon.calls.clock
+    assert clock.qpm == pytest.approx(100.0, rel=0.02), "the tempo of the MIDI clock"
+    ons = [clock.beat_at(at) for at, data in recorded if data[0] & 0xF0 == 0x90 and data[2]]
+    assert ons, "the phrase ended at a bar line, though 32 beats of silence never passed"
+    assert all(abs(beat * 4 - round(beat * 4)) < 0.2 for beat in ons), ons
+    phrase_end = 0.5 + 5 * 0.3  # seconds after start: the last key goes up (beat 3.33)
+    assert ons[0] >= 4.0 and ons[0] > phrase_end * 100 / 60
