@@ -91,3 +91,22 @@ def test_unknown_controls_and_play_without_midi_are_refused(midi_daemon, make_da
     (address, args) = other.receive()[-1]
     assert address == "/magenta/error" and "MIDI is off" in args[1]
     other.close()
+
+
+def test_panic_over_osc_silences_a_playing_result(midi_daemon):
+    daemon, client = midi_daemon
+    peer = recorder(daemon, 6.0)
+    client.send("/magenta/clip/file", "p", 0, "folk_melody.mid")
+    client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/continue", "p", "bars", 8, "seed", 3, "play", 1)
+    assert client.receive()[-1][0] == "/magenta/job/done"
+    time.sleep(1.5)  # the result is playing (8 bars: 16 s at 120 qpm)
+    client.send("/magenta/midi/panic", "x")
+    assert client.receive(("/magenta/midi/panic",))[-1] == ("/magenta/midi/panic", ["x", "ok"])
+    events = json.loads(peer.communicate(timeout=30)[0])
+    ons = [data[1] for _, data in events if data[0] & 0xF0 == 0x90 and data[2]]
+    offs = [data[1] for _, data in events if data[0] & 0xF0 == 0x80]
+    assert ons and sorted(ons) == sorted(offs), "what sounded was released"
+    last_note = max(at for at, data in events if data[0] & 0xF0 in (0x80, 0x90))
+    all_off = [at for at, data in events if data[0] & 0xF0 == 0xB0 and data[1] == 123]
+    assert len(all_off) == 16 and last_note <= min(all_off), "and nothing played after"

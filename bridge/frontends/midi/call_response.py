@@ -124,6 +124,12 @@ class CallAndResponse:
             self._watcher.join(timeout=5)
         self.player.stop()
 
+    def panic(self) -> None:
+        """Silence every answer and result now (the `panic` control does the same)."""
+        with self._lock:
+            self._answer = None
+        self.player.panic()
+
     def learn(self, control: str) -> None:
         """Bind `control` to the next control change that arrives."""
         if control not in MIDI_CONTROLS:
@@ -218,7 +224,7 @@ class CallAndResponse:
         elif name == "listen":
             self.settings = replace(self.settings, listening=value >= 64)
         elif name == "panic" and value >= 64:
-            self.player.panic()
+            self.panic()
         elif name == "answer" and value >= 64:
             self.answer(time.monotonic())
 

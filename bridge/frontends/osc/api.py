@@ -151,6 +151,14 @@ REQUESTS: tuple[Address, ...] = (
         (f"{ROOT}/midi/learn request_id 'ok'",),
     ),
     Address(
+        f"{ROOT}/midi/panic",
+        "midi_panic",
+        "Stop every answer and result playing on the MIDI out port: note offs for what sounds, "
+        "then all-notes-off (CC 123) on all 16 channels.",
+        (REQUEST_ID,),
+        (f"{ROOT}/midi/panic request_id 'ok'",),
+    ),
+    Address(
         f"{ROOT}/job/cancel",
         "job_cancel",
         "Cancel this client's job with that request id; the job ends with an error 'cancelled'.",

@@ -57,6 +57,8 @@ class MidiSide(Protocol):
 
     def learn(self, control: str) -> None: ...
 
+    def panic(self) -> None: ...
+
 
 class OscService:
     def __init__(self, engine: Engine, settings: OscSettings):
@@ -195,6 +197,13 @@ class OscService:
         except ValueError as error:
             raise RequestError(str(error)) from None
         peer.send(message(f"{ROOT}/midi/learn", request_id, "ok"))
+
+    def midi_panic(self, address: Address, args: list[Any], peer: Peer) -> None:
+        (request_id,) = _positional(address, args, 1)
+        if self.midi is None:
+            raise RequestError("MIDI is off in this daemon: nothing is playing")
+        self.midi.panic()
+        peer.send(message(f"{ROOT}/midi/panic", request_id, "ok"))
 
     def job_cancel(self, address: Address, args: list[Any], peer: Peer) -> None:
         (request_id,) = _positional(address, args, 1)
