@@ -10,12 +10,19 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# node runs the Max for Live device's JavaScript in its test harness; any node install will do.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   else
     echo "setup.sh: please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
   fi
+fi
+
+# acorn checks that the device JavaScript is ES5, as Max's js object needs (package-lock.json).
+if command -v npm >/dev/null; then
+  npm ci --prefix max_for_live --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -172,6 +172,12 @@ def test_reply_port_sends_a_jobs_replies_elsewhere(udp):
     port = listener.sock.getsockname()[1]
     udp.send("/magenta/tool/continue", "rp", "bars", 1, "reply_port", port)
     assert listener.receive()[-1][0] == "/magenta/job/done"
+    # A refused request's error goes there too: Max's udpsend sends from a random port.
+    udp.send("/magenta/clip/file", "bad", 0, "folk_melody.mid")
+    udp.receive(("/magenta/clip/ready",))
+    udp.send("/magenta/tool/continue", "bad", "temperature", 99, "reply_port", port)
+    (address, args) = listener.receive()[-1]
+    assert address == "/magenta/error" and args[0] == "bad" and "temperature" in args[1]
     listener.close()
 
 

@@ -161,18 +161,26 @@ class OscService:
         if not args:
             raise RequestError(f"{address.path} needs a request_id")
         request_id, params = _request_id(args), pairs_to_mapping(args[1:])
+        reply_port = params.pop("reply_port", None)
+        reply_to = peer
+        if reply_port is not None:
+            reply_to = peer.with_reply_port(_int(reply_port, "reply_port", 1, 65535))
+        try:
+            self._tool(address, request_id, params, peer, reply_to)
+        except (ValueError, OSError) as error:  # heard where the client listens (Max's udpsend
+            self.send_error(reply_to, request_id, str(error))  # sends from a random port)
+
+    def _tool(
+        self, address: Address, request_id: str, params: dict, peer: Peer, reply_to: Peer
+    ) -> None:
         tool = TOOLS[address.path.rsplit("/", 1)[1]]
         model = params.pop("model", None)
         render = params.pop("render", 0)
-        reply_port = params.pop("reply_port", None)
         play = bool(_int(params.pop("play", 0), "play", 0, 1))
         if model is not None and not isinstance(model, str):
             raise ParamError(f"model must be a name, got {model!r}")
         if play and self.midi is None:
             raise RequestError("play 1 needs the MIDI out port, and MIDI is off in this daemon")
-        reply_to = peer
-        if reply_port is not None:
-            reply_to = peer.with_reply_port(_int(reply_port, "reply_port", 1, 65535))
         with self._lock:
             clips = self.uploads.finished(peer.name, request_id, tool.inputs)
         request = JobRequest(
