@@ -178,6 +178,17 @@ def test_reply_port_sends_a_jobs_replies_elsewhere(udp):
     udp.send("/magenta/tool/continue", "bad", "temperature", 99, "reply_port", port)
     (address, args) = listener.receive()[-1]
     assert address == "/magenta/error" and args[0] == "bad" and "temperature" in args[1]
+    # So can a request for a finished job's results again.
+    udp.send("/magenta/clip/file", "again", 0, "folk_melody.mid")
+    udp.receive(("/magenta/clip/ready",))
+    udp.send("/magenta/tool/continue", "again", "bars", 1)
+    job_id = udp.receive()[-1][1][1]
+    udp.send("/magenta/job/get", "again", job_id, port)
+    replies = listener.receive()
+    assert replies[-1][0] == "/magenta/job/done" and replies[-1][1][1] == job_id
+    udp.send("/magenta/job/get", "missing", "no-such-job", port)
+    (address, args) = listener.receive()[-1]
+    assert address == "/magenta/error" and args[0] == "missing" and "no-such-job" in args[1]
     listener.close()
 
 

@@ -169,7 +169,11 @@ REQUESTS: tuple[Address, ...] = (
         f"{ROOT}/job/get",
         "job_get",
         "Send a finished job's results again, by job id (from accepted or done, or history).",
-        (REQUEST_ID, Arg("job_id", "string", "the daemon's job id")),
+        (
+            REQUEST_ID,
+            Arg("job_id", "string", "the daemon's job id"),
+            Arg("reply_port", "int", "send the results to this port instead", optional=True),
+        ),
         (f"{ROOT}/job/result ...", f"{ROOT}/job/preview ...", f"{ROOT}/job/done ..."),
     ),
 )

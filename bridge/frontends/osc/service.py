@@ -219,8 +219,17 @@ class OscService:
             raise RequestError(f"no queued or running job with request id {request_id!r}")
 
     def job_get(self, address: Address, args: list[Any], peer: Peer) -> None:
+        reply_to = peer
+        if len(args) == 3:  # a reply port, as a tool request may name one
+            reply_to = peer.with_reply_port(_int(args.pop(), "reply_port", 1, 65535))
         request_id, job_id = _positional(address, args, 2)
-        record = self.engine.store.get(str(job_id))
+        try:
+            self._job_get(request_id, str(job_id), reply_to)
+        except (ValueError, OSError) as error:
+            self.send_error(reply_to, request_id, str(error))
+
+    def _job_get(self, request_id: str, job_id: str, reply_to: Peer) -> None:
+        record = self.engine.store.get(job_id)
         if record is None:
             raise RequestError(f"no job {job_id!r}")
         if record.status != "done":
@@ -230,7 +239,7 @@ class OscService:
             results = [read_midi(path, allow_empty=True) for path in midi]
         except ClipError as error:
             raise RequestError(f"job {job_id}'s result files cannot be read: {error}") from error
-        self.send_results(peer, request_id, results, record)
+        self.send_results(reply_to, request_id, results, record)
 
     # -- replies -------------------------------------------------------------------------
     def send_results(
