@@ -72,7 +72,7 @@ function send(address, args) {
 }
 
 // clip/begin then clip/notes chunks for one input clip.
-function sendClip(requestId, slot, clip, song) {
+function sendClip(requestId, slot, clip, song, drums) {
     var flat = [];
     var i;
     for (i = 0; i < clip.notes.length; i++) {
@@ -80,7 +80,7 @@ function sendClip(requestId, slot, clip, song) {
         flat.push(n.pitch, n.start_time - clip.start, n.duration, n.velocity, n.mute ? 1 : 0);
     }
     send("/magenta/clip/begin", [requestId, slot, clip.notes.length, clip.length,
-        song.tempo, song.numerator, song.denominator, 0]);
+        song.tempo, song.numerator, song.denominator, drums ? 1 : 0]);
     var width = NOTES_PER_CHUNK * 5;
     for (i = 0; i * width < flat.length; i++) {
         send("/magenta/clip/notes", [requestId, slot, i].concat(flat.slice(i * width, (i + 1) * width)));
@@ -143,7 +143,9 @@ function startJob(tool) {
     var track = place ? place.track : deviceTrackPath();
     job = { id: newRequestId(), tool: tool, track: track, fromSlot: place ? place.slot : -1,
         sources: sources, results: {}, count: -1, jobId: "" };
-    for (var i = 0; i < sources.length; i++) { sendClip(job.id, i, sources[i], song); }
+    // A Drum Rack on the source's track: its clips are drum parts (pitches name drums).
+    var drums = sources.length > 0 && hasDrumRack(place.track);
+    for (var i = 0; i < sources.length; i++) { sendClip(job.id, i, sources[i], song, drums); }
     send("/magenta/tool/" + tool, [job.id].concat(toolParams(tool, song)));
     status(tool + ": sent " + sources.length + " clip(s), waiting for the daemon");
 }
@@ -211,6 +213,15 @@ function sourcePlace() {
 
 function deviceTrackPath() {
     return new LiveAPI("this_device canonical_parent").unquotedpath;
+}
+
+// Whether a device on the track can hold drum pads (a Drum Rack, Live's drum instruments).
+function hasDrumRack(track) {
+    var count = new LiveAPI(track).getcount("devices");
+    for (var d = 0; d < count; d++) {
+        if (new LiveAPI(track + " devices " + d).get("can_have_drum_pads")[0]) { return true; }
+    }
+    return false;
 }
 
 function nextClipPath(track, fromSlot) {

@@ -106,12 +106,14 @@ class LiveSet {
   }
 
   // A MIDI track with one clip slot per scene and this device on it.
-  addTrack(name) {
+  addTrack(name, { drumRack = false } = {}) {
     const track = this.object("Track", { name, playing_slot_index: -1, has_midi_input: 1 });
     track.clip_slots = [];
     track.arrangement_clips = [];
-    track.devices = [this.object("Device", { name: "Magenta Bridge" })];
-    track.devices[0].parent = track;
+    // This device (a MIDI effect) first, then the instrument: a Drum Rack when `drumRack`.
+    track.devices = [this.object("Device", { name: "Magenta Bridge", can_have_drum_pads: 0 })];
+    if (drumRack) track.devices.push(this.object("RackDevice", { name: "Drum Rack", can_have_drum_pads: 1 }));
+    for (const device of track.devices) device.parent = track;
     this.song.tracks.push(track);
     for (let s = 0; s < this.song.scenes.length; s++) track.clip_slots.push(this.clipSlot(track));
     return track;
@@ -144,7 +146,7 @@ class LiveSet {
     if (obj === song.view) return "live_set view";
     if (obj.type === "Track") return `live_set tracks ${song.tracks.indexOf(obj)}`;
     if (obj.type === "Scene") return `live_set scenes ${song.scenes.indexOf(obj)}`;
-    if (obj.type === "Device") return `${this.pathOf(obj.parent)} devices ${obj.parent.devices.indexOf(obj)}`;
+    if (obj.type === "Device" || obj.type === "RackDevice") return `${this.pathOf(obj.parent)} devices ${obj.parent.devices.indexOf(obj)}`;
     if (obj.type === "ClipSlot") return `${this.pathOf(obj.parent)} clip_slots ${obj.parent.clip_slots.indexOf(obj)}`;
     if (obj.type === "Clip" && obj.parent.type === "Track") {
       return `${this.pathOf(obj.parent)} arrangement_clips ${obj.parent.arrangement_clips.indexOf(obj)}`;

@@ -1,0 +1,111 @@
+"""The Max for Live device's patcher (max_for_live/src/magenta_bridge.maxpat): its structure
+is consistent with the device JavaScript and the daemon's default config."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "max_for_live" / "src"
+PATCHER = SRC / "magenta_bridge.maxpat"
+DEVICE_JS = SRC / "magenta_bridge.js"
+
+
+@pytest.fixture(scope="module")
+def patcher() -> dict:
+    return json.loads(PATCHER.read_text())["patcher"]
+
+
+@pytest.fixture(scope="module")
+def boxes(patcher: dict) -> dict[str, dict]:
+    return {entry["box"]["id"]: entry["box"] for entry in patcher["boxes"]}
+
+
+def _objects(boxes: dict[str, dict], name: str) -> list[dict]:
+    """The object boxes whose text starts with the object's name."""
+    return [b for b in boxes.values() if b["maxclass"] == "newobj" and b["text"].split()[0] == name]
+
+
+def _js_declares(name: str) -> int:
+    found = re.search(rf"^{name}\s*=\s*(\d+);", DEVICE_JS.read_text(), re.MULTILINE)
+    assert found, f"{DEVICE_JS.name} declares no {name}"
+    return int(found.group(1))
+
+
+def test_box_ids_are_unique(patcher: dict) -> None:
+    ids = [entry["box"]["id"] for entry in patcher["boxes"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_box_has_its_counts(boxes: dict[str, dict]) -> None:
+    for box in boxes.values():
+        assert isinstance(box["numinlets"], int) and box["numinlets"] >= 0, box["id"]
+        assert isinstance(box["numoutlets"], int) and box["numoutlets"] >= 0, box["id"]
+        assert len(box.get("outlettype", [])) == box["numoutlets"], box["id"]
+        if box["maxclass"] in ("newobj", "message"):
+            assert box.get("text"), f"{box['id']} has no text"
+
+
+def test_patchlines_join_existing_inlets_and_outlets(patcher: dict, boxes: dict[str, dict]) -> None:
+    assert patcher["lines"]
+    for entry in patcher["lines"]:
+        line = entry["patchline"]
+        (source, outlet), (destination, inlet) = line["source"], line["destination"]
+        assert source in boxes and destination in boxes, line
+        assert 0 <= outlet < boxes[source]["numoutlets"], line
+        assert 0 <= inlet < boxes[destination]["numinlets"], line
+
+
+def test_js_box_names_the_device_file_and_its_inlets_and_outlets(boxes: dict[str, dict]) -> None:
+    (js,) = _objects(boxes, "js")
+    assert (SRC / js["text"].split()[1]).is_file()
+    assert js["numinlets"] == _js_declares("inlets")
+    assert js["numoutlets"] == _js_declares("outlets")
+
+
+def test_udp_ports(boxes: dict[str, dict]) -> None:
+    config = yaml.safe_load((REPO / "config" / "default.yaml").read_text())
+    (send,) = _objects(boxes, "udpsend")
+    assert send["text"].split()[1:] == [config["osc"]["host"], str(config["osc"]["port"])]
+    # The reply port udpreceive listens on is the one the JS names in each request.
+    (receive,) = _objects(boxes, "udpreceive")
+    (js,) = _objects(boxes, "js")
+    assert receive["text"].split()[1] == js["text"].split()[2]
+
+
+def test_wiring(patcher: dict, boxes: dict[str, dict]) -> None:
+    joins = [e["patchline"] for e in patcher["lines"]]
+    lines = {(tuple(j["source"]), tuple(j["destination"])) for j in joins}
+    (js,) = _objects(boxes, "js")
+    (send,) = _objects(boxes, "udpsend")
+    (receive,) = _objects(boxes, "udpreceive")
+    assert ((js["id"], 0), (send["id"], 0)) in lines, "outlet 0 (OSC) goes to udpsend"
+    assert ((receive["id"], 0), (js["id"], 0)) in lines, "the daemon's replies reach the js"
+    status = [d for (s, d) in lines if s == (js["id"], 1)]
+    assert status, "outlet 1 (status) goes somewhere"
+    assert all(boxes[d[0]]["maxclass"] == "comment" for d in status), "outlet 1 sets a comment"
+
+
+def test_parameters_set_what_the_device_knows(boxes: dict[str, dict]) -> None:
+    settings = re.search(r"var settings = \{(.*?)\};", DEVICE_JS.read_text(), re.DOTALL)
+    assert settings
+    known = set(re.findall(r"(\w+):", settings.group(1)))
+    prepends = [b["text"].split() for b in _objects(boxes, "prepend")]
+    sets = {words[2] for words in prepends if words[1] == "set"}
+    assert {"temperature", "variations", "bars", "steps", "keylock"} <= sets <= known
+    classes = {b["maxclass"] for b in boxes.values()}
+    assert {"live.menu", "live.dial", "live.numbox", "live.toggle", "live.text"} <= classes
+    (menu,) = [b for b in boxes.values() if b["maxclass"] == "live.menu"]
+    tools = menu["saved_attribute_attributes"]["valueof"]["parameter_enum"]
+    assert tools == ["continue", "generate", "interpolate", "vary", "groove", "drumify"]
+    labels = {b.get("text") for b in boxes.values() if b["maxclass"] == "live.text"}
+    assert {"Go", "Cancel"} <= labels
+    for box in boxes.values():
+        if box["maxclass"].startswith("live."):
+            assert box.get("parameter_enable") == 1, box["id"]
+            assert box["saved_attribute_attributes"]["valueof"]["parameter_longname"], box["id"]
