@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from bridge.models.checkpoints.bundle import read_bundle
+from bridge.models.checkpoints.native import read_native_meta
 from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.drums_rnn.model import FAMILY as DRUMS
-from bridge.models.events_rnn.checkpoint import NATIVE_SUFFIXES, EventsRnnFamily, read_native_meta
+from bridge.models.events_rnn.checkpoint import NATIVE_SUFFIXES, EventsRnnFamily
 from bridge.models.melody_rnn.checkpoint import FAMILY as MELODY
 from bridge.models.polyphony_rnn.model import FAMILY as POLYPHONY
 from bridge.music.drums import NUM_DRUM_EVENTS

@@ -199,13 +199,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from bridge.config import load_config
-    from bridge.models.events_rnn.checkpoint import read_native_meta
+    from bridge.models.checkpoints.native import read_native_meta
     from bridge.training.evaluation import compare_with_ngrams
     from bridge.training.families import family_named, family_of_checkpoint
 
     path = Path(args.model)
-    if path.suffix == ".safetensors" and read_native_meta(path).get("family") == "music_vae":
-        return _evaluate_music_vae(path, str(read_native_meta(path).get("config")), args)
+    meta = read_native_meta(path) if path.suffix == ".safetensors" else {}
+    if meta.get("family") == "music_vae":
+        return _evaluate_music_vae(path, str(meta.get("config")), args)
     if path.suffix in (".mag", ".safetensors"):
         family = family_of_checkpoint(path)
     else:

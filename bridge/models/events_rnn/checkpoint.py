@@ -13,19 +13,17 @@ reader serves every family.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
 
 from bridge.models.checkpoints.bundle import read_bundle
 from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.checkpoints.module_state import load_state
+from bridge.models.checkpoints.native import load_native_weights, read_native_meta, save_native
 from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
@@ -114,18 +112,8 @@ class EventsRnnFamily(Generic[ConfigT]):
         extra: dict[str, Any] | None = None,
     ) -> Path:
         """Write `<path>.safetensors` and `<path>.json`; returns the weights path."""
-        weights = Path(path).with_suffix(".safetensors")
-        weights.parent.mkdir(parents=True, exist_ok=True)
-        dtype = torch.float16 if half else torch.float32
-        save_file(
-            {k: v.detach().to("cpu", dtype).contiguous() for k, v in network.state_dict().items()},
-            str(weights),
-        )
-        weights.chmod(0o644)  # safetensors writes through a private temp file
-        meta = {"family": self.name, "config": asdict(config), "dtype": str(dtype).split(".")[1]}
-        meta.update(extra or {})
-        weights.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
-        return weights
+        meta = {"family": self.name, "config": asdict(config), **(extra or {})}
+        return save_native(network, path, meta, half)
 
     def load_native(self, path: str | Path) -> tuple[ConfigT, EventsRnnNetwork]:
         """Read a network saved by `save_native` (given the .safetensors or .json path)."""
@@ -141,24 +129,8 @@ class EventsRnnFamily(Generic[ConfigT]):
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CheckpointError(f"cannot read model config of {weights}: {error}") from error
         network = self.build_network(config)
-        try:
-            state = load_file(str(weights))
-        except Exception as error:  # safetensors raises its own error types
-            raise CheckpointError(f"cannot read weights {weights}: {error}") from error
-        load_state(network, {k: v.float().numpy() for k, v in state.items()}, weights)
+        load_native_weights(network, weights)
         return config, network
-
-
-def read_native_meta(path: str | Path) -> dict[str, Any]:
-    """The JSON beside a native model's weights: its family, config and training summary."""
-    meta_path = Path(path).with_suffix(".json")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"cannot read model config {meta_path}: {error}") from error
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"cannot read model config {meta_path}: not a JSON object")
-    return meta
 
 
 def network_from_tensors(

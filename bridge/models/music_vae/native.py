@@ -1,20 +1,15 @@
-"""MusicVAE networks in the native format: the state dict in safetensors (fp16 or fp32)
-beside a JSON file naming the config and the sizes, as the events-RNN families store theirs,
-so a model trained here loads without TensorFlow and without unpickling anything."""
+"""MusicVAE networks in the native format (bridge.models.checkpoints.native), their JSON
+naming the config and the sizes, so a model trained here loads without TensorFlow."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors.torch import load_file, save_file
-
 from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.checkpoints.module_state import load_state
-from bridge.models.events_rnn.checkpoint import read_native_meta
+from bridge.models.checkpoints.native import load_native_weights, read_native_meta
+from bridge.models.checkpoints.native import save_native as write_native
 from bridge.models.music_vae.config import MusicVaeConfig, config_named
 from bridge.models.music_vae.network import MusicVaeNetwork, NetworkSizes, build_network
 
@@ -30,23 +25,8 @@ def save_native(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write `<path>.safetensors` and `<path>.json`; returns the weights path."""
-    weights = Path(path).with_suffix(".safetensors")
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    dtype = torch.float16 if half else torch.float32
-    save_file(
-        {k: v.detach().to("cpu", dtype).contiguous() for k, v in network.state_dict().items()},
-        str(weights),
-    )
-    weights.chmod(0o644)  # safetensors writes through a private temp file
-    meta = {
-        "family": FAMILY,
-        "config": config.name,
-        "sizes": asdict(sizes),
-        "dtype": str(dtype).split(".")[1],
-        **(extra or {}),
-    }
-    weights.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
-    return weights
+    meta = {"family": FAMILY, "config": config.name, "sizes": asdict(sizes), **(extra or {})}
+    return write_native(network, path, meta, half)
 
 
 def load_native(path: str | Path) -> tuple[MusicVaeConfig, NetworkSizes, MusicVaeNetwork]:
@@ -61,11 +41,7 @@ def load_native(path: str | Path) -> tuple[MusicVaeConfig, NetworkSizes, MusicVa
         network = build_network(config, sizes)
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"cannot read the MusicVAE config of {weights}: {error}") from error
-    try:
-        state = load_file(str(weights))
-    except Exception as error:  # safetensors raises its own error types
-        raise CheckpointError(f"cannot read weights {weights}: {error}") from error
-    load_state(network, {k: v.float().numpy() for k, v in state.items()}, weights)
+    load_native_weights(network, weights)
     return config, sizes, network
 
 
