@@ -15,7 +15,7 @@ import yaml
 
 from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import MAX_NOTES, Clip
-from bridge.music.content import CONTENTS, guess_content
+from bridge.music.content import CONTENTS, Content, ContentGuess, guess_content
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
@@ -144,16 +144,20 @@ class Config:
         name: str | None,
         clip: Clip | None,
         serves: Callable[[ModelSpec], bool] = lambda _: True,
+        content: Content | None = None,
     ) -> tuple[ModelSpec, str]:
         """The model that answers a request, with the reason, for the user to see.
 
-        The named one; else the one `by_content` gives the clip's content; else, when that
-        cannot serve the tool (`serves`), a serving model made for such content, or the first
-        serving one; else the default.
+        The named one; else the one `by_content` gives the clip's content (or, without a
+        clip, the `content` the client asked for); else, when that cannot serve the tool
+        (`serves`), a serving model made for such content, or the first serving one; else
+        the default.
         """
         if name:
             return self.model(name), "named in the request"
         guess = guess_content(clip) if clip is not None else None
+        if guess is None and content is not None:
+            guess = ContentGuess(content, "asked for by the client")
         chosen = self.by_content.get(guess.content) if guess else None
         if chosen in self.models and serves(self.models[chosen]):
             return self.models[chosen], f"{guess.content}: {guess.reason}"

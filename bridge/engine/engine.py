@@ -64,7 +64,9 @@ class Engine:
         tool = TOOLS.get(request.tool)
         if tool is None:
             raise RequestError(f"unknown tool {request.tool!r}; tools: {', '.join(sorted(TOOLS))}")
-        warm, model_reason = self.models.choose(request.model, request.clips, tool.serves)
+        warm, model_reason = self.models.choose(
+            request.model, request.clips, tool.serves, request.content
+        )
         if warm is None:
             raise RequestError(
                 f"unknown model {request.model!r}; models: {', '.join(self.models.names())}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.music.clip import Clip
+from bridge.music.content import Content
 from bridge.store import JobRecord
 from bridge.tools.registry import Tool
 
@@ -34,6 +35,7 @@ class JobRequest:
     clips: tuple[Clip, ...]
     params: dict[str, Any] = field(default_factory=dict)  # raw client values
     model: str | None = None  # None: chosen by the clip's content (config by_content), or default
+    content: Content | None = None  # without clips, the content to choose a model for
     render: bool = False  # also write a WAV preview of each result
 
 

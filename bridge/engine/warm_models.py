@@ -10,6 +10,7 @@ from typing import Any
 from bridge.config import Config, ModelSpec
 from bridge.models.registry import load_model
 from bridge.music.clip import Clip
+from bridge.music.content import Content
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,15 @@ class WarmModels:
         name: str | None,
         clips: Sequence[Clip],
         serves: Callable[[ModelSpec], bool] = lambda _: True,
+        content: Content | None = None,
     ) -> tuple[WarmModel | None, str]:
         """The named model (None if unknown), or the one the config chooses for the first
-        clip and the tool (`Config.model_for`); with the reason, which the client is told."""
+        clip (else `content`) and the tool (`Config.model_for`); with the reason, which the
+        client is told."""
         if name:
             return self.get(name), "named in the request"
-        spec, reason = self.config.model_for(None, clips[0] if clips else None, serves)
+        first = clips[0] if clips else None
+        spec, reason = self.config.model_for(None, first, serves, content)
         return self._models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:

@@ -70,6 +70,9 @@ test("continue: folk clip in, two new clips in the next empty slots", { skip: !P
     const adds = set.calls.filter((c) => c.name === "add_new_notes").map((c) => c.path);
     assert.deepEqual(adds, ["live_set tracks 0 clip_slots 2 clip", "live_set tracks 0 clip_slots 3 clip"]);
     assert.equal(set.calls.filter((c) => c.name === "set_notes").length, 0, "set_notes is deprecated");
+    // One undo step a clip: creating it and writing its notes (create_scene is Live's own).
+    assert.deepEqual(set.undoSteps.map((step) => step.map((c) => c.name)),
+      [["create_clip", "add_new_notes"], ["create_clip", "add_new_notes"]]);
   } finally {
     device.close();
   }

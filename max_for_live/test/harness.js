@@ -9,7 +9,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");
 
-const DEVICE = path.join(__dirname, "..", "src", "magenta_bridge.js");
+const DEVICE = path.join(__dirname, "..", "device", "magenta_bridge.js");
 
 // ---------------------------------------------------------------------------------------
 // OSC 1.0
@@ -81,10 +81,13 @@ function decodeOsc(buffer) {
 // The Live set: LOM objects with ids, canonical paths, properties and functions
 
 class LiveSet {
-  constructor({ tempo = 120, numerator = 4, denominator = 4, rootNote = 0, scaleName = "Major" } = {}) {
+  constructor({ tempo = 120, numerator = 4, denominator = 4, rootNote = 0, scaleName = "Major", liveVersion = 12 } = {}) {
     this.byId = new Map();
     this.nextId = 1;
     this.calls = []; // every call(): {path, name, args}, for tests to inspect
+    this.undoSteps = []; // the calls made between each begin_undo_step and end_undo_step
+    this.openStep = null;
+    this.app = this.object("Application", { major_version: liveVersion });
     this.song = this.object("Song", {
       tempo, signature_numerator: numerator, signature_denominator: denominator,
       root_note: rootNote, scale_name: scaleName,
@@ -105,18 +108,34 @@ class LiveSet {
     for (const track of this.song.tracks) track.clip_slots.push(this.clipSlot(track));
   }
 
-  // A MIDI track with one clip slot per scene and this device on it.
+  // A MIDI track with one clip slot per scene and this device on it. `drumRack`: true for a
+  // rack of Live's default kit layout (GM keys), or {note: pad name} for the loaded pads.
   addTrack(name, { drumRack = false } = {}) {
     const track = this.object("Track", { name, playing_slot_index: -1, has_midi_input: 1 });
     track.clip_slots = [];
     track.arrangement_clips = [];
     // This device (a MIDI effect) first, then the instrument: a Drum Rack when `drumRack`.
     track.devices = [this.object("Device", { name: "Magenta Bridge", can_have_drum_pads: 0 })];
-    if (drumRack) track.devices.push(this.object("RackDevice", { name: "Drum Rack", can_have_drum_pads: 1 }));
+    if (drumRack) track.devices.push(this.drumRack(drumRack === true ? DEFAULT_KIT : drumRack));
     for (const device of track.devices) device.parent = track;
     this.song.tracks.push(track);
     for (let s = 0; s < this.song.scenes.length; s++) track.clip_slots.push(this.clipSlot(track));
     return track;
+  }
+
+  // A Drum Rack: 128 pads (one per note), those in `kit` loaded with a chain of that name.
+  drumRack(kit) {
+    const rack = this.object("RackDevice", { name: "Drum Rack", can_have_drum_pads: 1 });
+    rack.drum_pads = [];
+    for (let note = 0; note < 128; note++) {
+      const loaded = note in kit;
+      const pad = this.object("DrumPad", { note, name: loaded ? kit[note] : "" });
+      pad.parent = rack;
+      pad.chains = loaded ? [this.object("DrumChain", { name: kit[note] })] : [];
+      for (const chain of pad.chains) chain.parent = pad;
+      rack.drum_pads.push(pad);
+    }
+    return rack;
   }
 
   clipSlot(track) {
@@ -140,13 +159,30 @@ class LiveSet {
     return clip;
   }
 
+  // A MIDI clip in the Arrangement from beat `start`, its markers at 0 and `length`.
+  putArrangementClip(track, { name = "", start, length, notes = [] }) {
+    const clip = this.object("Clip", {
+      name, length, loop_start: 0, loop_end: length, is_midi_clip: 1, start_time: start, end_time: start + length,
+    });
+    clip.parent = track;
+    clip.notes = [];
+    clip.nextNoteId = 1;
+    track.arrangement_clips.push(clip);
+    track.arrangement_clips.sort((a, b) => a.props.start_time - b.props.start_time);
+    addNotes(clip, notes);
+    return clip;
+  }
+
   pathOf(obj) {
     const song = this.song;
+    if (obj === this.app) return "live_app";
     if (obj === song) return "live_set";
     if (obj === song.view) return "live_set view";
     if (obj.type === "Track") return `live_set tracks ${song.tracks.indexOf(obj)}`;
     if (obj.type === "Scene") return `live_set scenes ${song.scenes.indexOf(obj)}`;
     if (obj.type === "Device" || obj.type === "RackDevice") return `${this.pathOf(obj.parent)} devices ${obj.parent.devices.indexOf(obj)}`;
+    if (obj.type === "DrumPad") return `${this.pathOf(obj.parent)} drum_pads ${obj.parent.drum_pads.indexOf(obj)}`;
+    if (obj.type === "DrumChain") return `${this.pathOf(obj.parent)} chains ${obj.parent.chains.indexOf(obj)}`;
     if (obj.type === "ClipSlot") return `${this.pathOf(obj.parent)} clip_slots ${obj.parent.clip_slots.indexOf(obj)}`;
     if (obj.type === "Clip" && obj.parent.type === "Track") {
       return `${this.pathOf(obj.parent)} arrangement_clips ${obj.parent.arrangement_clips.indexOf(obj)}`;
@@ -160,7 +196,8 @@ class LiveSet {
   resolve(text, device) {
     const words = String(text).trim().split(/\s+/);
     let obj;
-    if (words[0] === "live_set") obj = this.song;
+    if (words[0] === "live_app") obj = this.app;
+    else if (words[0] === "live_set") obj = this.song;
     else if (words[0] === "this_device") obj = device;
     else if (words[0] === "id") return this.byId.get(Number(words[1])) || null;
     else throw new Error(`LiveAPI: bad path root in "${text}"`);
@@ -179,6 +216,10 @@ class LiveSet {
     return obj;
   }
 }
+
+// Live's default Drum Rack layout: General MIDI keys, named as Live's kits name them.
+const DEFAULT_KIT = { 36: "Kick", 37: "Rim", 38: "Snare", 39: "Clap", 42: "Hihat Closed", 44: "Hihat Pedal",
+  45: "Tom Low", 46: "Hihat Open", 48: "Tom Mid", 49: "Crash", 50: "Tom High", 51: "Ride" };
 
 const NOTE_FIELDS = ["note_id", "pitch", "start_time", "duration", "velocity", "mute",
   "probability", "velocity_deviation", "release_velocity"];
@@ -242,6 +283,27 @@ function callFunction(set, obj, name, args) {
     set.putClip(obj, { length: args[0] });
     return undefined;
   }
+  if (where === "Track.create_midi_clip") {
+    const [start, length] = args;
+    if (args.length !== 2 || !(start >= 0 && start <= 1576800) || !(length > 0)) {
+      throw new Error(`create_midi_clip takes start_time in [0, 1576800] and a length above 0, got ${args}`);
+    }
+    overwrite(obj, start, start + length);
+    set.putArrangementClip(obj, { start, length });
+    return undefined;
+  }
+  if (where === "Application.get_major_version") return obj.props.major_version;
+  if (where === "Song.begin_undo_step") {
+    if (set.openStep) throw new Error("begin_undo_step: a step is already open");
+    set.openStep = [];
+    return undefined;
+  }
+  if (where === "Song.end_undo_step") {
+    if (!set.openStep) throw new Error("end_undo_step without begin_undo_step");
+    set.undoSteps.push(set.openStep);
+    set.openStep = null;
+    return undefined;
+  }
   if (where === "Song.create_scene") {
     const index = args[0];
     if (index !== -1 && !(index >= 0 && index <= set.song.scenes.length)) throw new Error(`create_scene: index ${index}`);
@@ -250,6 +312,29 @@ function callFunction(set, obj, name, args) {
     return undefined;
   }
   throw new Error(`LiveAPI call: ${where} is not a function the harness models`);
+}
+
+// A new Arrangement clip replaces what lay under it, as recording over clips does: covered
+// clips go, overlapped ones are cut back to the part outside.
+function overwrite(track, start, end) {
+  track.arrangement_clips = track.arrangement_clips.filter((clip) => {
+    const p = clip.props;
+    if (p.start_time >= start && p.end_time <= end) return false;
+    if (p.start_time < start && p.end_time > start) p.end_time = start;
+    else if (p.start_time < end && p.end_time > end) p.start_time = end;
+    return true;
+  });
+}
+
+// Max's Task: runs a function once, `schedule(ms)` from now, unless cancelled first.
+class Task {
+  constructor(fn, owner) { this.fn = fn; this.owner = owner; this.timer = null; }
+  schedule(ms = 0) {
+    this.cancel();
+    this.timer = setTimeout(() => { this.timer = null; this.fn.call(this.owner); }, ms);
+    this.timer.unref(); // a pending watchdog does not keep node's test process alive
+  }
+  cancel() { clearTimeout(this.timer); this.timer = null; }
 }
 
 function makeLiveApiClass(set, device) {
@@ -276,7 +361,9 @@ function makeLiveApiClass(set, device) {
     }
     call(name, ...args) {
       const obj = this._live();
-      set.calls.push({ path: set.pathOf(obj), name, args });
+      const call = { path: set.pathOf(obj), name, args };
+      set.calls.push(call);
+      if (set.openStep && !name.endsWith("_undo_step")) set.openStep.push(call);
       return callFunction(set, obj, name, args);
     }
     _live() {
@@ -301,9 +388,11 @@ async function loadDevice({ set, deviceTrack, daemonPort, replyPort: wanted = 0,
   const sent = [];
   const listeners = [];
   const errors = [];
+  const menu = []; // the model umenu's items
 
   const context = {
     LiveAPI: makeLiveApiClass(set, deviceTrack.devices[0]),
+    Task,
     jsarguments: ["magenta_bridge.js", replyPort],
     messagename: "",
     post: (...args) => process.stderr.write(`[max post] ${args.join(" ")}\n`),
@@ -316,6 +405,10 @@ async function loadDevice({ set, deviceTrack, daemonPort, replyPort: wanted = 0,
         if (items[0] !== "set") throw new Error(`status outlet got ${items[0]}, not set`);
         statuses.push(items.slice(1).join(" "));
         for (const listener of listeners.splice(0)) listener();
+      } else if (index === 2) { // a umenu: clear, append <item>
+        if (items[0] === "clear" && items.length === 1) menu.length = 0;
+        else if (items[0] === "append" && items.length === 2) menu.push(items[1]);
+        else throw new Error(`the model menu got ${items.join(" ")}`);
       } else {
         throw new Error(`outlet ${index} does not exist`);
       }
@@ -358,7 +451,7 @@ async function loadDevice({ set, deviceTrack, daemonPort, replyPort: wanted = 0,
   }
 
   return {
-    context, message, statuses, sent, errors, replyPort, waitForStatus,
+    context, message, statuses, sent, errors, replyPort, waitForStatus, menu,
     close() { receive.close(); sendSock.close(); },
   };
 }

@@ -103,3 +103,15 @@ def test_drumifying_a_melodys_rhythm(client):
         played = onsets(clip)
         assert len(played & rhythm) / len(rhythm) > 0.7, "drums where the tune plays"
         assert len(played) < 0.75 * 4 * STEPS_PER_QUARTER * 8, "not on every 16th"
+
+
+def test_generate_asks_for_drums_by_content(client):
+    """A clip-less tool has no clip to tell drums from melody: `content` says which is wanted."""
+    model, clips = run(client, "gd", [], "generate", "content", "drums", "variations", 2, "seed", 3)
+    assert model == "drum_vae"
+    assert all(35 <= note.pitch <= 81 for clip in clips for note in clip.notes)  # GM drum keys
+    model, _ = run(client, "gm", [], "generate", "content", "melody", "variations", 1, "seed", 3)
+    assert model == "melody_vae"
+    client.send("/magenta/tool/generate", "gx", "content", "kazoo")
+    (address, args) = client.receive()[-1]
+    assert address == "/magenta/error" and "content must be one of" in args[1]

@@ -35,9 +35,25 @@ def test_health_check_answers_with_the_request_id(udp):
 
 def test_models_and_tools_are_listed(udp):
     udp.send("/magenta/models/list", "m")
-    assert udp.receive(("/magenta/models/list",))[-1][1] == ["m", "fixture", "melody_rnn", "cpu"]
+    listed = udp.receive(("/magenta/models/list",))[-1][1]
+    assert listed == ["m", "fixture", "melody_rnn", "cpu", "melody"]
     udp.send("/magenta/tools/list", "t")
     assert "continue" in udp.receive(("/magenta/tools/list",))[-1][1]
+
+
+def test_queries_answer_at_a_reply_port(udp):
+    """A Max device hears only its udpreceive port: every query may name it."""
+    listener = UdpClient(udp.port)
+    port = listener.sock.getsockname()[1]
+    udp.send("/magenta/test", "h", port)
+    assert listener.receive(("/magenta/test",)) == [("/magenta/test", ["h", "ok", "0.1.0"])]
+    udp.send("/magenta/models/list", "m", port)
+    assert listener.receive(("/magenta/models/list",))[-1][1][:2] == ["m", "fixture"]
+    udp.send("/magenta/tools/list", "t", port)
+    assert "vary" in listener.receive(("/magenta/tools/list",))[-1][1]
+    udp.send("/magenta/test", "h", port, "extra")
+    assert "at most" in udp.receive(("/magenta/error",))[-1][1][1]
+    listener.close()
 
 
 def test_continue_a_clip_uploaded_in_chunks_out_of_order(daemon, udp):

@@ -131,7 +131,7 @@ def _acorn_parse(source: str) -> subprocess.CompletedProcess:
 
 
 def test_device_javascript_is_es5() -> None:
-    for path in sorted((DEVICE / "src").glob("*.js")):
+    for path in sorted((DEVICE / "device").glob("*.js")):
         done = _acorn_parse(path.read_text())
         assert done.returncode == 0, f"{path.name} is not ES5 (Max's js object): {done.stderr}"
 

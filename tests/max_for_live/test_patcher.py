@@ -1,4 +1,4 @@
-"""The Max for Live device's patcher (max_for_live/src/magenta_bridge.maxpat): its structure
+"""The Max for Live device's patcher (max_for_live/device/magenta_bridge.maxpat): its structure
 is consistent with the device JavaScript and the daemon's default config."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SRC = REPO / "max_for_live" / "src"
+SRC = REPO / "max_for_live" / "device"
 PATCHER = SRC / "magenta_bridge.maxpat"
 DEVICE_JS = SRC / "magenta_bridge.js"
 
@@ -97,15 +97,102 @@ def test_parameters_set_what_the_device_knows(boxes: dict[str, dict]) -> None:
     known = set(re.findall(r"(\w+):", settings.group(1)))
     prepends = [b["text"].split() for b in _objects(boxes, "prepend")]
     sets = {words[2] for words in prepends if words[1] == "set"}
-    assert {"temperature", "variations", "bars", "steps", "keylock"} <= sets <= known
+    assert sets == known  # every setting has its control (the model: its menu)
     classes = {b["maxclass"] for b in boxes.values()}
     assert {"live.menu", "live.dial", "live.numbox", "live.toggle", "live.text"} <= classes
     (menu,) = [b for b in boxes.values() if b["maxclass"] == "live.menu"]
     tools = menu["saved_attribute_attributes"]["valueof"]["parameter_enum"]
     assert tools == ["continue", "generate", "interpolate", "vary", "groove", "drumify"]
     labels = {b.get("text") for b in boxes.values() if b["maxclass"] == "live.text"}
-    assert {"Go", "Cancel"} <= labels
+    assert labels == {"Go", "Cancel", "Confirm", "Refresh"}
     for box in boxes.values():
         if box["maxclass"].startswith("live."):
             assert box.get("parameter_enable") == 1, box["id"]
             assert box["saved_attribute_attributes"]["valueof"]["parameter_longname"], box["id"]
+
+
+def _lines(patcher: dict) -> set[tuple[tuple[str, int], tuple[str, int]]]:
+    return {
+        (tuple(e["patchline"]["source"]), tuple(e["patchline"]["destination"]))
+        for e in patcher["lines"]
+    }
+
+
+def test_midi_passes_through_the_device(patcher: dict, boxes: dict[str, dict]) -> None:
+    """A MIDI effect without midiin -> midiout would silence the track's instrument."""
+    (midiin,) = _objects(boxes, "midiin")
+    (midiout,) = _objects(boxes, "midiout")
+    assert ((midiin["id"], 0), (midiout["id"], 0)) in _lines(patcher)
+
+
+def _path_to_js(patcher: dict, boxes: dict[str, dict], start: str) -> list[str]:
+    """The boxes from `start` to the js object, following patchlines (breadth first)."""
+    (js,) = _objects(boxes, "js")
+    lines = _lines(patcher)
+    paths = [[start]]
+    while paths:
+        path = paths.pop(0)
+        if path[-1] == js["id"]:
+            return path
+        paths += [[*path, d] for (s, _), (d, _) in lines if s == path[-1] and d not in path]
+    return []
+
+
+def test_the_device_says_hello_once_live_is_ready(patcher: dict, boxes: dict[str, dict]) -> None:
+    (thisdevice,) = _objects(boxes, "live.thisdevice")
+    path = _path_to_js(patcher, boxes, thisdevice["id"])
+    assert [boxes[b].get("text") for b in path[1:-1]] == ["hello"]
+
+
+def test_buttons_send_their_messages(patcher: dict, boxes: dict[str, dict]) -> None:
+    sent = {}
+    for box in boxes.values():
+        if box["maxclass"] == "live.text":
+            path = _path_to_js(patcher, boxes, box["id"])
+            assert path, f"{box['text']} reaches the js"
+            sent[box["text"]] = boxes[path[-2]].get("text")
+    go = "zl reg continue"  # Go sends the tool the menu chose
+    assert sent == {"Go": go, "Cancel": "cancel", "Confirm": "confirm", "Refresh": "hello"}
+    declared = set(re.findall(r"^function (\w+)\(\)", DEVICE_JS.read_text(), re.MULTILINE))
+    assert {"cancel", "confirm", "hello"} <= declared
+
+
+def test_the_model_menu_is_filled_by_the_js_and_sets_the_model(
+    patcher: dict, boxes: dict[str, dict]
+) -> None:
+    (menu,) = [b for b in boxes.values() if b["maxclass"] == "umenu"]
+    (js,) = _objects(boxes, "js")
+    assert ((js["id"], 2), (menu["id"], 0)) in _lines(patcher)
+    path = _path_to_js(patcher, boxes, menu["id"])
+    assert boxes[path[1]]["text"] == "prepend set model"
+
+
+DEVICE_HEIGHT = 169  # pixels Live gives every device
+
+
+def test_the_presentation_shows_every_control_inside_the_device(
+    patcher: dict, boxes: dict[str, dict]
+) -> None:
+    assert patcher["openinpresentation"] == 1
+    shown = [b for b in boxes.values() if b.get("presentation")]
+    controls = [
+        b for b in boxes.values() if b["maxclass"].startswith("live.") or b["maxclass"] == "umenu"
+    ]
+    hidden = [b["id"] for b in controls if not b.get("presentation")]
+    assert not hidden and _js_status_comment(patcher, boxes).get("presentation")
+    width = patcher["devicewidth"]
+    for box in shown:
+        x, y, w, h = box["presentation_rect"]
+        assert min(x, y) >= 0 and x + w <= width and y + h <= DEVICE_HEIGHT, box["id"]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            ax, ay, aw, ah = a["presentation_rect"]
+            bx, by, bw, bh = b["presentation_rect"]
+            apart = ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay
+            assert apart, f"{a['id']} and {b['id']} overlap in the device"
+
+
+def _js_status_comment(patcher: dict, boxes: dict[str, dict]) -> dict:
+    (js,) = _objects(boxes, "js")
+    (status,) = [d for (s, d) in _lines(patcher) if s == (js["id"], 1)]
+    return boxes[status[0]]

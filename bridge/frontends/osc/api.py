@@ -38,6 +38,12 @@ NOTE = Arg(
     "notes as flat 5-tuples in AbletonOSC's order (beats; mute 0 or 1)",
     repeated=True,
 )
+REPLY_PORT = Arg(
+    "reply_port",
+    "int",
+    "send the reply to this port of the sender's host (Max's udpsend sends from a random port)",
+    optional=True,
+)
 PARAMS = Arg(
     "key value",
     "any",
@@ -51,7 +57,7 @@ REQUESTS: tuple[Address, ...] = (
         f"{ROOT}/test",
         "test",
         "Health check.",
-        (Arg("request_id", "string", "echoed", optional=True),),
+        (Arg("request_id", "string", "echoed", optional=True), REPLY_PORT),
         (f"{ROOT}/test request_id 'ok' version",),
     ),
     Address(
@@ -65,15 +71,16 @@ REQUESTS: tuple[Address, ...] = (
     Address(
         f"{ROOT}/models/list",
         "models_list",
-        "The loaded models.",
-        (REQUEST_ID,),
-        (f"{ROOT}/models/list request_id (name family device)...",),
+        "The loaded models: content is what each is made for (melody, drums, polyphony, "
+        "trio or performance), the value of a tool request's `content` key.",
+        (REQUEST_ID, REPLY_PORT),
+        (f"{ROOT}/models/list request_id (name family device content)...",),
     ),
     Address(
         f"{ROOT}/tools/list",
         "tools_list",
         "The tools this daemon serves.",
-        (REQUEST_ID,),
+        (REQUEST_ID, REPLY_PORT),
         (f"{ROOT}/tools/list request_id name...",),
     ),
     Address(
@@ -127,9 +134,10 @@ REQUESTS: tuple[Address, ...] = (
             f"Run {name}: {tool.summary}. Takes the clip(s) uploaded under this request id. "
             "Reserved keys: `model` (default: chosen by the first clip's content with the "
             "config's `by_content`: drums, chords or melody; else the first model serving the "
-            "tool), `render` (1: also write a WAV preview), `reply_port` (send this job's "
-            "replies there), `play` (1: also play the first result on the MIDI out port, from "
-            "its next bar line).",
+            "tool; `content` melody, drums or polyphony chooses as a clip of that content would, "
+            "for tools taking no clip), `render` (1: also write a WAV preview), `reply_port` "
+            "(send this job's replies there), `play` (1: also play the first result on the MIDI "
+            "out port, from its next bar line).",
             (REQUEST_ID, PARAMS),
             (
                 f"{ROOT}/job/accepted request_id job_id model why_this_model",
@@ -172,7 +180,7 @@ REQUESTS: tuple[Address, ...] = (
         (
             REQUEST_ID,
             Arg("job_id", "string", "the daemon's job id"),
-            Arg("reply_port", "int", "send the results to this port instead", optional=True),
+            REPLY_PORT,
         ),
         (f"{ROOT}/job/result ...", f"{ROOT}/job/preview ...", f"{ROOT}/job/done ..."),
     ),

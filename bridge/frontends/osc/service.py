@@ -23,6 +23,7 @@ from bridge.frontends.osc.api import BY_PATH, ROOT, Address
 from bridge.frontends.osc.uploads import Uploads
 from bridge.frontends.osc.wire import message
 from bridge.music.clip import FLAT_FIELDS, Clip
+from bridge.music.content import CONTENTS
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
 from bridge.store import JobRecord
@@ -30,7 +31,6 @@ from bridge.tools.params import ParamError, pairs_to_mapping
 from bridge.tools.registry import TOOLS
 
 NOTE_BYTES = 4 * len(FLAT_FIELDS) + len(FLAT_FIELDS)  # 32-bit values plus their type tags
-RESERVED_KEYS = ("model", "render", "reply_port")
 
 
 class Peer(Protocol):
@@ -97,7 +97,10 @@ class OscService:
 
     # -- handlers (named in api.py) ------------------------------------------------------
     def test(self, address: Address, args: list[Any], peer: Peer) -> None:
-        peer.send(message(address.path, _request_id(args), "ok", bridge.__version__))
+        if len(args) > 2:
+            raise RequestError(f"{address.path} takes at most request_id and reply_port")
+        reply_to = _reply_peer(peer, args, 2)
+        reply_to.send(message(address.path, _request_id(args), "ok", bridge.__version__))
 
     def auth(self, address: Address, args: list[Any], peer: Peer) -> None:
         request_id, token = _positional(address, args, 2)
@@ -109,13 +112,19 @@ class OscService:
         peer.send(message(address.path, request_id, "ok"))
 
     def models_list(self, address: Address, args: list[Any], peer: Peer) -> None:
+        reply_to = _reply_peer(peer, args, 2)
         (request_id,) = _positional(address, args, 1)
-        flat = [v for m in self.engine.models for v in (m.spec.name, m.spec.family, m.device)]
-        peer.send(message(address.path, request_id, *flat))
+        flat = [
+            value
+            for model in self.engine.models
+            for value in (model.spec.name, model.spec.family, model.device, model.spec.content)
+        ]
+        reply_to.send(message(address.path, request_id, *flat))
 
     def tools_list(self, address: Address, args: list[Any], peer: Peer) -> None:
+        reply_to = _reply_peer(peer, args, 2)
         (request_id,) = _positional(address, args, 1)
-        peer.send(message(address.path, request_id, *sorted(TOOLS)))
+        reply_to.send(message(address.path, request_id, *sorted(TOOLS)))
 
     def clip_begin(self, address: Address, args: list[Any], peer: Peer) -> None:
         if not 4 <= len(args) <= 8:
@@ -175,10 +184,13 @@ class OscService:
     ) -> None:
         tool = TOOLS[address.path.rsplit("/", 1)[1]]
         model = params.pop("model", None)
+        content = params.pop("content", None)
         render = params.pop("render", 0)
         play = bool(_int(params.pop("play", 0), "play", 0, 1))
         if model is not None and not isinstance(model, str):
             raise ParamError(f"model must be a name, got {model!r}")
+        if content is not None and content not in CONTENTS:
+            raise ParamError(f"content must be one of {', '.join(CONTENTS)}, got {content!r}")
         if play and self.midi is None:
             raise RequestError("play 1 needs the MIDI out port, and MIDI is off in this daemon")
         with self._lock:
@@ -190,6 +202,7 @@ class OscService:
             clips=clips,
             params=params,
             model=model,
+            content=content,
             render=bool(_int(render, "render", 0, 1)),
         )
         self.engine.submit(request, JobReplies(self, reply_to, play))
@@ -219,9 +232,7 @@ class OscService:
             raise RequestError(f"no queued or running job with request id {request_id!r}")
 
     def job_get(self, address: Address, args: list[Any], peer: Peer) -> None:
-        reply_to = peer
-        if len(args) == 3:  # a reply port, as a tool request may name one
-            reply_to = peer.with_reply_port(_int(args.pop(), "reply_port", 1, 65535))
+        reply_to = _reply_peer(peer, args, 3)
         request_id, job_id = _positional(address, args, 2)
         try:
             self._job_get(request_id, str(job_id), reply_to)
@@ -341,6 +352,14 @@ def _request_id(args: list[Any]) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)[:64]
+
+
+def _reply_peer(peer: Peer, args: list[Any], with_port: int) -> Peer:
+    """Where a query's reply goes: the sender, or the reply port its last argument names
+    when it has `with_port` arguments (which then drops that argument)."""
+    if len(args) != with_port:
+        return peer
+    return peer.with_reply_port(_int(args.pop(), "reply_port", 1, 65535))
 
 
 def _positional(address: Address, args: list[Any], count: int) -> list[Any]:
