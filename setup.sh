@@ -12,6 +12,8 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 # node runs the Max for Live device's JavaScript in its test harness; any node install will do.
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+# lua5.4 runs the REAPER scripts in their test harness (tests/reaper_scripts), as REAPER runs them.
+command -v lua5.4 >/dev/null || missing+=(lua5.4)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

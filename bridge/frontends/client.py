@@ -88,8 +88,12 @@ class DaemonClient:
             elif address.endswith("/job/preview"):
                 previews.append(Path(args[2]))
             elif address.endswith("/job/done"):
-                # Results keep the tempo and meter of the first input clip, if any.
-                qpm, meter = (clips[0].qpm, clips[0].time_signature) if clips else (120.0, (4, 4))
+                # Results keep the tempo and meter of the first input clip; generate's, its qpm.
+                qpm, meter = (
+                    (clips[0].qpm, clips[0].time_signature)
+                    if clips
+                    else (float(params.get("qpm", 120.0)), (4, 4))
+                )
                 clips_out = [
                     Clip.from_flat(
                         [v for n in sorted(parts) for v in parts[n]], length, qpm, meter, drums

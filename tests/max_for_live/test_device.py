@@ -11,58 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-
-from bridge.config import load_config
-from bridge.daemon import Daemon
+from tool_daemons import tool_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 DEVICE = REPO / "max_for_live"
-PRETRAINED = REPO / "models" / "pretrained"
-FOLK_MODEL = PRETRAINED / "folk_attention_rnn.safetensors"
-HUMANIZE = REPO / "tests" / "fixtures" / "music_vae" / "groovae_2bar_humanize" / "checkpoint"
-# Every tool's model: the bundled MusicVAEs of config/default.yaml, and a small magenta-made
-# humanize checkpoint for groove (the real one is optional and absent offline).
-TOOL_MODELS = {
-    "melody_vae": {
-        "family": "music_vae",
-        "config": "cat-mel_2bar_small",
-        "path": str(PRETRAINED / "folk_mel_2bar.safetensors"),
-    },
-    "drum_vae": {
-        "family": "music_vae",
-        "config": "cat-drums_2bar_small",
-        "path": str(PRETRAINED / "mma_drums_2bar.safetensors"),
-    },
-    "drumify": {
-        "family": "music_vae",
-        "config": "groovae_2bar_tap_fixed_velocity",
-        "path": str(PRETRAINED / "mma_drumify_2bar.safetensors"),
-    },
-    "humanize": {"family": "music_vae", "config": "groovae_2bar_humanize", "path": str(HUMANIZE)},
-}
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node missing (setup.sh installs nodejs)")
-
-
-def _daemon(folder: Path, reply_port: int | None = None, tools: bool = False) -> Daemon:
-    """A daemon serving the bundled folk melody model (and with `tools`, a model for every
-    tool) on an ephemeral UDP/TCP port."""
-    folder.mkdir()
-    models = {"folk": {"family": "melody_rnn", "path": str(FOLK_MODEL)}}
-    if tools:
-        models.update(TOOL_MODELS)
-    config = {
-        "default_model": "folk",
-        "models": models,
-        "osc": {"port": 0, "reply_port": reply_port},
-        "data_folder": str(folder / "data"),
-        "midi": {"enabled": False},
-    }
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))  # models in order, as default.yaml
-    return Daemon(load_config(path), announce=lambda _: None)
 
 
 def _free_udp_port() -> int:
@@ -76,9 +31,9 @@ def daemons(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Two daemons: one replying where each request says (reply_port), one configured with a
     fixed osc.reply_port, as a Max user sets it; their ports as the node tests read them."""
     reply_port = _free_udp_port()
-    plain = _daemon(tmp_path / "plain", tools=True)
+    plain = tool_daemon(tmp_path / "plain")
     try:
-        fixed = _daemon(tmp_path / "fixed", reply_port)
+        fixed = tool_daemon(tmp_path / "fixed", reply_port)
     except BaseException:
         plain.close()
         raise

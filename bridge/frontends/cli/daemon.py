@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge.frontends.cli.common import add_param_options, given_params, output_paths
+from bridge.music.content import CONTENTS
 
 if TYPE_CHECKING:
     from bridge.frontends.cli.common import Commands
+    from bridge.frontends.client import JobResult
+    from bridge.tools.registry import Tool
+
+
+# The MIDI files each tool reads, by how many clips it takes (the registry's `inputs`).
+CLIENT_INPUTS = {
+    0: {},
+    1: {"input": "MIDI file to send"},
+    2: {"start": "MIDI file to start from", "end": "MIDI file to end at"},
+}
 
 
 def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
@@ -46,25 +58,62 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     client.add_argument("--host", default=None, help="daemon address (default: config)")
     client.add_argument("--port", type=int, default=None, help="daemon port (default: config)")
     client.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
-    client_tools = client.add_subparsers(title="tools", metavar="TOOL")
-    client_continue = client_tools.add_parser("continue", help="continue a MIDI clip on the daemon")
-    client_continue.add_argument("input", type=Path, help="MIDI file whose melody is the primer")
-    client_continue.add_argument("-o", "--output", type=Path, required=True, help="output MIDI")
-    client_continue.add_argument(
-        "--model", default=None, help="configured model name (default: chosen by the clip)"
+    client.add_argument(
+        "--json",
+        action="store_true",
+        help="machine-readable output for scripts: one JSON line per progress step, then one "
+        "with the result (ok, job, model, paths) or the error",
     )
-    client_continue.add_argument(
+    client_tools = client.add_subparsers(title="tools", metavar="TOOL")
+    from bridge.tools.registry import TOOLS
+
+    for tool in TOOLS.values():
+        _add_client_tool(client_tools, tool)
+
+
+def _add_client_tool(client_tools: Commands, tool: Tool) -> None:
+    """`client TOOL`: its MIDI inputs, an output, and one option per parameter of the tool's
+    table in bridge.tools.registry, so the client takes what the daemon takes."""
+    command = client_tools.add_parser(
+        tool.name,
+        help=f"{tool.summary} (on the daemon)",
+        description=f"{tool.summary[0].upper()}{tool.summary[1:]}, on a running daemon; runs on "
+        f"{tool.runs_on}. Results are written as MIDI: OUTPUT itself for one result, else "
+        "OUTPUT-1.mid, OUTPUT-2.mid...",
+    )
+    for name, help_text in CLIENT_INPUTS[tool.inputs].items():
+        command.add_argument(name, type=Path, help=help_text)
+    command.add_argument("-o", "--output", type=Path, required=True, help="output MIDI file")
+    command.add_argument(
+        "--model",
+        default=None,
+        help="configured model name (default: the daemon chooses, by the clip's content)",
+    )
+    if tool.inputs:
+        command.add_argument(
+            "--drums",
+            action="store_true",
+            help="send the input clips as drum parts whatever their MIDI channel (a file whose "
+            "notes are all on channel 10 is one anyway)",
+        )
+    else:
+        command.add_argument(
+            "--content",
+            choices=CONTENTS,
+            default=None,
+            help="without --model, the daemon picks the model made for this content, as it "
+            "would for a clip of it (default: its first model serving the tool)",
+        )
+    command.add_argument(
         "--render", action="store_true", help="also render WAV previews (daemon side)"
     )
-    client_continue.add_argument(
+    command.add_argument(
         "--play",
         action="store_true",
         help="also play the first result on the daemon's MIDI out port, from its next bar line",
     )
-    from bridge.tools.registry import CONTINUE
-
-    add_param_options(client_continue, CONTINUE.params)
-    client_continue.set_defaults(run=_client_continue, tool="continue")
+    add_param_options(command, tool.params)
+    command.set_defaults(run=_client, tool=tool.name, inputs=list(CLIENT_INPUTS[tool.inputs]))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -128,27 +177,66 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client_continue(args: argparse.Namespace) -> int:
+def _client(args: argparse.Namespace) -> int:
+    """Run one tool on the daemon; with --json, every outcome (errors too) is a JSON line."""
+    try:
+        return _run_client(args)
+    except (ValueError, OSError, RuntimeError) as error:
+        if args.json:
+            print(json.dumps({"ok": False, "error": str(error)}), flush=True)
+        raise  # main() prints the one-line error and exits with 1
+
+
+def _run_client(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from bridge.config import load_config
     from bridge.frontends.client import DaemonClient
     from bridge.music.midi import read_midi, write_midi
 
     config = load_config(args.config)
+    clips = [read_midi(getattr(args, name)) for name in args.inputs]
+    if getattr(args, "drums", False):
+        clips = [replace(clip, drums=True) for clip in clips]
     params = given_params(args)
-    if args.model:
-        params["model"] = args.model
-    if args.render:
-        params["render"] = 1
-    if args.play:
-        params["play"] = 1
+    for flag in ("render", "play"):
+        if getattr(args, flag):
+            params[flag] = 1
+    for reserved in ("model", "content"):
+        if getattr(args, reserved, None):
+            params[reserved] = getattr(args, reserved)
+    progress = _print_progress if args.json else lambda _: None
     host, port = args.host or config.osc.host, args.port or config.osc.port
     with DaemonClient(host, port, args.timeout) as client:
-        result = client.run_tool(args.tool, [read_midi(args.input)], params)
+        result = client.run_tool(args.tool, clips, params, progress)
     print(f"job {result.job_id}: model {result.model} ({result.model_reason})", file=sys.stderr)
-    for clip, path in zip(result.clips, output_paths(args.output, len(result.clips)), strict=True):
+    paths = output_paths(args.output, len(result.clips))
+    for clip, path in zip(result.clips, paths, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_midi(clip, path)
-        print(f"{path}: {len(clip.notes)} notes over {clip.length:g} beats")
-    for wav in result.previews:
-        print(f"preview: {wav}")
+        if not args.json:
+            print(f"{path}: {len(clip.notes)} notes over {clip.length:g} beats")
+    if args.json:
+        print(json.dumps(_json_result(result, paths)), flush=True)
+    else:
+        for wav in result.previews:
+            print(f"preview: {wav}")
     return 0
+
+
+def _print_progress(fraction: float) -> None:
+    print(json.dumps({"progress": round(fraction, 4)}), flush=True)
+
+
+def _json_result(result: JobResult, paths: list[Path]) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "job": result.job_id,
+        "model": result.model,
+        "reason": result.model_reason,
+        "paths": [str(path.resolve()) for path in paths],
+        "lengths": [clip.length for clip in result.clips],
+        "drums": [clip.drums for clip in result.clips],
+        "notes": [len(clip.notes) for clip in result.clips],
+        "previews": [str(path) for path in result.previews],
+    }
