@@ -20,6 +20,20 @@ MUSIC_VAE_PROBE = REPO / "models" / "reference" / "music_vae_probe.py"
 RenderGroove = Callable[..., bytes]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_store(tmp_path_factory) -> Iterator[Path]:
+    """Training commands log to MLflow (bridge/training/tracking.py); during the tests they
+    log to a store of their own, never to the checkout's data/mlruns."""
+    store = tmp_path_factory.mktemp("mlruns")
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = store.as_uri()
+    yield store
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
 @pytest.fixture(scope="session")
 def render_groove() -> RenderGroove:
     """A factory: render_groove("stdlib/8beat", "8Beat", bars=8) -> MIDI bytes of its drums

@@ -123,6 +123,19 @@ class NGramModel:
         """Probabilities of each vocabulary event after ``context`` (earlier events)."""
         return self._distribution(self.order - 1, self._context_id(context), {})
 
+    def sample_next(
+        self, context: Sequence[int], rng: np.random.Generator, exclude: Sequence[int] = ()
+    ) -> int:
+        """One event drawn after ``context`` from the predicted distribution, never one of
+        ``exclude`` (the rest renormalised): the baseline's generation, so its samples can be
+        scored beside a model's."""
+        probabilities = self.predict_distribution(context).copy()
+        if len(exclude):
+            probabilities[self._vocabulary.indices(np.asarray(exclude))] = 0.0
+        cumulative = np.cumsum(probabilities)
+        index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+        return self._vocabulary.events[min(index, self._size - 1)]
+
     def log_prob(self, context: Sequence[int], event: int) -> float:
         """Natural log-probability of ``event`` following ``context``."""
         index = self._vocabulary.indices(np.array([event]))[0]

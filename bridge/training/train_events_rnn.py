@@ -27,6 +27,7 @@ from tqdm import tqdm
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.training.evaluation import evaluate_events_rnn
 from bridge.training.families import family_of_config
+from bridge.training.tracking import NO_TRACKING, Tracker
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,13 @@ def train_events_rnn(
     options: TrainingOptions = TrainingOptions(),
     device: str = "cpu",
     export_name: str | None = None,
+    tracker: Tracker = NO_TRACKING,
 ) -> dict[str, Any]:
     """Train (resuming from `out_dir/checkpoint.pt` if present) and export the best model.
 
     `train` and `valid` hold events of the family of `options.config` (melody events for
-    MelodyRNN configs, drum step values for drum_kit).
+    MelodyRNN configs, drum step values for drum_kit). `tracker` gets the training loss and
+    rate every step, the validation metrics at each evaluation and the exported files.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(options.seed)
@@ -141,8 +144,9 @@ def train_events_rnn(
         inputs, labels, mask = (
             t.to(device) for t in corpus.batch(rng, options.batch_size, options.window)
         )
+        rate = learning_rate_at(step, options)
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate_at(step, options)
+            group["lr"] = rate
         logits, _ = network(inputs)
         losses = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         loss = (losses * mask.reshape(-1)).sum() / mask.sum()
@@ -153,8 +157,10 @@ def train_events_rnn(
         step += 1
         progress.update(1)
         progress.set_postfix(loss=f"{loss.item():.3f}")
+        tracker.log_metrics({"train_loss": loss.item(), "learning_rate": rate}, step)
         if step % options.eval_every == 0 or step == options.steps:
             metrics = evaluate_events_rnn(network, encoder, valid)
+            tracker.log_metrics({f"valid_{k}": v for k, v in metrics.items()}, step)
             history.append(
                 {
                     "step": step,
@@ -191,13 +197,18 @@ def train_events_rnn(
         "valid_sequences": len(valid),
         "history": history,
     }
+    model = out_dir / "best"
     if export_name:
         _, best_network = family.load_native(out_dir / "best.safetensors")
+        model = Path(export_name)
         family.save_native(
             config,
             best_network,
-            Path(export_name),
+            model,
             half=True,
             extra={"training": {k: v for k, v in summary.items() if k != "history"}},
         )
+    for artifact in (model.with_suffix(".safetensors"), model.with_suffix(".json")):
+        tracker.log_artifact(artifact)
+    tracker.log_artifact(out_dir / "history.json")
     return summary

@@ -37,6 +37,7 @@ from bridge.training.music_vae_loss import (
     reconstruction_loss,
     sampling_probability,
 )
+from bridge.training.tracking import NO_TRACKING, Tracker
 
 SMALL = NetworkSizes(encoder=(512,), decoder=(256, 256), z=256)
 
@@ -98,9 +99,12 @@ def train_music_vae(
     out_dir: Path,
     options: VaeTrainingOptions = VaeTrainingOptions(),
     export_name: str | None = None,
+    tracker: Tracker = NO_TRACKING,
 ) -> dict[str, Any]:
     """Train from scratch (or resume from `out_dir/checkpoint.pt`), keep the model with the
-    best held-out loss, and export it in the native format if `export_name` is given."""
+    best held-out loss, and export it in the native format if `export_name` is given.
+    `tracker` gets the training losses every step, the validation scores at each evaluation
+    and the exported files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(options.seed)
     config, hparams = config_named(options.config), options.hparams()
@@ -140,10 +144,11 @@ def train_music_vae(
         kl = kl_divergence(mu, sigma)
         beta = hparams.max_beta * (1.0 - hparams.beta_rate**step)
         loss = r_loss + beta * torch.clamp(kl - free_nats, min=0.0).mean()
+        rate = (
+            hparams.learning_rate - hparams.min_learning_rate
+        ) * hparams.decay_rate**step + hparams.min_learning_rate
         for group in optimizer.param_groups:
-            group["lr"] = (
-                hparams.learning_rate - hparams.min_learning_rate
-            ) * hparams.decay_rate**step + hparams.min_learning_rate
+            group["lr"] = rate
         optimizer.zero_grad()
         loss.backward()
         norm = nn.utils.clip_grad_norm_(network.parameters(), hparams.grad_clip)
@@ -153,8 +158,11 @@ def train_music_vae(
         progress.update(1)
         kl_bits = float(kl.detach().mean()) / math.log(2.0)
         progress.set_postfix(r=f"{r_loss.item():.2f}", kl_bits=f"{kl_bits:.1f}", beta=f"{beta:.3f}")
+        train_metrics = {"train_r_loss": r_loss.item(), "train_kl_bits": kl_bits, "beta": beta}
+        tracker.log_metrics({**train_metrics, "learning_rate": rate}, step)
         if step % options.eval_every == 0 or step == options.steps:
             metrics = evaluate_music_vae(network, valid)
+            tracker.log_metrics({f"valid_{k}": v for k, v in metrics.items()}, step)
             held_out_loss = metrics["r_loss"] + metrics["kl_bits"] * math.log(2.0)
             history.append(
                 {
@@ -188,8 +196,12 @@ def train_music_vae(
         "valid_windows": len(valid),
         "history": history,
     }
+    model = out_dir / "best"
     if export_name:
         _, sizes, best_network = load_native(out_dir / "best.safetensors")
         training = {k: v for k, v in summary.items() if k != "history"}
-        save_native(config, sizes, best_network, Path(export_name), extra={"training": training})
+        model = Path(export_name)
+        save_native(config, sizes, best_network, model, extra={"training": training})
+    for artifact in (model.with_suffix(".safetensors"), model.with_suffix(".json"), history_path):
+        tracker.log_artifact(artifact)
     return summary

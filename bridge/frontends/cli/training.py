@@ -1,18 +1,18 @@
-"""`magenta-bridge train`, `train-vae` and `evaluate`: models trained and scored on your music."""
+"""`magenta-bridge train` and `train-vae`: models trained on your music, tracked in MLflow."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bridge.frontends.cli.common import Commands
 
 
 def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
-    """Add `train-vae`, `train` and `evaluate`; not `config_option`, since their own --config
-    names a model configuration."""
+    """Add `train-vae` and `train`; not `config_option`, since their own --config names a
+    model configuration."""
     train_vae = commands.add_parser(
         "train-vae",
         help="train a MusicVAE or GrooVAE on your own music",
@@ -49,6 +49,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     train_vae.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
     train_vae.add_argument("--valid-limit", type=int, default=2048, help="validation windows used")
     train_vae.add_argument("--seed", type=int, default=0)
+    _add_tracking_options(train_vae)
     train_vae.set_defaults(run=_train_vae)
 
     train = commands.add_parser(
@@ -112,31 +113,25 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    _add_tracking_options(train)
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="held-out metrics of a model beside n-gram baselines",
-        description="Teacher-forced NLL per step and accuracy on held-out data (melodies, "
-        "drum tracks or polyphony, as the model's family), for the model (Magenta's label "
-        "view and the event view) and for n-gram baselines fitted on the training data. "
-        "Prints JSON.",
+
+def _add_tracking_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-track", action="store_true", help="do not log the run to MLflow")
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else file: ./data/mlruns)",
     )
-    evaluate.add_argument("model", help="configured model name, or a .mag/.safetensors path")
-    evaluate.add_argument(
-        "--test", type=Path, required=True, help="held-out data (folder or .npz corpus)"
-    )
-    evaluate.add_argument(
-        "--train", type=Path, required=True, help="data to fit n-grams on (folder or .npz)"
-    )
-    evaluate.add_argument("--orders", default="3,5", help="n-gram orders (default 3,5)")
-    evaluate.set_defaults(run=_evaluate)
 
 
 def _train(args: argparse.Namespace) -> int:
     import json
+    from dataclasses import asdict
 
     from bridge.training.families import family_of_config
+    from bridge.training.tracking import tracking
     from bridge.training.train_events_rnn import (
         TrainingOptions,
         train_events_rnn,
@@ -157,22 +152,31 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     family, config = family_of_config(options.config), training_config(options)
-    summary = train_events_rnn(
-        family.read_sequences(args.train, config),
-        family.read_sequences(args.valid, config, held_out=True)[: args.valid_limit],
-        args.out,
-        options,
-        args.device,
-        export_name=str(args.export) if args.export else None,
-    )
+    train = family.read_sequences(args.train, config)
+    valid = family.read_sequences(args.valid, config, held_out=True)[: args.valid_limit]
+    params = {**asdict(options), "train": args.train, "valid": args.valid, "device": args.device}
+    with tracking(
+        not args.no_track, args.tracking_uri, f"train {options.config}", args.out, params
+    ) as tracker:
+        summary = train_events_rnn(
+            train,
+            valid,
+            args.out,
+            options,
+            args.device,
+            export_name=str(args.export) if args.export else None,
+            tracker=tracker,
+        )
     print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
     return 0
 
 
 def _train_vae(args: argparse.Namespace) -> int:
     import json
+    from dataclasses import asdict
 
     from bridge.training.music_vae_corpus import read_slices
+    from bridge.training.tracking import tracking
     from bridge.training.train_music_vae import VaeTrainingOptions, train_music_vae
 
     options = VaeTrainingOptions(
@@ -184,70 +188,20 @@ def _train_vae(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         seed=args.seed,
     )
-    summary = train_music_vae(
-        read_slices(args.train, options.config),
-        read_slices(args.valid, options.config, limit=args.valid_limit),
-        args.out,
-        options,
-        export_name=str(args.export) if args.export else None,
-    )
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
-    return 0
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    import json
-
-    from bridge.config import load_config
-    from bridge.models.checkpoints.native import read_native_meta
-    from bridge.training.evaluation import compare_with_ngrams
-    from bridge.training.families import family_named, family_of_checkpoint
-
-    path = Path(args.model)
-    meta = read_native_meta(path) if path.suffix == ".safetensors" else {}
-    if meta.get("family") == "music_vae":
-        return _evaluate_music_vae(path, str(meta.get("config")), args)
-    if path.suffix in (".mag", ".safetensors"):
-        family = family_of_checkpoint(path)
-    else:
-        spec = load_config(args.config).model(args.model)
-        if spec.backend != "native":
-            raise ValueError(f"model {spec.name!r} runs in magenta; evaluate needs a native one")
-        if spec.family == "music_vae":
-            return _evaluate_music_vae(spec.path, spec.config, args)
-        path, family = spec.path, family_named(spec.family)
-    config, network = family.checkpoints.load_checkpoint(path)
-    orders = [int(order) for order in args.orders.split(",")]
-    results = compare_with_ngrams(
-        network,
-        family.checkpoints.encoder_type(config),
-        family.vocabulary(config),
-        family.read_sequences(args.train, config),
-        family.read_sequences(args.test, config, held_out=True),
-        orders,
-    )
-    print(json.dumps({"model": str(path), **results}, indent=1))
-    return 0
-
-
-def _evaluate_music_vae(path: Path, config_name: str, args: argparse.Namespace) -> int:
-    """A MusicVAE's held-out scores (KL, reconstruction) beside the majority-class level."""
-    import json
-
-    from bridge.models.music_vae.model import MusicVae
-    from bridge.models.music_vae.network import LstmDecoder
-    from bridge.training.music_vae_corpus import read_slices
-    from bridge.training.music_vae_evaluation import evaluate_music_vae, majority_accuracy
-
-    model = MusicVae.load(path, config_name, "cpu")
-    decoder = model.network.decoder
-    test = read_slices(args.test, model.config.name)
-    results: dict[str, Any] = {"model": str(path), "config": model.config.name}
-    results["test_windows"] = len(test)
-    results.update(evaluate_music_vae(model.network, test))
-    if isinstance(decoder, LstmDecoder) and decoder.kind == "categorical":
-        results["majority_accuracy"] = majority_accuracy(
-            read_slices(args.train, model.config.name), test
+    train = read_slices(args.train, options.config)
+    valid = read_slices(args.valid, options.config, limit=args.valid_limit)
+    params = {**asdict(options), **asdict(options.hparams()), "train": args.train}
+    params["valid"] = args.valid
+    with tracking(
+        not args.no_track, args.tracking_uri, f"train-vae {options.config}", args.out, params
+    ) as tracker:
+        summary = train_music_vae(
+            train,
+            valid,
+            args.out,
+            options,
+            export_name=str(args.export) if args.export else None,
+            tracker=tracker,
         )
-    print(json.dumps(results, indent=1))
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
     return 0

@@ -1,0 +1,33 @@
+"""What a MODEL argument of `evaluate` or `compare` names: a configured model or a file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bridge.config import Config, ModelSpec
+
+CHECKPOINT_SUFFIXES = (".mag", ".safetensors")
+
+
+def model_spec(name_or_path: str, config: Config, device: str | None = None) -> ModelSpec:
+    """A configured model by name, or a `.mag` bundle or native `.safetensors` file by path
+    (its family read from the file, its name the file's stem)."""
+    path = Path(name_or_path)
+    if path.suffix not in CHECKPOINT_SUFFIXES:
+        spec = config.model(name_or_path)
+        return replace(spec, device=device) if device else spec
+    if not path.is_file():
+        raise OSError(f"model file {path} does not exist")
+    vae_config = None
+    if path.suffix == ".safetensors":
+        from bridge.models.checkpoints.native import read_native_meta
+
+        meta = read_native_meta(path)
+        family = str(meta.get("family"))
+        vae_config = str(meta.get("config")) if family == "music_vae" else None
+    else:
+        from bridge.training.families import family_of_checkpoint
+
+        family = family_of_checkpoint(path).checkpoints.name
+    return ModelSpec(path.stem, family, path.resolve(), device or "auto", config=vae_config)

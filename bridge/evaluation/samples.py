@@ -1,0 +1,122 @@
+"""Samples for evaluation, made through the same tools the daemon serves.
+
+A model makes music the way a user would get it: an events RNN (native or on the magenta
+backend) continues each held-out primer (`continue`), a MusicVAE samples its prior
+(`generate`) and interpolates between held-out references (`interpolate`), a GrooVAE drumifies
+or grooves each reference. Every call has its own seed (the run's seed plus the piece's
+index), so the samples are the same on every run and the baseline meets the same primers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from bridge.config import Limits, ModelSpec
+from bridge.evaluation.baseline import NGramBaseline
+from bridge.evaluation.heldout import HeldOutPiece
+from bridge.models.music_vae.config import config_named
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+from bridge.tools.params import parse_params
+from bridge.tools.registry import TOOLS
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    count: int = 16  # held-out pieces (and prior samples)
+    primer_bars: int = 2
+    bars: int = 4  # bars each sample and reference holds
+    seed: int = 0
+    temperature: float = 1.0  # events RNNs and the n-gram baseline
+    vae_temperature: float = 0.5  # MusicVAE decoding (the tools' default)
+    interpolation_steps: int = 5
+
+
+@dataclass(frozen=True)
+class Samples:
+    task: str  # the tool that made them
+    clips: list[Clip]
+    interpolations: list[list[Clip]] = field(default_factory=list)
+    refused: int = 0  # pieces the model could not read (their message is in `errors`)
+    errors: list[str] = field(default_factory=list)
+
+
+def task_for(spec: ModelSpec) -> str:
+    """The tool that makes a model's samples: what the model is for."""
+    if spec.family != "music_vae":
+        return "continue"
+    config = config_named(spec.config or "")
+    if config.data == "trio":
+        raise ValueError(f"{spec.name}: trio models are not evaluated on clips")
+    if config.data == "groove":
+        return "drumify" if config.groove_input == "tap" else "groove"
+    return "generate"
+
+
+def model_samples(
+    model: Any,
+    spec: ModelSpec,
+    pieces: Sequence[HeldOutPiece],
+    options: SampleOptions,
+    limits: Limits,
+) -> Samples:
+    """The model's samples for these pieces (see the module's docstring)."""
+    task = task_for(spec)
+    if task == "generate":
+        params = {"variations": len(pieces), "bars": options.bars, "seed": options.seed}
+        clips = _run(task, model, [], {**params, "temperature": options.vae_temperature}, limits)
+        return Samples(task, clips, _interpolations(model, pieces, options, limits))
+    clips, errors = [], []
+    for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: {task}", unit="piece")):
+        seed = options.seed + index
+        if task == "continue":
+            inputs = [piece.primer]
+            params = {"bars": options.bars, "temperature": options.temperature, "seed": seed}
+        else:
+            inputs, params = [piece.reference], {"variations": 1, "seed": seed}
+        try:
+            clips += _run(task, model, inputs, params, limits)
+        except ClipError as error:
+            errors.append(f"{piece.name}: {error}")
+    return Samples(task, clips, refused=len(errors), errors=errors)
+
+
+def baseline_samples(
+    baseline: NGramBaseline, pieces: Sequence[HeldOutPiece], options: SampleOptions
+) -> Samples:
+    """The n-gram's continuations of the same primers, seeded as a model's are."""
+    clips = [
+        baseline.continue_clip(piece.primer, options.bars, options.seed + index)
+        for index, piece in enumerate(tqdm(pieces, desc=f"{baseline.name}: continue"))
+    ]
+    return Samples("continue", clips)
+
+
+def _interpolations(
+    model: Any, pieces: Sequence[HeldOutPiece], options: SampleOptions, limits: Limits
+) -> list[list[Clip]]:
+    """A MusicVAE's interpolations between pairs of references (1 and 2, 3 and 4...)."""
+    paths = []
+    for pair in range(len(pieces) // 2):
+        start, end = pieces[2 * pair].reference, pieces[2 * pair + 1].reference
+        params = {
+            "steps": options.interpolation_steps,
+            "temperature": options.vae_temperature,
+            "seed": options.seed + pair,
+        }
+        paths.append(_run("interpolate", model, [start, end], params, limits))
+    return paths
+
+
+def _run(
+    task: str, model: Any, inputs: list[Clip], given: Mapping[str, Any], limits: Limits
+) -> list[Clip]:
+    """One call of a tool from the registry, its parameters checked as the daemon checks them."""
+    tool = TOOLS[task]
+    params = parse_params(tool.params, dict(given), limits)
+    (results,) = tool.run(model, [(inputs, params)], limits, lambda *_: None)
+    return results

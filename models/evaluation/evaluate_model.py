@@ -1,0 +1,13 @@
+"""`magenta-bridge evaluate` as a script, with the same arguments:
+python models/evaluation/evaluate_model.py MODEL --data FOLDER
+
+The measuring lives in `bridge.evaluation` (see docs/evaluation.md); this file only runs the
+command, for those who look for evaluation under models/ beside training/.
+"""
+
+import sys
+
+from bridge.frontends.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["evaluate", *sys.argv[1:]]))
