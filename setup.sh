@@ -14,6 +14,8 @@ done
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 # lua5.4 runs the REAPER scripts in their test harness (tests/reaper_scripts), as REAPER runs them.
 command -v lua5.4 >/dev/null || missing+=(lua5.4)
+# ardour7-lua runs the Ardour script in a real headless Ardour (tests/ardour_scripts).
+command -v ardour7-lua >/dev/null || missing+=(ardour)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
