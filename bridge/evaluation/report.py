@@ -38,6 +38,22 @@ ROLLS = 4  # samples drawn per row in the piano rolls
 DPI = 72
 
 
+def strict_json(data: object) -> str:
+    """JSON with a statistic a clip cannot have (NaN) written as null: Python reads NaN, but
+    strict readers (JavaScript, jq) refuse it."""
+
+    def clean(value: object) -> object:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(item) for item in value]
+        return value
+
+    return json.dumps(clean(data), indent=1, default=str, allow_nan=False)
+
+
 def write_report(
     comparison: Comparison,
     out: Path,
@@ -48,7 +64,7 @@ def write_report(
 ) -> Path:
     """Write `out/report.md`, its figures, `results.json` (and `audio/*.wav` if `render`)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(comparison.summary(), indent=1, default=str))
+    (out / "results.json").write_text(strict_json(comparison.summary()))
     figures = [
         _metric_bars(comparison.entries, out / "metrics.png"),
         _histograms(comparison.entries, out / "histograms.png"),

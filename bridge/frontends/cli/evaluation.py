@@ -7,7 +7,6 @@ write a report folder (compare).
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -125,6 +124,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from bridge.evaluation.comparison import compare_models
     from bridge.evaluation.likelihood import likelihood
     from bridge.evaluation.models import model_spec
+    from bridge.evaluation.report import strict_json
 
     test = args.test or args.data
     if test is None:
@@ -152,7 +152,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             for name, entry in summary["entries"].items()
         }
         results["held_out_pieces"] = summary["pieces"]
-    print(json.dumps(results, indent=1))
+    print(strict_json(results))
     return 0
 
 
