@@ -29,8 +29,8 @@ var NOTES_PER_CHUNK = 100;
 var ANSWER_TIMEOUT = 3;
 var JOB_TIMEOUT = 120;
 
-// udpsend sends from a random port, so every request names the port udpreceive listens
-// on; the patcher passes it as the js object's first argument.
+// udpsend sends from a random port, so every request (uploads too) names the port
+// udpreceive listens on; the patcher passes it as the js object's first argument.
 var replyPort = (typeof jsarguments !== "undefined" && jsarguments.length > 1) ? jsarguments[1] : 11301;
 
 // keepsNotes: the tool's results hold the source's notes in place (groove re-times the
@@ -128,7 +128,7 @@ function sendClip(requestId, slot, clip, song, kit) {
         flat.push(pitch, n.start_time - clip.start, n.duration, n.velocity, n.mute ? 1 : 0);
     }
     send("/magenta/clip/begin", [requestId, slot, clip.notes.length, clip.length,
-        song.tempo, song.numerator, song.denominator, kit ? 1 : 0]);
+        song.tempo, song.numerator, song.denominator, kit ? 1 : 0, replyPort]);
     var width = NOTES_PER_CHUNK * 5;
     for (i = 0; i * width < flat.length; i++) {
         send("/magenta/clip/notes", [requestId, slot, i].concat(flat.slice(i * width, (i + 1) * width)));

@@ -43,7 +43,7 @@ test("continue: folk clip in, two new clips in the next empty slots", { skip: !P
 
     // What went to the daemon: the clip chunked under the limits, the song's key, the reply port.
     const begin = device.sent.find((m) => m.address === "/magenta/clip/begin");
-    assert.deepEqual(begin.args.slice(1), [0, source.notes.length, 32, 96, 4, 4, 0]);
+    assert.deepEqual(begin.args.slice(1), [0, source.notes.length, 32, 96, 4, 4, 0, device.replyPort]);
     const tool = device.sent.find((m) => m.address === "/magenta/tool/continue");
     const params = Object.fromEntries(tool.args.slice(1).flatMap((v, i, a) => (i % 2 ? [] : [[v, a[i + 1]]])));
     assert.equal(params.key, "G:major");
@@ -87,6 +87,24 @@ test("continue without a clip explains what to select", async () => {
     device.message("continue");
     assert.match(device.statuses.at(-1), /^error: select a MIDI clip/);
     assert.equal(device.sent.length, 0);
+  } finally {
+    device.close();
+  }
+});
+
+test("an upload the daemon refuses ends the job with its reason, at the reply port", { skip: !PORT && "MAGENTA_BRIDGE_PORT not set" }, async () => {
+  const set = new LiveSet();
+  const track = set.addTrack("Melody");
+  set.addScene();
+  const notes = [];
+  for (let i = 0; i < 10001; i++) notes.push({ pitch: 60 + (i % 12), start_time: i * 0.01, duration: 0.01 });
+  set.song.view.props.detail_clip = set.putClip(track.clip_slots[0], { length: 120, notes });
+  const device = await loadDevice({ set, deviceTrack: track, daemonPort: PORT });
+  try {
+    device.message("continue");
+    assert.match(await device.waitForStatus(/^(done|error)/), /^error: continue: note count must be between 0 and 10000, got 10001/);
+    device.message("cancel");
+    assert.equal(device.statuses.at(-1), "nothing to cancel", "the job is over");
   } finally {
     device.close();
   }

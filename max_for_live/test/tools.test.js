@@ -67,7 +67,7 @@ test("vary: variations of the selected melody", { skip: SKIP }, async () => {
   assert.equal(model, "melody_vae");
   assert.equal(line, "done: vary wrote 2 clip(s) in slots 1, 2");
   const begin = device.sent.find((m) => m.address === "/magenta/clip/begin");
-  assert.equal(begin.args.at(-1), 0, "a melody track's clip is not a drum part");
+  assert.equal(begin.args.at(-2), 0, "a melody track's clip is not a drum part");
   assert.equal(params(device, "vary").variations, 2);
   for (const clip of checkResults(track, "vary", [1, 2])) {
     for (const note of clip.notes) assert.ok(note.pitch >= 21 && note.pitch <= 108);
@@ -81,7 +81,7 @@ test("groove: the drum clip's own hits, re-timed, on the drum track", { skip: SK
   assert.equal(model, "humanize");
   assert.equal(line, "done: groove wrote 1 clip(s) in slots 1");
   const begin = device.sent.find((m) => m.address === "/magenta/clip/begin");
-  assert.equal(begin.args.at(-1), 1, "a Drum Rack's clip goes up as a drum part");
+  assert.equal(begin.args.at(-2), 1, "a Drum Rack's clip goes up as a drum part");
   const [clip] = checkResults(track, "groove", [1]);
   const kit = new Set(source.notes.map((n) => n.pitch));
   assert.equal(clip.notes.length, source.notes.length, "keep_hits: every hit stays");

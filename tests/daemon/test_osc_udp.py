@@ -41,6 +41,23 @@ def test_models_and_tools_are_listed(udp):
     assert "continue" in udp.receive(("/magenta/tools/list",))[-1][1]
 
 
+def test_an_upload_names_its_reply_port(udp):
+    """clip/begin's last argument: the upload's replies and errors, clip/notes' too, go there."""
+    listener = UdpClient(udp.port)
+    port = listener.sock.getsockname()[1]
+    udp.send("/magenta/clip/begin", "up", 0, 1, 4.0, 120.0, 4, 4, 0, port)
+    udp.send("/magenta/clip/notes", "up", 0, 0, 60, 0.0, 1.0, 100, 0)
+    assert listener.receive(("/magenta/clip/ready",)) == [("/magenta/clip/ready", ["up", 0, 1])]
+    udp.send("/magenta/clip/begin", "up2", 0, 2, 4.0, 120.0, 4, 4, 0, port)
+    udp.send("/magenta/clip/notes", "up2", 0, 0, 60, 0.0, 1.0, 100)  # four values, not five
+    (address, args) = listener.receive(("/magenta/error",))[-1]
+    assert address == "/magenta/error" and args[0] == "up2" and "5 values each" in args[1]
+    udp.send("/magenta/clip/begin", "up3", 0, 10**6, 4.0, 120.0, 4, 4, 0, port)
+    (address, args) = listener.receive(("/magenta/error",))[-1]
+    assert args[0] == "up3" and "note count must be between 0 and" in args[1]
+    listener.close()
+
+
 def test_queries_answer_at_a_reply_port(udp):
     """A Max device hears only its udpreceive port: every query may name it."""
     listener = UdpClient(udp.port)

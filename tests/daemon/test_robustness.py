@@ -13,7 +13,7 @@ BAD_REQUESTS = [
     # (messages to send, expected request id, words the error must contain)
     ([("/magenta/nowhere", "u1")], "u1", "unknown address"),
     ([("/magenta/tool/continue", "p1")], "p1", "no clip was uploaded"),
-    ([("/magenta/clip/begin", "b1", 0, 3)], "b1", "4 to 8 arguments"),
+    ([("/magenta/clip/begin", "b1", 0, 3)], "b1", "4 to 9 arguments"),
     ([("/magenta/clip/begin", "b2", 0, "many", 4.0)], "b2", "note_count must be a number"),
     ([("/magenta/clip/begin", "b3", 0, 10**9, 4.0)], "b3", "note count must be between"),
     ([("/magenta/clip/begin", "b4", 0, 1, NAN)], "b4", "clip length"),

@@ -101,6 +101,13 @@ REQUESTS: tuple[Address, ...] = (
                 "1: a drum part (Drum Rack, MIDI channel 10), pitches name drums (default 0)",
                 optional=True,
             ),
+            Arg(
+                "reply_port",
+                "int",
+                "send this upload's replies and errors (clip/notes' too) to this port of the "
+                "sender's host (after all the optional arguments before it)",
+                optional=True,
+            ),
         ),
         (f"{ROOT}/clip/ready request_id slot note_count (once all notes arrived)",),
     ),

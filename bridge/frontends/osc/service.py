@@ -127,33 +127,47 @@ class OscService:
         reply_to.send(message(address.path, request_id, *sorted(TOOLS)))
 
     def clip_begin(self, address: Address, args: list[Any], peer: Peer) -> None:
-        if not 4 <= len(args) <= 8:
-            raise RequestError(f"{address.path} takes 4 to 8 arguments, got {len(args)}")
+        if not 4 <= len(args) <= 9:
+            raise RequestError(f"{address.path} takes 4 to 9 arguments, got {len(args)}")
+        reply_port = _int(args.pop(), "reply_port", 1, 65535) if len(args) == 9 else None
+        reply_to = peer if reply_port is None else peer.with_reply_port(reply_port)
         _, slot, count, length, *rest = args
         qpm, numerator, denominator, drums = [*rest, *(120.0, 4, 4, 0)[len(rest) :]]
-        key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
-        with self._lock:
-            clip = self.uploads.begin(
-                key,
-                _int(count, "note_count", 0, None),
-                _number(length, "length"),
-                _number(qpm, "qpm"),
-                (_int(numerator, "numerator", 1, 64), _int(denominator, "denominator", 1, 64)),
-                bool(_int(drums, "drums", 0, 1)),
-            )
+        try:
+            key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
+            with self._lock:
+                clip = self.uploads.begin(
+                    key,
+                    _int(count, "note_count", 0, None),
+                    _number(length, "length"),
+                    _number(qpm, "qpm"),
+                    (_int(numerator, "numerator", 1, 64), _int(denominator, "denominator", 1, 64)),
+                    bool(_int(drums, "drums", 0, 1)),
+                    reply_port,
+                )
+        except (ValueError, OSError) as error:  # heard where the client listens
+            self.send_error(reply_to, _request_id(args), str(error))
+            return
         if clip is not None:
-            self._clip_ready(peer, key, clip)
+            self._clip_ready(reply_to, key, clip)
 
     def clip_notes(self, address: Address, args: list[Any], peer: Peer) -> None:
         if len(args) < 3:
             raise RequestError(f"{address.path} needs request_id, slot, chunk and notes")
         _, slot, chunk, *values = args
         key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
-        numbers = [_number(v, "note value") for v in values]
         with self._lock:
-            clip = self.uploads.add(key, _int(chunk, "chunk", 0, None), numbers)
+            reply_port = self.uploads.reply_port(key)
+        reply_to = peer if reply_port is None else peer.with_reply_port(reply_port)
+        try:
+            numbers = [_number(v, "note value") for v in values]
+            with self._lock:
+                clip = self.uploads.add(key, _int(chunk, "chunk", 0, None), numbers)
+        except (ValueError, OSError) as error:  # where clip/begin said the client listens
+            self.send_error(reply_to, key[1], str(error))
+            return
         if clip is not None:
-            self._clip_ready(peer, key, clip)
+            self._clip_ready(reply_to, key, clip)
 
     def clip_file(self, address: Address, args: list[Any], peer: Peer) -> None:
         request_id, slot, path = _positional(address, args, 3)

@@ -24,6 +24,7 @@ class _Upload:
     qpm: float
     time_signature: tuple[int, int]
     drums: bool
+    reply_port: int | None = None  # where the client hears about this upload
     started: float = field(default_factory=time.monotonic)
     chunks: dict[int, list[float]] = field(default_factory=dict)
 
@@ -50,6 +51,7 @@ class Uploads:
         qpm: float,
         time_signature: tuple[int, int],
         drums: bool = False,
+        reply_port: int | None = None,
     ) -> Clip | None:
         """Start (or restart) an upload; returns the clip at once when it has no notes."""
         self._expire()
@@ -58,10 +60,15 @@ class Uploads:
         if key not in self._uploads and len(self._uploads) >= self.max_uploads:
             raise ClipError(f"too many clip uploads in progress (limit {self.max_uploads})")
         self._clips.pop(key, None)
-        self._uploads[key] = _Upload(note_count, length, qpm, time_signature, drums)
+        self._uploads[key] = _Upload(note_count, length, qpm, time_signature, drums, reply_port)
         # Check length, tempo and meter now rather than after the last chunk.
         Clip((), length, qpm, time_signature)
         return self._complete(key) if note_count == 0 else None
+
+    def reply_port(self, key: UploadKey) -> int | None:
+        """The reply port named in the clip/begin of an upload still in progress."""
+        upload = self._uploads.get(key)
+        return upload.reply_port if upload else None
 
     def add(self, key: UploadKey, chunk_index: int, values: list[float]) -> Clip | None:
         """Add one chunk of flat notes; returns the clip when the last note has arrived."""
