@@ -107,18 +107,38 @@ def main() -> None:
 
 def _measure(args: argparse.Namespace, backend: str) -> dict:
     """Start a daemon with one model on `backend`, measure it, stop it."""
+    daemon, port, data, ready_s = start_daemon(args.model, backend)
+    try:
+        results = {
+            "start_to_ready_s": round(ready_s, 3),
+            **_latency(port, args),
+            **_throughput(port, args),
+            "daemon_peak_rss_mb": _peak_rss_mb(daemon.pid),
+        }
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+    return {**results, **_daemon_side_timings(data)}
+
+
+def start_daemon(model: Path | None, backend: str) -> tuple[subprocess.Popen, int, Path, float]:
+    """`magenta-bridge serve` with one melody model (None: the bundled default) on `backend`,
+    on a free loopback port with a scratch data folder: the process, its port, its data
+    folder and the seconds it took to be ready."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
     config = yaml.safe_load((REPO / "config" / "default.yaml").read_text())
     name = config["default_model"]
-    path = args.model.resolve() if args.model else REPO / "config" / config["models"][name]["path"]
+    path = model.resolve() if model else REPO / "config" / config["models"][name]["path"]
     config["models"] = {
         name: {"family": "melody_rnn", "path": str(path.resolve()), "backend": backend}
     }
+    config["by_content"] = {}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config["osc"] = {"port": port}
     config["data_folder"] = str(scratch / "data")
+    config["midi"] = {"enabled": False}
     (scratch / "config.yaml").write_text(yaml.safe_dump(config))
 
     started = time.perf_counter()
@@ -138,18 +158,7 @@ def _measure(args: argparse.Namespace, backend: str) -> dict:
     for line in daemon.stdout:
         if line.startswith("ready"):
             break
-    ready_s = time.perf_counter() - started
-    try:
-        results = {
-            "start_to_ready_s": round(ready_s, 3),
-            **_latency(port, args),
-            **_throughput(port, args),
-            "daemon_peak_rss_mb": _peak_rss_mb(daemon.pid),
-        }
-    finally:
-        daemon.terminate()
-        daemon.wait(30)
-    return {**results, **_daemon_side_timings(scratch / "data")}
+    return daemon, port, scratch / "data", time.perf_counter() - started
 
 
 def _daemon_side_timings(data: Path) -> dict:
