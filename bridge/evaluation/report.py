@@ -203,10 +203,7 @@ def _metric_bars(entries: Sequence[Entry], path: Path) -> Path:
         axis.set_title(label, fontsize=8)
         axis.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
         axis.tick_params(axis="y", labelsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def _histograms(entries: Sequence[Entry], path: Path) -> Path:
@@ -228,10 +225,7 @@ def _histograms(entries: Sequence[Entry], path: Path) -> Path:
     for axis in (pitch, rhythm):
         axis.tick_params(labelsize=7)
     pitch.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def _piano_rolls(entries: Sequence[Entry], path: Path) -> Path:
@@ -248,7 +242,12 @@ def _piano_rolls(entries: Sequence[Entry], path: Path) -> Path:
                 _roll(axis, clips[column], f"C{row}")
             if column == 0:
                 axis.set_ylabel(entry.name, fontsize=7)
-    figure.tight_layout(pad=0.3)
+    return _save(plt, figure, path, pad=0.3)
+
+
+def _save(plt, figure, path: Path, pad: float = 1.08) -> Path:
+    """Lay the figure out (matplotlib's default padding unless `pad`), write it, free it."""
+    figure.tight_layout(pad=pad)
     figure.savefig(path, dpi=DPI)
     plt.close(figure)
     return path

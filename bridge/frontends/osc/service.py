@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -130,10 +131,10 @@ class OscService:
         if not 4 <= len(args) <= 9:
             raise RequestError(f"{address.path} takes 4 to 9 arguments, got {len(args)}")
         reply_port = _int(args.pop(), "reply_port", 1, 65535) if len(args) == 9 else None
-        reply_to = peer if reply_port is None else peer.with_reply_port(reply_port)
+        reply_to = _at_port(peer, reply_port)
         _, slot, count, length, *rest = args
         qpm, numerator, denominator, drums = [*rest, *(120.0, 4, 4, 0)[len(rest) :]]
-        try:
+        with self._errors_to(reply_to, _request_id(args)):
             key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
             with self._lock:
                 clip = self.uploads.begin(
@@ -145,11 +146,8 @@ class OscService:
                     bool(_int(drums, "drums", 0, 1)),
                     reply_port,
                 )
-        except (ValueError, OSError) as error:  # heard where the client listens
-            self.send_error(reply_to, _request_id(args), str(error))
-            return
-        if clip is not None:
-            self._clip_ready(reply_to, key, clip)
+            if clip is not None:
+                self._clip_ready(reply_to, key, clip)
 
     def clip_notes(self, address: Address, args: list[Any], peer: Peer) -> None:
         if len(args) < 3:
@@ -157,17 +155,13 @@ class OscService:
         _, slot, chunk, *values = args
         key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
         with self._lock:
-            reply_port = self.uploads.reply_port(key)
-        reply_to = peer if reply_port is None else peer.with_reply_port(reply_port)
-        try:
+            reply_to = _at_port(peer, self.uploads.reply_port(key))  # as clip/begin named it
+        with self._errors_to(reply_to, key[1]):
             numbers = [_number(v, "note value") for v in values]
             with self._lock:
                 clip = self.uploads.add(key, _int(chunk, "chunk", 0, None), numbers)
-        except (ValueError, OSError) as error:  # where clip/begin said the client listens
-            self.send_error(reply_to, key[1], str(error))
-            return
-        if clip is not None:
-            self._clip_ready(reply_to, key, clip)
+            if clip is not None:
+                self._clip_ready(reply_to, key, clip)
 
     def clip_file(self, address: Address, args: list[Any], peer: Peer) -> None:
         request_id, slot, path = _positional(address, args, 3)
@@ -184,14 +178,9 @@ class OscService:
         if not args:
             raise RequestError(f"{address.path} needs a request_id")
         request_id, params = _request_id(args), pairs_to_mapping(args[1:])
-        reply_port = params.pop("reply_port", None)
-        reply_to = peer
-        if reply_port is not None:
-            reply_to = peer.with_reply_port(_int(reply_port, "reply_port", 1, 65535))
-        try:
+        reply_to = _at_port(peer, params.pop("reply_port", None))
+        with self._errors_to(reply_to, request_id):
             self._tool(address, request_id, params, peer, reply_to)
-        except (ValueError, OSError) as error:  # heard where the client listens (Max's udpsend
-            self.send_error(reply_to, request_id, str(error))  # sends from a random port)
 
     def _tool(
         self, address: Address, request_id: str, params: dict, peer: Peer, reply_to: Peer
@@ -248,10 +237,8 @@ class OscService:
     def job_get(self, address: Address, args: list[Any], peer: Peer) -> None:
         reply_to = _reply_peer(peer, args, 3)
         request_id, job_id = _positional(address, args, 2)
-        try:
+        with self._errors_to(reply_to, request_id):
             self._job_get(request_id, str(job_id), reply_to)
-        except (ValueError, OSError) as error:
-            self.send_error(reply_to, request_id, str(error))
 
     def _job_get(self, request_id: str, job_id: str, reply_to: Peer) -> None:
         record = self.engine.store.get(job_id)
@@ -307,6 +294,15 @@ class OscService:
 
     def _clip_ready(self, peer: Peer, key: tuple[str, str, int], clip: Clip) -> None:
         peer.send(message(f"{ROOT}/clip/ready", key[1], key[2], len(clip.notes)))
+
+    @contextmanager
+    def _errors_to(self, reply_to: Peer, request_id: str) -> Iterator[None]:
+        """A refused request's error goes where its client listens, the reply port it named:
+        Max's udpsend sends from a random port, which hears nothing."""
+        try:
+            yield
+        except (ValueError, OSError) as error:  # RequestError, ClipError, ParamError...
+            self.send_error(reply_to, request_id, str(error))
 
     def send_error(self, peer: Peer, request_id: str, text: str) -> None:
         limit = (peer.max_packet or 65_000) // 2  # room for the address and request id
@@ -371,9 +367,12 @@ def _request_id(args: list[Any]) -> str:
 def _reply_peer(peer: Peer, args: list[Any], with_port: int) -> Peer:
     """Where a query's reply goes: the sender, or the reply port its last argument names
     when it has `with_port` arguments (which then drops that argument)."""
-    if len(args) != with_port:
-        return peer
-    return peer.with_reply_port(_int(args.pop(), "reply_port", 1, 65535))
+    return _at_port(peer, args.pop() if len(args) == with_port else None)
+
+
+def _at_port(peer: Peer, port: Any) -> Peer:
+    """The sender, or the same host at the reply port a request named."""
+    return peer if port is None else peer.with_reply_port(_int(port, "reply_port", 1, 65535))
 
 
 def _positional(address: Address, args: list[Any], count: int) -> list[Any]:
