@@ -14,6 +14,10 @@ from numbers import Real
 from bridge.music.errors import ClipError
 
 MAX_NOTES = 10_000
+# The longest clip and note: far past any DAW clip (25,000 bars of 4/4), yet every time still
+# fits a MIDI file's ticks and every step count an array, so an absurd value is refused here
+# rather than overflowing somewhere below.
+MAX_BEATS = 100_000.0
 DEFAULT_QPM = 120.0
 DEFAULT_TIME_SIGNATURE = (4, 4)
 # AbletonOSC's order for one note on the wire.
@@ -41,7 +45,9 @@ class Note:
 class Clip:
     """A validated, immutable MIDI clip; notes sorted by start, then pitch (then the rest).
 
-    Notes may run past `length`, as they can in Live; `length` is the clip's loop length.
+    Notes start by `length`, the clip's loop length (one starting past it is a mistake), and
+    may ring past it, as they can in Live. A note starting right at the end is the next
+    loop's; the models leave it out.
     `drums` marks a percussion part (MIDI channel 10, a Drum Rack): its pitches name drums.
     """
 
@@ -52,8 +58,9 @@ class Clip:
     drums: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "notes", _checked_notes(self.notes))
-        object.__setattr__(self, "length", _positive(self.length, "clip length"))
+        length = _beats(self.length, "clip length")
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "notes", _checked_notes(self.notes, length))
         object.__setattr__(self, "qpm", _positive(self.qpm, "qpm"))
         object.__setattr__(self, "time_signature", _checked_time_signature(self.time_signature))
         object.__setattr__(self, "drums", _flag(self.drums, "drums"))
@@ -69,7 +76,7 @@ class Clip:
     ) -> Clip:
         """A clip whose length, when not given, is the last note's end rounded up to a bar."""
         if length is None:
-            notes = _checked_notes(notes)
+            notes = _checked_notes(notes, None)
             numerator, denominator = _checked_time_signature(time_signature)
             length = _whole_bars_length(_end(notes), numerator * 4 / denominator)
         return cls(tuple(notes), length, qpm, time_signature, drums)
@@ -108,6 +115,12 @@ class Clip:
         return numerator * 4 / denominator
 
     @property
+    def bar_end(self) -> float:
+        """The first bar line at or after the clip's end: where a continuation starts, so that
+        it keeps the clip's place in the bar whatever the clip's length."""
+        return _whole_bars_length(self.length, self.beats_per_bar)
+
+    @property
     def end(self) -> float:
         """Where the last note ends, in beats; 0.0 for a clip without notes."""
         return _end(self.notes)
@@ -133,43 +146,48 @@ def _check_count(count: int) -> None:
         raise ClipError(f"clip has {count} notes; at most {MAX_NOTES} are allowed")
 
 
-def _checked_notes(notes: Iterable[Note]) -> tuple[Note, ...]:
+def _checked_notes(notes: Iterable[Note], length: float | None) -> tuple[Note, ...]:
+    """The notes checked, each starting by `length` (None: by MAX_BEATS), sorted."""
     notes = tuple(notes)
     _check_count(len(notes))
-    checked = [_checked_note(note, index) for index, note in enumerate(notes)]
+    checked = [_checked_note(note, index, length) for index, note in enumerate(notes)]
     # (start, pitch) first; the other fields only make equal clips compare equal.
     checked.sort(key=lambda n: (n.start, n.pitch, n.duration, n.velocity, n.mute))
     return tuple(checked)
 
 
-def _checked_note(note: Note, index: int) -> Note:
-    if _is_canonical(note):  # what the models make: no conversion, no message to format
-        return note
+def _checked_note(note: Note, index: int, length: float | None) -> Note:
+    if _is_canonical(note, MAX_BEATS if length is None else length):
+        return note  # what the models make: no conversion, no message to format
     if not isinstance(note, Note):
         raise ClipError(f"note {index} is a {type(note).__name__}, not a Note")
     where = f"note {index}"
     start = _number(note.start, f"{where}: start")
     if start < 0:
         raise ClipError(f"{where}: start {start:g} is negative")
+    if length is None and start > MAX_BEATS:
+        raise ClipError(f"{where}: start {start:g} is past {MAX_BEATS:g} beats, the longest clip")
+    if length is not None and start > length:
+        raise ClipError(f"{where}: start {start:g} is past the clip's end at beat {length:g}")
     return Note(
         pitch=_whole(note.pitch, f"{where}: pitch", 0, 127),
         start=start,
-        duration=_positive(note.duration, f"{where}: duration"),
+        duration=_beats(note.duration, f"{where}: duration"),
         velocity=_whole(note.velocity, f"{where}: velocity", 1, 127),
         mute=_flag(note.mute, f"{where}: mute"),
     )
 
 
-def _is_canonical(note: object) -> bool:
+def _is_canonical(note: object, start_limit: float) -> bool:
     """A Note whose fields already have their exact types and lie in range (NaN fails)."""
     return (
         type(note) is Note
         and type(note.pitch) is int
         and 0 <= note.pitch <= 127
         and type(note.start) is float
-        and 0.0 <= note.start < math.inf
+        and 0.0 <= note.start <= start_limit
         and type(note.duration) is float
-        and 0.0 < note.duration < math.inf
+        and 0.0 < note.duration <= MAX_BEATS
         and type(note.velocity) is int
         and 1 <= note.velocity <= 127
         and type(note.mute) is bool
@@ -206,6 +224,14 @@ def _positive(value: object, what: str) -> float:
     number = _number(value, what)
     if number <= 0:
         raise ClipError(f"{what} {number:g} is not positive")
+    return number
+
+
+def _beats(value: object, what: str) -> float:
+    """A positive time in beats, at most MAX_BEATS."""
+    number = _positive(value, what)
+    if number > MAX_BEATS:
+        raise ClipError(f"{what} {number:g} is longer than {MAX_BEATS:g} beats, the longest clip")
     return number
 
 

@@ -151,10 +151,12 @@ def extract_drum_track(clip: Clip, steps_per_quarter: int = STEPS_PER_QUARTER) -
 
     As note_seq's DrumTrack.from_quantized_sequence with no gap limit: onsets quantized to
     the grid, simultaneous hits merged into one step, the track starting at the bar of the
-    first hit and running to the clip's end. Hits from the clip's end on are left out.
+    first hit and running to the clip's end. Hits from the clip's end on are left out, but a
+    hit before it that rounds onto it is kept, the track running a step past the clip's
+    length for it, as note_seq keeps it.
     """
     quantized = quantize(clip, steps_per_quarter, is_drum=True)
-    end = max(1, round(clip.length * steps_per_quarter))
+    end = quantized.end_step
     steps: dict[int, set[int]] = {}
     for note in quantized.notes:
         if note.start_step < end:

@@ -8,6 +8,7 @@ rule, because a checkpoint trained on Magenta's melodies expects exactly those m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -55,6 +56,7 @@ class Melody:
         """Notes with event 0 at `start_beat`; a note lasts until the next note-on or NOTE_OFF."""
         events = self.events.tolist()
         changes = [step for step, event in enumerate(events) if event != NO_EVENT]
+        # Each change lasts until the next one or the end; all rests: no change, no note.
         return [
             Note(
                 events[step],
@@ -62,7 +64,7 @@ class Melody:
                 (until - step) / self.steps_per_quarter,
                 velocity,
             )
-            for step, until in zip(changes, [*changes[1:], len(events)], strict=True)
+            for step, until in pairwise([*changes, len(events)])
             if events[step] >= 0
         ]
 

@@ -2,19 +2,22 @@
 
 Reading merges every track and channel into one clip (channel 10 drums too, unless asked not to):
 a clip is what a DAW shows as one MIDI clip, and most files handed to the bridge hold one part.
-A file whose notes are all on channel 10 reads as a drum clip (`Clip.drums`). A multi-track file
-can also be read as its instruments (`read_midi_parts`), each a clip with its General MIDI
-program, as note_seq numbers them: the notes one track plays on one channel with one program
-(the program set on that channel in that track, 0 until one is), in the order their first notes
-end, track by track (pretty_midi's order). Models that know instruments (MusicVAE's trios) read
-them so.
+A file whose notes are all on channel 10 reads as a drum clip (`Clip.drums`). A file says little
+about its length: most end at their last note-off, so a 2-bar loop whose last hi-hat ends at
+beat 7.75 would read as 31 steps and everything placed after it would land a 16th late. The
+length is read on the bar grid instead (see read_midi), unless a "clip end" marker gives it.
+A multi-track file can also be read as its instruments (`read_midi_parts`), each a clip with
+its General MIDI program, as note_seq numbers them: the notes one track plays on one channel
+with one program (the program set on that channel in that track, 0 until one is), in the order
+their first notes end, track by track (pretty_midi's order). Models that know instruments
+(MusicVAE's trios) read them so.
 Note-ons of velocity 0 are note-offs; a note-off ends the oldest sounding note of its pitch on its
 channel; notes still sounding at the end of their track end there; zero-length notes are dropped.
 
 Writing is lossless for notes on the tick grid, using only plain MIDI:
 - muted notes go on their own track named "muted" (MIDI has no mute flag);
-- the clip length is where the tracks end (end_of_track), or a "clip end" marker when notes run
-  past the clip's length;
+- the clip length is where the tracks end (end_of_track), and a "clip end" marker gives it too
+  when notes run past it or it is not a whole number of bars (reading would round it to one);
 - overlapping notes of the same pitch go on separate channels (a note-off cannot say which of two
   sounding notes it ends), skipping channel 10 so General MIDI players do not play them as drums;
 - a drum clip goes on channel 10, and a hit still sounding when the same drum is hit again ends
@@ -28,6 +31,7 @@ Writing is lossless for notes on the tick grid, using only plain MIDI:
 from __future__ import annotations
 
 import io
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -63,14 +67,27 @@ class MidiPart:
 
 
 def read_midi(
-    source: str | Path | bytes, *, include_drums: bool = True, allow_empty: bool = False
+    source: str | Path | bytes,
+    *,
+    include_drums: bool = True,
+    allow_empty: bool = False,
+    max_notes: int | None = None,
 ) -> Clip:
     """A clip from a MIDI file path or the file's bytes; ClipError names the file on failure.
 
+    The length is the "clip end" marker's when the file has one (this module writes one
+    whenever the rule below would not give its length back). Otherwise it is the bar line
+    nearest the end of the file's last track, but past the last note's start: a file ending at
+    its last note-off, short of a bar line (7.75 beats, or 7 with a rest on the last beat),
+    reads as the whole bar (8); a last note ringing less than half a bar past a bar line does
+    not add a bar; at least one bar. So a file never ends mid-bar unless a marker says so.
+
     A file without notes is refused unless `allow_empty` (a result that happened to be all
-    rests, read back from the daemon's store, is still a clip of its length).
+    rests, read back from the daemon's store, is still a clip of its length). With
+    `max_notes`, a file starting more notes is refused as soon as reading finds one too many,
+    before the whole file is parsed.
     """
-    contents = _MidiContents.read(source)
+    contents = _MidiContents.read(source, max_notes)
     played = [
         (channel, note)
         for _, channel, _, note in contents.notes
@@ -104,22 +121,24 @@ class _MidiContents:
     name: str  # the file, for messages
     notes: list[tuple[int, int, int, Note]]  # track, channel, program, note; in order of ending
     names: list[str]  # each track's name
-    length: float  # beats
+    end: float  # beats: the clip end marker, or where the last track ends
+    marked: bool  # `end` is a clip end marker's: the length as written
     tempo: mido.MetaMessage | None
     time_signature: mido.MetaMessage | None
 
     @classmethod
-    def read(cls, source: str | Path | bytes) -> _MidiContents:
+    def read(cls, source: str | Path | bytes, max_notes: int | None = None) -> _MidiContents:
         is_data = isinstance(source, bytes)
         name = f"MIDI data ({len(source)} bytes)" if is_data else f"MIDI file '{source}'"
         try:
-            midi = (
-                mido.MidiFile(file=io.BytesIO(source)) if is_data else mido.MidiFile(Path(source))
-            )
+            data = source if is_data else Path(source).read_bytes()
+            if max_notes is not None and _count_note_ons(data, max_notes) > max_notes:
+                raise ClipError(f"{name} has more than {max_notes} notes, the limit")
+            midi = mido.MidiFile(file=io.BytesIO(data))
+        except ClipError:  # a ValueError too, but already a full answer
+            raise
         except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-            raise ClipError(
-                f"{name} cannot be read as MIDI: {error or type(error).__name__}"
-            ) from None
+            raise ClipError(f"{name} cannot be read as MIDI: {_reason(error)}") from None
         ticks_per_beat = midi.ticks_per_beat
         if ticks_per_beat < 0:  # mido reads an SMPTE division as a negative number
             raise ClipError(f"{name} has SMPTE (frame-based) timing, not beats")
@@ -139,27 +158,42 @@ class _MidiContents:
             events += [(tick, message) for tick, message in timed if message.is_meta]
             ends.append(timed[-1][0] if timed else 0)
 
+        if max_notes is not None and len(notes) > max_notes:  # what the count could not parse
+            raise ClipError(f"{name} has {len(notes)} notes; the limit is {max_notes}")
         tempo = _first(events, "set_tempo")
         if tempo is not None and tempo.tempo == 0:
             raise ClipError(f"{name} sets a tempo of 0 microseconds per beat")
         clip_end = _first(events, "marker", CLIP_END_MARKER)
-        length = (max(ends) if clip_end is None else clip_end.time) / ticks_per_beat
-        return cls(name, notes, names, length, tempo, _first(events, "time_signature"))
+        end = (max(ends) if clip_end is None else clip_end.time) / ticks_per_beat
+        time_signature = _first(events, "time_signature")
+        return cls(name, notes, names, end, clip_end is not None, tempo, time_signature)
 
     def clip(self, notes: list[Note], drums: bool) -> Clip:
         """These notes as a clip of the file's length, tempo and time signature."""
         try:
-            return Clip(
-                tuple(notes),
-                self.length,
+            meter = Clip(  # the tempo and meter checked first: the length needs the meter
+                (),
+                1.0,
                 DEFAULT_QPM if self.tempo is None else _qpm(self.tempo.tempo),
                 DEFAULT_TIME_SIGNATURE
                 if self.time_signature is None
                 else (self.time_signature.numerator, self.time_signature.denominator),
                 drums=drums,
             )
+            return replace(meter, notes=tuple(notes), length=self._length(meter.beats_per_bar))
         except ClipError as error:
             raise ClipError(f"{self.name}: {error}") from None
+
+    def _length(self, beats_per_bar: float) -> float:
+        """The clip's length in beats, by read_midi's rule: the marker's, or on the bar grid."""
+        if self.marked:
+            return self.end
+        last_start = max((note.start for *_, note in self.notes), default=0.0)
+        bars = max(
+            math.floor(self.end / beats_per_bar + 0.5),
+            math.floor(last_start / beats_per_bar) + 1,
+        )
+        return bars * beats_per_bar
 
 
 def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> bytes:
@@ -170,7 +204,7 @@ def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> byte
     notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else clip.notes
     audible = _note_events([n for n in notes if not n.mute], ticks_per_beat, "audible", channels)
     muted = _note_events([n for n in notes if n.mute], ticks_per_beat, "muted", channels)
-    header = _conductor(tempo, clip.time_signature, length, audible + muted)
+    header = _conductor(tempo, clip.time_signature, ticks_per_beat, length, audible + muted)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     midi.tracks.append(_track(header + audible, length))
     if muted:
@@ -222,7 +256,8 @@ def midi_parts_bytes(
         which = part.name or f"part {len(tracks) + 1}"
         tracks.append(head + _note_events(notes, ticks_per_beat, which, (channel,)))
     length = round(max(part.clip.length for part in parts) * ticks_per_beat)
-    conductor = _conductor(tempo, first.time_signature, length, [e for t in tracks for e in t])
+    played = [event for track in tracks for event in track]
+    conductor = _conductor(tempo, first.time_signature, ticks_per_beat, length, played)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     for events in (conductor, *tracks):
         midi.tracks.append(_track(events, length))
@@ -251,10 +286,12 @@ def _tempo(qpm: float, ticks_per_beat: int) -> int:
 def _conductor(
     tempo: int,
     time_signature: tuple[int, int],
+    ticks_per_beat: int,
     length: int,
     notes: list[tuple[int, int, mido.Message]],
 ) -> list[tuple[int, int, mido.Message]]:
-    """Tempo and time signature, and the clip end marker when notes run past `length`."""
+    """Tempo and time signature, and the clip end marker when reading would not find `length`
+    without it: notes run past it, or it is not a whole number of bars."""
     numerator, denominator = time_signature
     header = [
         (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
@@ -264,7 +301,8 @@ def _conductor(
             mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator),
         ),
     ]
-    if max((event[0] for event in notes), default=0) > length:
+    whole_bars = length * denominator % (ticks_per_beat * 4 * numerator) == 0
+    if max((event[0] for event in notes), default=0) > length or not whole_bars:
         header.append((length, _META, mido.MetaMessage("marker", text=CLIP_END_MARKER)))
     return header
 
@@ -367,6 +405,64 @@ def _notes(
         for (channel, pitch), program, start, end, velocity in spans
         if end > start
     ]
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, also for exceptions without text (mido's EOFError on a cut file)."""
+    if str(error):
+        return str(error)
+    if isinstance(error, EOFError):
+        return "the data ends too early (EOFError): it is cut short or empty"
+    return f"{type(error).__name__} while parsing"
+
+
+def _count_note_ons(data: bytes, limit: int) -> int:
+    """How many notes the file's tracks start (note-ons of velocity above 0), counting no
+    further than `limit` + 1, straight from the bytes: a file of 300,000 notes is refused after
+    reading a few thousand instead of parsed in full. Anything unexpected ends a track's count
+    early; mido then says what is wrong, or the notes it reads are counted."""
+    count, position = 0, 0
+    while position + 8 <= len(data) and count <= limit:
+        kind, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "big"),
+        )
+        position += 8 + size
+        if kind == b"MTrk":
+            count += _track_note_ons(data[position - size : position], limit - count)
+    return count
+
+
+def _track_note_ons(track: bytes, limit: int) -> int:
+    """_count_note_ons for one track chunk: delta times, running status, meta and sysex."""
+    count, index, status, end = 0, 0, 0, len(track)
+    while index < end and count <= limit:
+        while index < end and track[index] & 0x80:  # the delta time's bytes
+            index += 1
+        index += 1
+        if index >= end:
+            break
+        if track[index] & 0x80:
+            byte = track[index]
+            index += 1 + (byte == 0xFF)  # a meta event's type byte
+            if byte in (0xFF, 0xF0, 0xF7):  # meta and sysex: a length, then the data
+                length = 0
+                while index < end:
+                    length = length << 7 | track[index] & 0x7F
+                    index += 1
+                    if not track[index - 1] & 0x80:
+                        break
+                index += length
+                continue
+            if byte > 0xEF:
+                break
+            status = byte
+        elif not status:
+            break
+        if status >> 4 == 0x9 and index + 1 < end and track[index + 1]:
+            count += 1
+        index += 1 if status >> 4 in (0xC, 0xD) else 2
+    return count
 
 
 def _first(

@@ -93,9 +93,11 @@ class PolyphonicSequence:
         A NEW_NOTE starts a note; at each STEP_END (and the final END) every note sounding
         since before this step ends unless a CONTINUED_NOTE of its pitch came in the step.
         START anywhere and END before the last event are ignored, as are continuations of
-        pitches not sounding. Only notes starting at `first_step` or later are returned,
-        with `first_step` at `start_beat`. As in Magenta, a note still sounding after the
-        last event is an error: call `set_length` first, which ends with STEP_END, END.
+        pitches not sounding. Only notes sounding at `first_step` or later are returned,
+        with `first_step` at `start_beat`; one held across it starts there (a continuation
+        holding the primer's chord plays that chord). As in Magenta, a note still sounding
+        after the last event is an error: call `set_length` first, which ends with STEP_END,
+        END.
         """
         step_beats = 1 / self.steps_per_quarter
         notes: list[Note] = []
@@ -116,12 +118,13 @@ class PolyphonicSequence:
                     if pitch in to_end:
                         to_end.remove(pitch)
                         sounding.remove((pitch, start))
-                        if start >= first_step:
+                        if step > first_step:  # it sounds from first_step on
+                            begins = max(start, first_step)
                             notes.append(
                                 Note(
                                     pitch,
-                                    start_beat + (start - first_step) * step_beats,
-                                    (step - start) * step_beats,
+                                    start_beat + (begins - first_step) * step_beats,
+                                    (step - begins) * step_beats,
                                     velocity,
                                 )
                             )
@@ -167,16 +170,18 @@ def polyphonic_events(quantized: QuantizedClip, start_step: int, num_steps: int)
 
 
 def extract_polyphonic_sequence(
-    clip: Clip, steps_per_quarter: int = STEPS_PER_QUARTER
+    clip: Clip, steps_per_quarter: int = STEPS_PER_QUARTER, steps: int | None = None
 ) -> PolyphonicSequence:
     """The clip as Magenta's PolyphonyRNN generator prepares a primer.
 
-    The clip's audible notes quantized as note_seq does, read from step 0 to the clip's end
-    (notes still sounding there are continued to its last step, notes from its end on are
-    left out), without the END, so generation continues right at the clip's end.
+    The clip's audible notes quantized as note_seq does, read from step 0 for `steps` steps,
+    by default to the clip's end (a note before it that rounds onto it is kept, a step past
+    the length, as note_seq keeps it). Notes still sounding at the last step are continued to
+    it, notes from there on are left out. Without the END, so generation continues right
+    after the last step.
     """
     quantized = quantize(clip, steps_per_quarter)
-    steps = max(1, round(clip.length * steps_per_quarter))
+    steps = quantized.end_step if steps is None else steps
     if not any(note.start_step < steps for note in quantized.notes):
         raise ClipError("clip has no notes: it has no audible notes within its length")
     return PolyphonicSequence(

@@ -33,7 +33,8 @@ class QuantizedClip:
     notes: tuple[QuantizedNote, ...]
     steps_per_quarter: int
     steps_per_bar: int
-    total_steps: int
+    total_steps: int  # note_seq's total_quantized_steps: the length, or the last note's end
+    end_step: int  # the clip's end: its length, or a step past the last note starting before it
     qpm: float
     is_drum: bool = False
 
@@ -60,10 +61,21 @@ def quantize(
         return int(beats_to_seconds(beats, clip.qpm) * steps_per_second + (1 - QUANTIZE_CUTOFF))
 
     notes = []
+    end_step = max(1, step(clip.length))
     for note in clip.audible_notes:
         start, end = step(note.start), step(note.end)
         notes.append(QuantizedNote(note.pitch, start, max(end, start + 1), note.velocity))
+        if note.start < clip.length:
+            # One starting within half a step of the end rounds onto it; note_seq keeps it
+            # (its quantized end, a step after its start at least, extends the sequence).
+            end_step = max(end_step, start + 1)
     total_steps = max([step(clip.length), *(note.end_step for note in notes)])
     return QuantizedClip(
-        tuple(notes), steps_per_quarter, int(steps_per_bar), total_steps, clip.qpm, is_drum
+        tuple(notes),
+        steps_per_quarter,
+        int(steps_per_bar),
+        total_steps,
+        end_step,
+        clip.qpm,
+        is_drum,
     )

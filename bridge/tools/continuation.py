@@ -1,8 +1,10 @@
 """Continue: extend a clip's melody by a number of bars, in several variations.
 
-The whole clip is the primer, silence included, so the continuation starts exactly at the
-clip's end and keeps its place in the bar. Results are new clips holding only the added
-bars, starting at beat 0, ready to be placed right after the source clip.
+The whole clip is the primer, silence included, up to the first bar line at or after its end
+(`Clip.bar_end`): continuations of every family start on that bar line, so a loop whose file
+ended a 16th short of it still lands on the bar grid. Results are new clips holding only the
+added bars, starting at beat 0, to be placed at that bar line. A note sounding across it
+belongs to the result, from beat 0 (a melody holding its last note goes on with it).
 """
 
 from __future__ import annotations
@@ -186,8 +188,12 @@ def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:
     velocity = round(float(np.mean([n.velocity for n in clip.audible_notes]))) or 100
     length = request.bars * clip.beats_per_bar
     clips = []
+    steps, allowed = _primer_steps(clip), allowed_pitches(request)
     for result in results:
-        new_events = result.events[_primer_steps(clip) :]
+        new_events = result.events[steps:].copy()
+        held = _sounding(result.events[:steps])
+        if held is not None and new_events[0] == NO_EVENT and (allowed is None or held in allowed):
+            new_events[0] = held  # the note sounding at the bar line goes on from beat 0
         continuation = Melody(new_events, STEPS_PER_QUARTER, _steps_per_bar(clip))
         notes = continuation.to_notes(start_beat=0.0, velocity=velocity)
         clips.append(
@@ -196,8 +202,15 @@ def _clips(request: ContinueRequest, results: list[Melody]) -> list[Clip]:
     return clips
 
 
+def _sounding(events: np.ndarray) -> int | None:
+    """The pitch still sounding after these melody events, if any."""
+    changes = events[events != NO_EVENT]
+    return int(changes[-1]) if len(changes) and changes[-1] >= 0 else None
+
+
 def _primer_steps(clip: Clip) -> int:
-    return max(1, round(clip.length * STEPS_PER_QUARTER))
+    """The primer's steps: to the bar line the continuation starts on."""
+    return round(clip.bar_end * STEPS_PER_QUARTER)
 
 
 def _steps_per_bar(clip: Clip) -> int:

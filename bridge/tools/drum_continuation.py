@@ -1,14 +1,20 @@
 """Continue drums: extend a clip's drum groove by a number of bars, in several variations.
 
 The clip is read as Magenta's DrumsRNN generator reads a primer (from the bar of its first
-hit to the clip's end), so the continuation starts exactly at the clip's end. Results are
-new clips holding only the added bars, from beat 0, on the clip's grid, played on the
-user's own kit: each drum class keeps the pitch and mean velocity the clip gave it.
+hit to the clip's end), with silence up to the first bar line at or after the clip's end,
+where the continuation starts (`Clip.bar_end`, as for every family): a loop whose file ended
+a 16th short of the bar still continues on the beat. A hit rounding onto that bar line (a
+downbeat played early) is the continuation's to write, not the primer's. Results are new
+clips holding only the added bars, from beat 0, on the clip's grid, played on the user's own
+kit: each drum class keeps the pitch and mean velocity the clip gave it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
 
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
@@ -31,7 +37,8 @@ def continue_drums(
     `progress(done, total)` is called after each generated step (see extend_batch).
     """
     check_counts(bars=bars, variations=variations)
-    primer = extract_drum_track(clip, model.config.steps_per_quarter)
+    spq = model.config.steps_per_quarter
+    primer = _to_step(extract_drum_track(clip, spq), round(clip.bar_end * spq))
     kit = DrumKit.from_clip(clip)
     try:
         results = model.generate(
@@ -53,3 +60,13 @@ def continue_drums(
             )
         )
     return clips
+
+
+def _to_step(track: DrumTrack, end: int) -> DrumTrack:
+    """The track ending at clip step `end`: padded with silent steps, or cut; at least a bar
+    long (a clip whose only hits round onto `end` leaves a bar of silence)."""
+    start = min(track.start_step, end - track.steps_per_bar)
+    kept = track.events[: max(0, end - track.start_step)]
+    events = np.zeros(end - start, dtype=track.events.dtype)
+    events[track.start_step - start :][: len(kept)] = kept
+    return replace(track, events=events, start_step=start)

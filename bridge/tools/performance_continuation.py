@@ -1,10 +1,12 @@
 """Continue a performance: extend a clip's expressive polyphony by bars or seconds.
 
-The clip is read as Magenta's PerformanceRNN generator reads a primer (to its loop end, on a
-clock of 10 ms steps) and continued for the requested time, counted as that generator counts
-it: its generate section starts one step after the clip's end when the end falls on a step.
-Results are new clips holding only the notes that start in the added time, from beat 0, with
-the model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
+The clip is read as Magenta's PerformanceRNN generator reads a primer (on a clock of 10 ms
+steps), as if it lasted to the first bar line at or after its end (`Clip.bar_end`), where the
+continuation starts, as for every family; it is continued for the requested time, counted as
+that generator counts it: its generate section starts one step after the bar line when that
+falls on a step. Magenta's primer ends every note before its generate section, so no note can
+sound across it: results hold the notes that start in the added time, from beat 0, with the
+model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
 `performance_with_dynamics`, its velocities (others play at velocity 100, as Magenta's do).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 from bridge.models.events_rnn.sampling import SamplingOptions
@@ -44,6 +47,7 @@ def continue_performance(
     """
     check_counts(variations=variations)
     length, seconds = _length(clip, amount, unit)
+    clip = replace(clip, length=clip.bar_end)
     primer = performance_primer(clip, model.config.num_velocity_bins)
     start, end = generation_steps(clip, seconds)
     if end <= start:

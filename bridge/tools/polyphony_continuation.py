@@ -1,11 +1,13 @@
 """Continue polyphony: extend a clip's chords, piano or pad part by a number of bars.
 
 The clip is read as Magenta's PolyphonyRNN generator reads a primer (every audible note,
-from step 0 to the clip's end), and the model continues it as Magenta does when conditioned
-on the primer, so the continuation starts exactly at the clip's end. Results are new clips
-holding only the notes that start in the added bars, from beat 0, on the clip's tempo and
-meter, at the mean velocity of the clip's notes (Magenta writes 100). Magenta's decoding
-lets the model start one pitch twice on a step; such doubles sound as one note, the longer.
+from step 0), up to the first bar line at or after the clip's end (`Clip.bar_end`), where
+the continuation starts, as for every family; notes still sounding there are held in the
+primer, and the model continues it as Magenta does when conditioned on the primer. Results
+are new clips holding the notes that sound in the added bars, from beat 0, on the clip's
+tempo and meter, at the mean velocity of the clip's notes (Magenta writes 100): a chord the
+model holds across the bar line is in the result, from beat 0. Magenta's decoding lets the
+model start one pitch twice on a step; such doubles sound as one note, the longer.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def continue_polyphony(
     PolyphonyRnn.generate_batch).
     """
     check_counts(bars=bars, variations=variations)
-    primer = extract_polyphonic_sequence(clip, model.config.steps_per_quarter)
+    spq = model.config.steps_per_quarter
+    primer = extract_polyphonic_sequence(clip, spq, steps=round(clip.bar_end * spq))
     velocity = round(float(np.mean([note.velocity for note in clip.audible_notes])))
     try:
         results = model.generate(

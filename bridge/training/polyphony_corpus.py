@@ -73,6 +73,7 @@ class PolyphonyExtractionRules:
                 self.steps_per_quarter,
                 round(sequences_lib.steps_per_bar_in_quantized_sequence(quantized)),
                 steps,
+                steps,
                 quantized.tempos[0].qpm if quantized.tempos else 120.0,
             )
             events = [*polyphonic_events(clip, 0, steps), END]

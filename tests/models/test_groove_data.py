@@ -8,12 +8,14 @@ converter's own rules where it departs from magenta's."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 
@@ -61,10 +63,31 @@ def expressive_clip(seed: int, bars: int = 4, qpm: float = 93.0) -> Clip:
     return Clip.from_notes(notes, 4.0 * bars, qpm, drums=True)
 
 
+def pushed_loop() -> bytes:
+    """Three bars of kicks and snares as a sequencer writes them, ending at the note-off of a
+    last hat pushed to 11.9 beats: its step (47.6) rounds onto the file's end, 48."""
+    hits = [(36 if beat % 2 == 0 else 38, float(beat)) for beat in range(12)] + [(42, 11.9)]
+    events = sorted(
+        [(round(start * 480), 1, pitch) for pitch, start in hits]
+        + [(round((start + 0.1) * 480), 0, pitch) for pitch, start in hits]
+    )
+    track, tick = mido.MidiTrack(), 0
+    for at, is_on, pitch in events:
+        kind = "note_on" if is_on else "note_off"
+        track.append(mido.Message(kind, channel=9, note=pitch, velocity=90, time=at - tick))
+        tick = at
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
 @pytest.fixture(scope="module")
 def midi_files(render_groove, tmp_path_factory) -> list[Path]:
     """rock_groove.mid, the four grooves magenta's fixtures recorded, one 4-bar groove (one
-    window of groovae_4bar) and an expressive clip, as MIDI files."""
+    window of groovae_4bar), a loop whose last hit rounds onto its end and an expressive clip,
+    as MIDI files."""
     folder = tmp_path_factory.mktemp("grooves")
     files = [REPO / "examples" / "rock_groove.mid"]
     recipes = [s["recipe"] for s in reference(GROOVES[0])["converter_reference"]["sources"]]
@@ -72,8 +95,9 @@ def midi_files(render_groove, tmp_path_factory) -> list[Path]:
         path = folder / f"{recipe['groove']}-{recipe['bars']}.mid"
         path.write_bytes(render_groove(recipe["library_file"], recipe["groove"], recipe["bars"]))
         files.append(path)
+    (folder / "pushed.mid").write_bytes(pushed_loop())
     write_midi(expressive_clip(1), folder / "expressive.mid")
-    return [*files, folder / "expressive.mid"]
+    return [*files, folder / "pushed.mid", folder / "expressive.mid"]
 
 
 @pytest.fixture(scope="module")
@@ -278,12 +302,21 @@ def test_a_tap_model_reads_any_rhythm():
     assert groove_chunks(loop, TAP).kit.pitches[0] == 35, "a drum loop keeps its kit"
 
 
+def test_a_last_hit_rounding_onto_the_end_is_read():
+    """As magenta's converter reads it (compared live above): the step the hit rounds to."""
+    clip = read_midi(pushed_loop())
+    assert clip.length == 12.0
+    _, outputs = groove_tensors(clip, HUMANIZE)
+    assert outputs.shape == (2, 32, 27)
+    assert outputs[1, 16, 2] == 1 and outputs[1, 16, 18 + 2] == pytest.approx(0.8)  # early
+
+
 def test_clips_the_converter_cannot_read_are_refused():
     with pytest.raises(ClipError, match="4/4 clips only"):
         groove_tensors(Clip.from_notes([beat(36, 0.0)], 6.0, time_signature=(3, 4)), HUMANIZE)
     with pytest.raises(ClipError, match="no notes to read"):
         groove_tensors(Clip((), 8.0), TAP)
-    muted = Clip.from_notes([Note(36, 0.0, 0.25, 100, mute=True), beat(38, 9.0)], 8.0)
+    muted = Clip.from_notes([Note(36, 0.0, 0.25, 100, mute=True), beat(38, 8.0)], 8.0)
     with pytest.raises(ClipError, match="no notes to read"):
         groove_tensors(muted, HUMANIZE)
 

@@ -163,6 +163,15 @@ def test_the_continue_tool_runs_on_the_magenta_backend(melody, folk):
         continue_clip(melody, ContinueRequest(folk, bars=1, pitch_range=(60, 72)))
 
 
+def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(melody, folk):
+    """Magenta's generator is asked for the bars after the bar line, as the native tools do."""
+    notes = tuple(note for note in folk.notes if note.end <= 30.0)
+    short, whole = (Clip(notes, length, folk.qpm) for length in (30.5, 32.0))
+    results = melody.continue_clip(short, 2, 2, SamplingOptions(seed=5))
+    assert results == melody.continue_clip(whole, 2, 2, SamplingOptions(seed=5))
+    assert any(result.notes for result in results)
+
+
 def test_native_softmax_equals_magentas_live(melody, folk):
     native = MelodyRnn.load(ATTENTION, "cpu")
     config = native.config

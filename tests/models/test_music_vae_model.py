@@ -135,3 +135,15 @@ def test_a_note_held_at_the_clips_end_stops_before_the_padding():
     assert classes[8] == 64 - 21 + 2 and not classes[9:12].any()
     assert classes[12] == 1, "a note off where the clip ends"
     assert not classes[13:].any()
+
+
+def test_a_last_note_rounding_onto_the_end_is_read():
+    """A note starting within half a step of the clip's end rounds onto it; note_seq keeps it
+    (its sequence runs a step longer), so the converters read it, in a span of its own here."""
+    hat = Note(42, 7.9, 0.1, 80)
+    drums = Clip.from_notes([*groove(2).notes, hat], length=8.0, drums=True)
+    classes = clip_to_chunks(drums, _config("cat-drums_2bar_small")).outputs.argmax(-1)
+    assert classes.shape == (2, 32) and classes[1, 0] == 1 << drum_class(42)
+    melody = Clip.from_notes([*tune(2).notes[:-1], Note(72, 7.9, 0.1)], length=8.0)
+    classes = clip_to_chunks(melody, _config("cat-mel_2bar_small")).outputs.argmax(-1)
+    assert classes.shape == (2, 32) and classes[1, 0] == 72 - 21 + 2

@@ -55,9 +55,14 @@ def slowed(model: PerformanceRnn, bias: float) -> PerformanceRnn:
     return PerformanceRnn(model.config, network, model.device)
 
 
+def opening(clip: Clip, length: float) -> Clip:
+    """The clip's first `length` beats: the notes starting in them (they may ring past)."""
+    return replace(clip, notes=tuple(n for n in clip.notes if n.start < length), length=length)
+
+
 @pytest.fixture(scope="module")
 def primer() -> Performance:
-    return performance_primer(replace(read_midi(BWV66), length=8.0))
+    return performance_primer(opening(read_midi(BWV66), 8.0))
 
 
 def is_shift(events: np.ndarray) -> np.ndarray:
@@ -123,7 +128,7 @@ def test_bad_requests_are_refused(model, primer):
         model.generate(primer, 0)
     with pytest.raises(ValueError, match="uses 0 velocity bins, the primer 32"):
         model.generate(Performance(primer.events, 32), 100)
-    other = performance_primer(replace(read_midi(BWV66), length=4.0))
+    other = performance_primer(opening(read_midi(BWV66), 4.0))
     with pytest.raises(ValueError, match="same number of events"):
         model.generate_batch([PerformanceGeneration(primer), PerformanceGeneration(other)], 10)
 

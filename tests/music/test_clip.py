@@ -176,3 +176,47 @@ def test_bad_flat_lists(values: list[float], message: str) -> None:
 
 def test_clip_error_is_a_value_error() -> None:
     assert issubclass(ClipError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (_note(start=4.5), "note 2: start 4.5 is past the clip's end at beat 4"),
+        (_note(start=1e30), "note 2: start 1e+30 is past the clip's end at beat 4"),
+        (
+            _note(duration=1e30),
+            "note 2: duration 1e+30 is longer than 100000 beats, the longest clip",
+        ),
+    ],
+)
+def test_notes_past_the_end_or_absurdly_long_are_named(bad: Note, message: str) -> None:
+    with pytest.raises(ClipError) as caught:
+        Clip((GOOD, GOOD, bad, GOOD), 4.0)
+    assert str(caught.value) == message
+
+
+def test_flat_notes_past_the_end_or_absurd_are_refused() -> None:
+    with pytest.raises(ClipError, match=r"^note 1: start 8.25 is past the clip's end at beat 8$"):
+        Clip.from_flat([60, 0, 1, 100, 0, 62, 8.25, 1, 100, 0], 8.0)
+    with pytest.raises(ClipError, match=r"^note 0: start 1e\+30 is past 100000 beats"):
+        Clip.from_flat([60, 1e30, 1, 100, 0])  # no length given: none to compute either
+    with pytest.raises(ClipError, match=r"^note 0: duration 1e\+30 is longer than 100000"):
+        Clip.from_flat([60, 0, 1e30, 100, 0])
+    with pytest.raises(ClipError, match=r"^clip length 1e\+30 is longer than 100000 beats"):
+        Clip.from_flat([60, 0, 1, 100, 0], 1e30)
+
+
+def test_notes_may_ring_past_the_end_and_start_right_at_it() -> None:
+    clip = Clip((Note(60, 3.5, 2.0), Note(62, 4.0, 1.0)), 4.0)  # as Live allows
+    assert clip.end == 5.5 and clip.length == 4.0
+    assert Clip.from_notes([Note(60, 3.5, 2.0)]).length == 8.0  # a bar holds the whole note
+
+
+@pytest.mark.parametrize(
+    ("length", "time_signature", "bar_end"),
+    [(7.75, (4, 4), 8.0), (8.0, (4, 4), 8.0), (8.0 + 1e-12, (4, 4), 8.0), (4.5, (6, 8), 6.0)],
+)
+def test_a_continuation_starts_at_the_bar_line_after_the_end(
+    length: float, time_signature: tuple[int, int], bar_end: float
+) -> None:
+    assert Clip((GOOD,), length, time_signature=time_signature).bar_end == bar_end

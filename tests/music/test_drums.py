@@ -1,5 +1,8 @@
 """Magenta's drum map, the user's kit, and drum tracks read from clips as note_seq reads them."""
 
+import io
+
+import mido
 import note_seq
 import numpy as np
 import pytest
@@ -55,6 +58,39 @@ def test_extraction_matches_note_seq(render_groove, file, name):
     np.testing.assert_array_equal(track.events[: len(expected)], expected)
     assert not track.events[len(expected) :].any()  # Magenta pads to the clip end with rests
     assert track.start_step + len(track) == 8 * track.steps_per_bar  # the clip's 8 bars
+
+
+def _pushed_loop() -> bytes:
+    """A 2-bar loop as a sequencer writes it, whose last hit, a hat pushed to 7.9 beats, rounds
+    onto the bar line where the file ends (its note-off)."""
+    hits = [(36, 0.0), (38, 1.0), (36, 2.0), (38, 3.0), (36, 4.0), (38, 5.0), (36, 6.0), (42, 7.9)]
+    events = sorted(
+        [(round(start * 480), 1, pitch) for pitch, start in hits]
+        + [(round((start + 0.1) * 480), 0, pitch) for pitch, start in hits]
+    )
+    track, tick = mido.MidiTrack(), 0
+    for at, is_on, pitch in events:
+        kind = "note_on" if is_on else "note_off"
+        track.append(mido.Message(kind, channel=9, note=pitch, velocity=100, time=at - tick))
+        tick = at
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_a_last_hit_rounding_onto_the_end_is_kept_as_note_seq_keeps_it():
+    midi = _pushed_loop()
+    clip = read_midi(midi)
+    assert clip.length == 8.0
+    quantized = note_seq.quantize_note_sequence(note_seq.midi_to_note_sequence(midi), 4)
+    magenta = note_seq.DrumTrack()
+    magenta.from_quantized_sequence(quantized, gap_bars=float("inf"), ignore_is_drum=True)
+    one_hot = note_seq.MultiDrumOneHotEncoding()
+    track = extract_drum_track(clip)
+    assert track.events.tolist() == [one_hot.encode_event(event) for event in magenta]
+    assert len(track) == 33 and track.events[32] == encode_hits([42])  # step 31.6 rounds to 32
 
 
 def test_the_users_kit_is_kept():

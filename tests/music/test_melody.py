@@ -114,6 +114,13 @@ def test_primer_melody_by_hand() -> None:
     assert melody.to_notes(start_beat=8.0, velocity=90)[0] == Note(64, 12.0, 0.5, 90)
 
 
+def test_an_all_rest_melody_has_no_notes() -> None:
+    # What a greedy decoder gives when it hears silence: no note-on at all.
+    for events in ([_] * 32, [NOTE_OFF, _, _, NOTE_OFF], []):
+        assert Melody(events).to_notes() == []
+    assert Melody([_, NOTE_OFF, 60, _]).to_notes() == [Note(60, 0.5, 0.5)]
+
+
 def test_primer_melody_equals_note_seq_on_random_clips(random_clip) -> None:
     for seed in range(150):
         clip = random_clip(seed, grid=[None, 8, 480][seed % 3], pitches=(40, 90))

@@ -202,14 +202,15 @@ def test_foreign_file_conventions() -> None:
         Note(36, 2.0, 0.25, 110),
         Note(50, 2.25, 2.0, 30),
     )
-    assert clip.length == 4.25  # where the longest track ends
+    # The longest track ends at 4.25: the nearest bar line, after the last start (2.25).
+    assert clip.length == 3.0
     without_drums = read_midi(data, include_drums=False)
     assert [note.pitch for note in without_drums.notes] == [60, 72, 60, 50]
 
 
 def test_defaults_without_tempo_or_time_signature() -> None:
     clip = read_midi(_file([_on(60), _off(60, 480)], ticks_per_beat=96))
-    assert (clip.qpm, clip.time_signature, clip.length) == (120.0, (4, 4), 5.0)
+    assert (clip.qpm, clip.time_signature, clip.length) == (120.0, (4, 4), 4.0)
 
 
 def test_matches_what_magenta_reads_from_our_file(random_clip) -> None:
@@ -458,3 +459,92 @@ def test_parts_that_one_file_cannot_hold_are_refused() -> None:
     with pytest.raises(ClipError, match=r"needs at least one part"):
         midi_parts_bytes([])
     assert read_midi_parts(_file([mido.MetaMessage("track_name", name="empty")])) == []
+
+
+def test_an_unreadable_file_always_says_why(tmp_path: Path) -> None:
+    data = midi_bytes(Clip((Note(60, 0.0, 1.0),), 4.0))
+    for cut in (data[:-3], data[:20], b""):  # mido's EOFError carries no text
+        with pytest.raises(ClipError) as caught:
+            read_midi(cut)
+        assert str(caught.value).endswith(
+            "cannot be read as MIDI: the data ends too early (EOFError): it is cut short or empty"
+        )
+    path = tmp_path / "cut.mid"
+    path.write_bytes(data[:-3])
+    with pytest.raises(ClipError, match=rf"^MIDI file '{path}' cannot be read as MIDI: \w"):
+        read_midi(path)
+
+
+def _notes_file(count: int, *, first: list[mido.Message] | None = None) -> bytes:
+    """A file of `count` sixteenths, in two tracks, written with running status by mido."""
+    half = [m for i in range(count // 2) for m in (_on(60 + i % 12), _off(60 + i % 12, 120))]
+    rest = [m for i in range(count - count // 2) for m in (_on(48), _off(48, 120))]
+    return _file([*(first or []), *half], rest)
+
+
+def test_a_note_limit_refuses_a_file_as_soon_as_it_is_passed(tmp_path: Path) -> None:
+    assert len(read_midi(_notes_file(40), max_notes=40).notes) == 40
+    with pytest.raises(ClipError, match=r"^MIDI data \(\d+ bytes\) has more than 39 notes, the"):
+        read_midi(_notes_file(40), max_notes=39)
+    # Reading stops at the limit: whatever follows is not parsed, here a cut-off tail that
+    # would make the whole file unreadable.
+    big = _notes_file(3000)
+    path = tmp_path / "big.mid"
+    path.write_bytes(big[: len(big) // 2])
+    with pytest.raises(ClipError, match=rf"^MIDI file '{path}' has more than 1000 notes"):
+        read_midi(path, max_notes=1000)
+    with pytest.raises(ClipError, match="cannot be read as MIDI"):
+        read_midi(path)
+    # Note-ons of velocity 0 end notes; they are not counted.
+    offs_as_ons = _file([m for _ in range(5) for m in (_on(60), _on(60, 120, velocity=0))])
+    assert len(read_midi(offs_as_ons, max_notes=5).notes) == 5
+
+
+def test_a_note_limit_holds_where_the_quick_count_gives_up() -> None:
+    # A song position pointer, unusual in a file, ends the count from the raw bytes; mido reads
+    # it, and its notes are counted then.
+    odd = _notes_file(12, first=[mido.Message("songpos", pos=0)])
+    with pytest.raises(ClipError, match=r"has 12 notes; the limit is 11"):
+        read_midi(odd, max_notes=11)
+
+
+def _loop(ends: list[tuple[float, float]], *, end_of_track: float | None = None) -> bytes:
+    """A file of hi-hats (start, end in beats) as a sequencer writes one: the track ends at its
+    last note-off unless `end_of_track` says later."""
+    events = sorted(
+        [(start, 1, _on(42, channel=9)) for start, _ in ends]
+        + [(end, 0, _off(42, channel=9)) for _, end in ends]
+    )
+    track, tick = [], 0
+    for beats, _, message in events:
+        track.append(message.copy(time=round(beats * 480) - tick))
+        tick = round(beats * 480)
+    if end_of_track is not None:
+        track.append(mido.MetaMessage("end_of_track", time=round(end_of_track * 480) - tick))
+    return _file(track)
+
+
+@pytest.mark.parametrize(
+    ("hits", "end_of_track", "length"),
+    [
+        ([(0.0, 0.25), (7.5, 7.75)], None, 8.0),  # a 2-bar loop ending a 16th short
+        ([(0.0, 0.25), (6.0, 7.0)], None, 8.0),  # a rest on the last beat
+        ([(0.0, 0.25), (7.9, 8.15)], None, 8.0),  # a late last hit ringing past the bar
+        ([(0.0, 0.25), (8.0, 8.25)], None, 12.0),  # a hit on the third bar's downbeat
+        ([(0.0, 0.25), (1.0, 10.0)], None, 12.0),  # rings more than half a bar past
+        ([(0.0, 0.25)], 16.0, 16.0),  # empty bars the file asks for
+        ([(0.0, 0.25)], None, 4.0),  # at least a bar
+    ],
+)
+def test_a_file_without_a_marker_reads_as_whole_bars(
+    hits: list[tuple[float, float]], end_of_track: float | None, length: float
+) -> None:
+    assert read_midi(_loop(hits, end_of_track=end_of_track)).length == length
+
+
+def test_lengths_off_the_bar_grid_come_back_with_a_marker() -> None:
+    for length, time_signature in ((7.75, (4, 4)), (6.0, (4, 4)), (4.5, (6, 8))):
+        clip = Clip((Note(42, 0.0, 0.25),), length, 120.0, time_signature, drums=True)
+        midi = mido.MidiFile(file=io.BytesIO(midi_bytes(clip)))
+        assert [m.text for m in midi.tracks[0] if m.type == "marker"] == [CLIP_END_MARKER]
+        assert read_midi(midi_bytes(clip)) == clip

@@ -51,17 +51,23 @@ def test_a_repeated_pitch_starts_a_new_note():
     assert events[:5] == [START, new(60), STEP_END, new(60), STEP_END]
 
 
-def test_notes_at_or_after_the_clip_end_are_left_out_and_held_notes_run_to_it():
+def test_notes_at_the_clip_end_are_left_out_and_held_notes_run_to_it():
     clip = Clip(
         (Note(48, 0, 4), Note(50, 0.75, 0.25), Note(52, 1.0, 1.0), Note(53, 0.9, 1)), length=1
     )
     events = extract_polyphonic_sequence(clip).events.tolist()
-    # 53 starts at 0.9 beats: step 3.6 rounds to 4, the clip's end.
+    # 53 starts at 0.9 beats, in the clip: step 3.6 rounds to 4, the clip's end, and the
+    # sequence runs a step longer for it, as note_seq's does, and so holds 52, which starts
+    # at the end, on that step too. Without 53, 52 is left out.
     assert events == [
         START,
         *(new(48), STEP_END, held(48), STEP_END, held(48), STEP_END),
         *(new(50), held(48), STEP_END),
+        *(new(53), new(52), held(48), STEP_END),
     ]
+    without = Clip(tuple(note for note in clip.notes if note.pitch != 53), length=1)
+    assert extract_polyphonic_sequence(without).events.tolist() == events[:10]
+    assert extract_polyphonic_sequence(clip, steps=4).num_steps == 4  # a length of one's own
 
 
 def test_clips_without_notes_are_refused():
@@ -105,8 +111,9 @@ def test_events_become_notes_like_magentas_to_sequence():
     notes = sorted((n.pitch, n.start, n.duration) for n in sequence.to_notes(velocity=80))
     assert notes == [(60, 0.0, 0.75), (64, 0.0, 0.25), (64, 0.25, 0.5)]
     assert {n.velocity for n in sequence.to_notes(velocity=80)} == {80}
-    later = sequence.to_notes(first_step=1, start_beat=2.0)
-    assert [(n.pitch, n.start, n.duration) for n in later] == [(64, 2.0, 0.5)]
+    later = sorted(sequence.to_notes(first_step=1, start_beat=2.0), key=lambda n: n.pitch)
+    # The 60 held from step 0 across step 1 starts there, with what remains of it.
+    assert [(n.pitch, n.start, n.duration) for n in later] == [(60, 2.0, 0.5), (64, 2.0, 0.5)]
     with pytest.raises(ClipError, match="STEP_END, END"):
         PolyphonicSequence([START, new(60), STEP_END]).to_notes()
 

@@ -44,7 +44,7 @@ def test_rounding_rule_by_hand() -> None:
             Note(60, 0.12, 0.01),  # starts before half a step: step 0; ends at 0 too: lasts one
             Note(61, 0.125, 0.5),  # exactly half a step: rounds up to step 1
             Note(62, 1.0, 0.3),  # ends at 1.3 beats = 5.2 steps: step 5
-            Note(63, 2.0, 0.4, mute=True),  # muted: left out
+            Note(63, 0.5, 0.4, mute=True),  # muted: left out
         ),
         1.1,
     )
@@ -55,7 +55,7 @@ def test_rounding_rule_by_hand() -> None:
         QuantizedNote(62, 4, 5, 100),
     )
     assert quantized.total_steps == 5  # the clip's 4.4 steps, extended by the last note
-    assert quantized == QuantizedClip(quantized.notes, 4, 16, 5, 120.0)
+    assert quantized == QuantizedClip(quantized.notes, 4, 16, 5, 5, 120.0)
 
 
 def test_real_chorale_equals_note_seq() -> None:

@@ -17,6 +17,7 @@ from bridge.music.scales import parse_key
 from bridge.tools.continuation import ContinueRequest, continue_clip
 
 FOLK_TUNE = Path(__file__).parents[2] / "examples" / "folk_melody.mid"
+BASIC_RNN = Path(__file__).parents[1] / "fixtures" / "melody_rnn" / "basic_rnn.mag"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,30 @@ def test_limits_and_bad_requests_name_the_problem(model):
         continue_clip(model, ContinueRequest(muted))
     with pytest.raises(ClipError, match="leave no pitch"):
         continue_clip(model, ContinueRequest(clip, key=parse_key("C:major"), pitch_range=(61, 61)))
+
+
+def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(model):
+    tune = read_midi(FOLK_TUNE)  # 8 bars of 4/4
+    notes = tuple(note for note in tune.notes if note.end <= 30.0)
+    sampling = SamplingOptions(seed=2)
+    short, whole = (
+        ContinueRequest(Clip(notes, length, tune.qpm), bars=2, variations=3, sampling=sampling)
+        for length in (30.5, 32.0)
+    )
+    results = continue_clip(model, short)
+    assert results == continue_clip(model, whole)
+    assert all(result.length == 8.0 for result in results)
+
+
+def test_a_greedy_magenta_bundle_holds_the_last_note_or_rests():
+    """Magenta's briefly trained basic_rnn, nearly greedy, only ever holds on: the tune's last
+    note, sounding to the end, goes on from beat 0; after a rest it writes nothing."""
+    basic = MelodyRnn.load(BASIC_RNN, "cpu")
+    tune = read_midi(FOLK_TUNE)
+    assert tune.notes[-1].pitch == 65 and tune.notes[-1].end == tune.length
+    greedy = SamplingOptions(temperature=0.01, seed=1)
+    for result in continue_clip(basic, ContinueRequest(tune, 2, 2, greedy)):
+        assert result.notes == (Note(65, 0.0, 8.0, 100),)
+    rest = Clip(tuple(note for note in tune.notes if note.end <= 28.0), tune.length, tune.qpm)
+    results = continue_clip(basic, ContinueRequest(rest, 2, 2, greedy))
+    assert [(result.notes, result.length) for result in results] == [((), 8.0)] * 2

@@ -4,8 +4,11 @@ The model is the DrumsRNN parity fixture: magenta's drum_kit at its default size
 briefly by magenta itself, loaded natively.
 """
 
+import io
+from dataclasses import replace
 from pathlib import Path
 
+import mido
 import pytest
 
 from bridge.models.drums_rnn.model import DrumsRnn
@@ -17,6 +20,7 @@ from bridge.music.midi import read_midi
 from bridge.tools.drum_continuation import continue_drums
 
 BUNDLE = Path(__file__).parents[1] / "fixtures" / "drums_rnn" / "drum_kit.mag"
+BUNDLED = Path(__file__).parents[2] / "models" / "pretrained" / "mma_drum_kit.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,40 @@ def test_a_melody_is_not_a_drum_clip(model):
     melody = Clip.from_notes([Note(96, 0.0, 1.0), Note(98, 1.0, 1.0)])
     with pytest.raises(ClipError, match="no drum hits Magenta knows"):
         continue_drums(model, melody, 1)
+
+
+def backbeat_loop(end_of_track: float | None = None) -> bytes:
+    """Two bars of kick on 1 and 3, snare on 2 and 4 and eighth hats, each hit a 16th long,
+    as a sequencer writes them: the file ends at the last hat's note-off, beat 7.75, unless
+    `end_of_track` says later."""
+    hits = [(36 if beat % 2 == 0 else 38, float(beat)) for beat in range(8)]
+    hits += [(42, eighth / 2) for eighth in range(16)]
+    events = sorted(
+        [(round(start * 480), 1, pitch) for pitch, start in hits]
+        + [(round((start + 0.25) * 480), 0, pitch) for pitch, start in hits]
+    )
+    track, tick = mido.MidiTrack(), 0
+    for at, is_on, pitch in events:
+        kind = "note_on" if is_on else "note_off"
+        track.append(mido.Message(kind, channel=9, note=pitch, velocity=100, time=at - tick))
+        tick = at
+    if end_of_track is not None:
+        track.append(mido.MetaMessage("end_of_track", time=round(end_of_track * 480) - tick))
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_a_loop_ending_a_16th_short_of_the_bar_continues_on_the_beat():
+    model = DrumsRnn.load(BUNDLED, "cpu")
+    short, whole = read_midi(backbeat_loop()), read_midi(backbeat_loop(end_of_track=8.0))
+    options = SamplingOptions(temperature=0.5, seed=7)
+    results = continue_drums(model, short, bars=2, variations=4, sampling_options=options)
+    assert results == continue_drums(model, whole, 2, 4, options), "the same as 8 beats"
+    for result in results:
+        snares = sorted(n.start for n in result.notes if drum_class(n.pitch) == 1)
+        assert snares == [1.0, 3.0, 5.0, 7.0], "on 2 and 4 of each bar"
+    # A clip of 7.75 beats, as a DAW may send one, continues from the bar line too.
+    assert continue_drums(model, replace(whole, length=7.75), 2, 4, options) == results

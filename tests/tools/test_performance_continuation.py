@@ -124,3 +124,16 @@ def test_a_clip_without_notes_is_refused(models):
     silent = Clip((Note(60, 0.0, 1.0, mute=True),), 4.0)
     with pytest.raises(ClipError, match="no notes to continue"):
         continue_performance(models["performance"], silent)
+
+
+def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(models, excerpt):
+    notes = tuple(
+        replace(note, duration=min(note.end, 7.5) - note.start)
+        for note in excerpt.notes
+        if note.start < 7.5
+    )
+    options = SamplingOptions(seed=3)
+    short, whole = (Clip(notes, length, excerpt.qpm) for length in (7.5, 8.0))
+    for model in models.values():
+        results = continue_performance(model, short, 1, 2, options)
+        assert results == continue_performance(model, whole, 1, 2, options)

@@ -25,6 +25,7 @@ from bridge.music.polyphony import (
 from bridge.tools.polyphony_continuation import continue_polyphony
 
 BUNDLE = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
+BUNDLED = Path(__file__).parents[2] / "models" / "pretrained" / "bach_polyphony.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,27 @@ def test_a_pitch_started_twice_on_a_step_is_one_note(model, chorale, monkeypatch
     monkeypatch.setattr(model, "generate", generate)
     (result,) = continue_polyphony(model, chorale, bars=2)
     assert [(n.pitch, n.start, n.duration) for n in result.notes] == [(60, 0.0, 0.5)]
+
+
+def test_a_held_chord_goes_on_from_the_bar_line():
+    """The bundled Bach model, nearly greedy, mostly holds a chord held through the clip:
+    the results hold it from beat 0 instead of coming back empty."""
+    model = PolyphonyRnn.load(BUNDLED, "cpu")
+    chord = (48, 55, 64, 72)
+    clip = Clip(tuple(Note(pitch, 0.0, 8.0, 80) for pitch in chord), 8.0, 96.0)
+    for seed in range(6):
+        options = SamplingOptions(temperature=0.2, seed=seed)
+        (result,) = continue_polyphony(model, clip, bars=2, sampling_options=options)
+        assert result.notes, f"seed {seed}: an empty continuation"
+        held = sorted(n.pitch for n in result.notes if n.start == 0.0)
+        assert held == list(chord), f"seed {seed}"
+        assert all(n.duration >= 1.0 and n.velocity == 80 for n in result.notes if n.start == 0)
+
+
+def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(chorale):
+    model = PolyphonyRnn.load(BUNDLED, "cpu")
+    notes = tuple(note for note in chorale.notes if note.start < 7.5)
+    options = SamplingOptions(seed=4)
+    short, whole = (Clip(notes, length, 96.0) for length in (7.5, 8.0))
+    results = continue_polyphony(model, short, 2, 2, options)
+    assert results == continue_polyphony(model, whole, 2, 2, options)

@@ -132,12 +132,15 @@ class MagentaBackend:
         """Continue the clip by `bars` bars with magenta's generator, `variations` times.
 
         As in Magenta's generate scripts, the primer is the clip as a NoteSequence and one
-        generate section runs from the clip's end for `bars` bars at the clip's tempo.
-        Results hold only the new bars, from beat 0, with the clip's tempo and meter, as
-        bridge.tools.continuation's do. A seed gives the variations seed, seed+1, ...
+        generate section runs for `bars` bars at the clip's tempo, here from the first bar
+        line at or after the clip's end (`Clip.bar_end`), as bridge.tools.continuation's
+        do. Results hold only the new bars, from beat 0, with the clip's tempo and meter, a
+        note held across the bar line from beat 0. A seed gives the variations seed,
+        seed+1, ...
         """
         if bars < 1 or variations < 1:
             raise ValueError(f"bars and variations must be at least 1, got {bars}, {variations}")
+        clip = replace(clip, length=clip.bar_end)
         options = options or SamplingOptions()
         is_drum = self.config.family == "drums_rnn"
         primer = _primer_midi(clip, is_drum=is_drum)
@@ -339,15 +342,16 @@ def _primer_midi(clip: Clip, *, is_drum: bool) -> str:
 
 
 def _new_bars(sequence_midi: str, clip: Clip, length: float, *, drums: bool) -> Clip:
-    """The notes magenta added after the clip, moved to beat 0 and kept within `length`."""
+    """The notes magenta's result sounds after the clip, moved to beat 0 and kept within
+    `length`; one held across the clip's end starts at beat 0."""
     import note_seq
 
     sequence = note_seq.midi_to_note_sequence(base64.b64decode(sequence_midi))
     notes = []
     for note in sequence.notes:
-        start = seconds_to_beats(note.start_time, clip.qpm) - clip.length
-        end = min(seconds_to_beats(note.end_time, clip.qpm) - clip.length, length)
-        if 0 <= snap_beats(start) < length and end > start:
+        start = max(0.0, snap_beats(seconds_to_beats(note.start_time, clip.qpm) - clip.length))
+        end = min(snap_beats(seconds_to_beats(note.end_time, clip.qpm) - clip.length), length)
+        if start < length and end > start:
             duration = snap_beats(end - start)
             notes.append(Note(note.pitch, snap_beats(start), duration, note.velocity))
     return Clip.from_notes(notes, length, clip.qpm, clip.time_signature, drums)

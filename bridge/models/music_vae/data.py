@@ -22,7 +22,7 @@ from bridge.music.clip import Clip, Note
 from bridge.music.drums import NUM_DRUM_CLASSES, DrumKit, DrumTrack, extract_drum_track
 from bridge.music.errors import ClipError
 from bridge.music.melody import NO_EVENT, NOTE_OFF, Melody, extract_melody
-from bridge.music.quantize import STEPS_PER_QUARTER
+from bridge.music.quantize import STEPS_PER_QUARTER, quantize
 
 MIN_PITCH, MAX_PITCH = 21, 108  # the piano, Magenta's melody range for MusicVAE
 FIRST_PITCH_CLASS = 2
@@ -54,7 +54,8 @@ def clip_to_chunks(clip: Clip, config: MusicVaeConfig) -> Chunks:
         kit = DrumKit.from_clip(clip)
     else:
         raise ClipError(f"{config.name}: {config.data} data is not supported by this tool yet")
-    span, steps = config.max_seq_len, max(1, round(clip.length * STEPS_PER_QUARTER))
+    # The clip's steps: a last note rounding onto its end is kept, as note_seq keeps it.
+    span, steps = config.max_seq_len, quantize(clip).end_step
     total = -(-steps // span) * span  # the clip's length in whole spans
     classes = np.pad(classes[:steps], (0, total - min(steps, len(classes))))  # 0: silence
     if config.data == "melody" and steps < total:

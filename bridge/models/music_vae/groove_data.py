@@ -64,12 +64,12 @@ def groove_tensors(clip: Clip, config: MusicVaeConfig) -> tuple[np.ndarray, np.n
             f"{config.name} reads 4/4 clips only (Magenta's GrooveConverter does); "
             f"this clip is in {numerator}/{denominator}"
         )
-    steps = max(1, round(clip.length * STEPS_PER_QUARTER))
+    quantized = quantize(clip, STEPS_PER_QUARTER, is_drum=True)
+    steps = quantized.end_step  # a last hit rounding onto the clip's end is read, as magenta's
     total = -(-steps // config.max_seq_len) * config.max_seq_len
     loudest = np.zeros((total, NUM_DRUM_CLASSES + 1), np.int64)  # velocity of the chosen note
     offsets = np.zeros((total, NUM_DRUM_CLASSES + 1))
     unknown = set()
-    quantized = quantize(clip, STEPS_PER_QUARTER, is_drum=True)
     for note, step_note in zip(clip.audible_notes, quantized.notes, strict=True):
         step = step_note.start_step
         if step >= steps:
@@ -127,10 +127,11 @@ def groove_clip(
 def apply_groove(clip: Clip, outputs: np.ndarray) -> Clip:
     """The clip's own drum notes, each given the decoded velocity and timing of its step and
     class (`outputs`: decoded chunks of the clip). Notes outside the map are dropped; a pitch
-    struck twice on one step keeps its first note."""
+    struck twice on one step keeps its first note; a note the groove would move past the clip's
+    end keeps its own start."""
     steps = outputs.reshape(-1, outputs.shape[-1])
-    limit = min(len(steps), max(1, round(clip.length * STEPS_PER_QUARTER)))
     quantized = quantize(clip, STEPS_PER_QUARTER, is_drum=True)
+    limit = min(len(steps), quantized.end_step)
     notes, seen = [], set()
     for note, step_note in zip(clip.audible_notes, quantized.notes, strict=True):
         step, drum = step_note.start_step, drum_class(note.pitch)
@@ -138,7 +139,8 @@ def apply_groove(clip: Clip, outputs: np.ndarray) -> Clip:
             continue
         seen.add((step, note.pitch))
         hit = _hit(steps, step, drum)
-        notes.append(Note(note.pitch, max(0.0, hit.start), note.duration, max(1, hit.velocity)))
+        start = max(0.0, hit.start) if hit.start <= clip.length else note.start
+        notes.append(Note(note.pitch, start, note.duration, max(1, hit.velocity)))
     return Clip.from_notes(notes, clip.length, clip.qpm, clip.time_signature, drums=True)
 
 

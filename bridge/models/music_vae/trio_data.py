@@ -149,7 +149,8 @@ def trio_to_chunks(trio: Trio, config: MusicVaeConfig) -> Chunks:
     """The trio from its start, padded with silence to whole spans, cut into spans."""
     _check_metre(trio.time_signature, config)
     span = config.max_seq_len
-    steps = max(1, round(trio.length * STEPS_PER_QUARTER))
+    # The trio's steps: a last note rounding onto its end is kept, as note_seq keeps it.
+    steps = max(quantize(part).end_step for part in trio.parts)
     total = -(-steps // span) * span
     classes = []
     for role, clip in zip(PARTS, trio.parts, strict=True):
