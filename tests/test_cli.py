@@ -1,5 +1,6 @@
 """The `magenta-bridge` command, run as a user runs it, with the bundled default model."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,17 @@ def test_an_optional_model_that_is_not_installed_is_named(tmp_path):
     assert "performance_with_dynamics.mag" in done.stderr
     listed = run("models").stdout
     assert "perf" in listed and "[optional, not installed]" in listed
+
+
+def test_models_lists_a_checkpoint_named_by_its_prefix_as_installed(tmp_path):
+    prefix = REPO / "tests/fixtures/music_vae/cat-mel_2bar_small/checkpoint/model.ckpt-1500"
+    vae = "family: music_vae, config: cat-mel_2bar_small"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"models:\n  vae: {{path: '{prefix}', {vae}}}\n"
+        f"  spare: {{path: '{prefix}', {vae}, optional: true}}\n"
+        f"  gone: {{path: '{prefix}0', {vae}, optional: true}}\n"
+    )
+    listed = run("--config", str(config), "models").stdout
+    states = dict(re.findall(r"^[* ] (\S+) .*\[(.+)\]$", listed, re.MULTILINE))
+    assert states == {"vae": "ok", "spare": "ok", "gone": "optional, not installed"}

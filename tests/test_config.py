@@ -146,6 +146,26 @@ def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for
     assert spec.name == "tune" and "perf is missing" in why
 
 
+def test_an_optional_checkpoint_named_by_its_prefix_is_installed_and_loads(tmp_path):
+    from bridge.models.registry import load_model
+
+    # model.ckpt-1500.index and .data-00000-of-00001, written by Google's magenta.
+    prefix = REPO / "tests/fixtures/music_vae/cat-mel_2bar_small/checkpoint/model.ckpt-1500"
+    config = load_config(
+        write(
+            tmp_path,
+            "models:\n  tune: {path: tune.safetensors}\n"
+            f"  vae: {{path: '{prefix}', family: music_vae, config: cat-mel_2bar_small,\n"
+            "        optional: true}\n"
+            f"  gone: {{path: '{prefix}0', family: music_vae, config: cat-mel_2bar_small,\n"
+            "         optional: true}\n",
+        )
+    )
+    assert list(config.models) == ["tune", "vae"] and list(config.missing) == ["gone"]
+    assert config.models["vae"].installed and not config.missing["gone"].installed
+    assert load_model(config.model("vae")).z_size > 0
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -148,6 +148,11 @@ class JobIndex:
             )
         return job_ids
 
+    def job_ids(self) -> set[str]:
+        """Every job the index knows, so recovery can tell which job folders have no row."""
+        with self._lock:
+            return {row["job_id"] for row in self._db.execute("SELECT job_id FROM jobs")}
+
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
             return self._get(job_id)

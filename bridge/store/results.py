@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -157,10 +158,22 @@ class ResultStore:
         return self._index.history(limit, client)
 
     def recover(self) -> int:
-        """At daemon start: fail the jobs a crash left unfinished; returns how many.
+        """At daemon start, before any accept: fail the jobs a crash left unfinished; returns
+        how many.
 
-        Temp files of writes the crash cut short are removed from their folders.
+        Temp files of writes the crash cut short are removed from their folders. A job folder
+        without an index row is an accept the crash cut short (accept writes the files before
+        the row, so that a row never names a missing file): no client was told of that job, so
+        its folder goes. Building the folder elsewhere and renaming it into place would not
+        spare this sweep: whichever of rename and row comes first, a crash between them leaves
+        one without the other. A folder with results is never such a folder (a lost or
+        replaced index, rather): it stays.
         """
+        indexed = self._index.job_ids()
+        for folder in self._jobs.iterdir():
+            cut_short = JOB_ID.fullmatch(folder.name) and folder.name not in indexed
+            if cut_short and not any(folder.glob("result-*")):
+                shutil.rmtree(folder)
         job_ids = self._index.fail_unfinished(RECOVERED_ERROR, time.time())
         for job_id in job_ids:
             remove_temp_files(self._jobs / job_id)

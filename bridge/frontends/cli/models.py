@@ -22,11 +22,7 @@ def _models(args: argparse.Namespace) -> int:
     for spec in [*config.models.values(), *config.missing.values()]:
         marker = "*" if spec.name == config.default_model else " "
         state = (
-            "ok"
-            if spec.path.exists()
-            else "optional, not installed"
-            if spec.optional
-            else "MISSING"
+            "ok" if spec.installed else "optional, not installed" if spec.optional else "MISSING"
         )
         print(f"{marker} {spec.name:12} {spec.family:15} {spec.path}  [{state}]")
         if spec.description:
