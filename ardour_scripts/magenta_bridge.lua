@@ -69,7 +69,8 @@ function factory (params) return function (regions)
 	end
 
 	-- A type 0 standard MIDI file: the clip's notes (times in ticks from its start), its tempo and
-	-- metre, and its end, which is where magenta-bridge reads the clip's length.
+	-- metre, and its end with a "clip end" marker, which gives magenta-bridge the region's exact
+	-- length (a file without one is read on the bar grid).
 	local function write_midi (path, clip)
 		local events = {}
 		local function add (tick, order, bytes) events[#events + 1] = { tick, order, bytes } end
@@ -82,6 +83,7 @@ function factory (params) return function (regions)
 			add (note.start, 2, string.char (0x90 | note.channel, note.pitch, math.max (note.velocity, 1)))
 			add (note.start + note.length, 1, string.char (0x80 | note.channel, note.pitch, 64))
 		end
+		add (clip.length, 3, "\255\6" .. var_length (#CLIP_END_MARKER) .. CLIP_END_MARKER)
 		table.sort (events, function (a, b)
 			if a[1] ~= b[1] then return a[1] < b[1] end
 			return a[2] < b[2]
@@ -173,6 +175,13 @@ function factory (params) return function (regions)
 		clip.qpm = tempo_map:tempo_at (region:position ()):quarter_notes_per_minute ()
 		clip.numerator, clip.denominator = meter:divisions_per_bar (), meter:note_value ()
 		return clip
+	end
+
+	-- Where magenta-bridge starts a continuation: the first bar line at or after the clip's end,
+	-- counted from its start, in ticks (so a region a 16th short of its bar continues on the beat).
+	local function bar_end (clip)
+		local bar = clip.numerator * 4 * PPQ // clip.denominator
+		return math.max (1, math.ceil (clip.length / bar - 1e-9)) * bar
 	end
 
 	local function quote (text) return "'" .. tostring (text):gsub ("'", "'\\''") .. "'" end
@@ -283,7 +292,7 @@ function factory (params) return function (regions)
 		end
 		local track = track_of (region)
 		local position = ticks_of (region:position ():beats ())
-		if tool == "continue" then position = position + clip.length end
+		if tool == "continue" then position = position + bar_end (clip) end
 		local results = {}
 		-- Later regions go on top: the last variation first, so the first one plays.
 		for index = #paths, 1, -1 do

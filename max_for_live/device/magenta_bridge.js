@@ -199,7 +199,7 @@ function startJob(tool) {
     if (!place) { place = { clip: "", track: deviceTrackPath(), slot: -1, session: true }; }
     var kit = drumKit(place.track);
     job = { id: newRequestId(), tool: tool, place: place, sources: sources, kit: kit,
-        results: {}, count: -1, jobId: "" };
+        song: song, results: {}, count: -1, jobId: "" };
     for (var i = 0; i < sources.length; i++) { sendClip(job.id, i, sources[i], song, kit); }
     send("/magenta/tool/" + tool, [job.id].concat(toolParams(tool, song, kit !== null)));
     expect("job", ANSWER_TIMEOUT);
@@ -431,7 +431,8 @@ function daemonReply(address, args) {
         watchdog.cancel();
         daemon.found = true;
         daemon.version = args[2];
-        status("daemon found: magenta-bridge " + args[2]);
+        status(args[1] === "ok" ? "daemon found: magenta-bridge " + args[2] :
+            "error: the daemon's job workers stopped; restart magenta-bridge serve");
         return;
     }
     daemon.models = [];
@@ -524,12 +525,13 @@ function writeSession(done) {
     return "in slots " + slots.join(", ");
 }
 
-// One after another right after the source clip (after the second, for interpolate). Other
-// clips in that stretch are only written over once the user presses Confirm.
+// One after another from the bar line after the source clip (after the second, for
+// interpolate), where the daemon starts a continuation. Other clips in that stretch are only
+// written over once the user presses Confirm.
 function writeArrangement(done, confirmed) {
     var track = done.place.track;
-    var last = done.sources[done.sources.length - 1].path;
-    var start = new LiveAPI(last).get("end_time")[0];
+    var last = new LiveAPI(done.sources[done.sources.length - 1].path);
+    var start = barEnd(last.get("start_time")[0], last.get("end_time")[0], done.song);
     var total = 0;
     for (var i = 0; i < done.clips.length; i++) { total += done.clips[i].length; }
     var taken = clipsBetween(track, start, start + total);
@@ -549,6 +551,13 @@ function writeArrangement(done, confirmed) {
         at += done.clips[i].length;
     }
     return "in the Arrangement from beat " + start;
+}
+
+// The first bar line at or after `end`, counting bars from `start` (as the daemon's
+// Clip.bar_end does): a clip a 16th short of its bar is followed on the beat.
+function barEnd(start, end, song) {
+    var bar = song.numerator * 4 / song.denominator;
+    return start + Math.max(1, Math.ceil((end - start) / bar - 1e-9)) * bar;
 }
 
 function undoStep(edit) {

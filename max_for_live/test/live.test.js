@@ -90,6 +90,19 @@ test("Arrangement: continuations go right after the selected clip, one undo step
   assert.equal(set.calls.filter((c) => c.name === "set_notes").length, 0, "set_notes is deprecated");
 });
 
+test("Arrangement: a clip a beat short of its bar is continued from the bar line", { skip: SKIP }, async () => {
+  const set = new LiveSet({ tempo: 100 });
+  const track = set.addTrack("Melody");
+  set.addScene();
+  const notes = FOLK.filter((n) => n.start_time < 31);
+  const source = set.putArrangementClip(track, { name: "folk", start: 16, length: 31, notes });
+  set.song.view.props.detail_clip = source;
+  const { line } = await runTool(set, track, "continue", { variations: 1, bars: 1 });
+  assert.equal(line, "done: continue wrote 1 clip(s) in the Arrangement from beat 48");
+  assert.deepEqual(track.arrangement_clips.map((c) => [c.props.name, c.props.start_time]),
+    [["folk", 16], ["continue 1", 48]]);
+});
+
 test("Arrangement: clips in the way are written over only after Confirm", { skip: SKIP }, async () => {
   const { set, track } = arrangementSet();
   const chorus = set.putArrangementClip(track, { name: "chorus", start: 52, length: 16, notes: [{ pitch: 72, start_time: 0, duration: 1 }] });

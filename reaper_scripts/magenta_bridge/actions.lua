@@ -72,6 +72,13 @@ local function as_takes(tool)
   end
 end
 
+-- Where the daemon starts a continuation: the first bar line at or after the clip's end,
+-- counted from its start, in quarter notes (an item a 16th short of its bar goes on the beat).
+local function bar_end(clip)
+  local bar = clip.numerator * 4 / clip.denominator
+  return math.max(1, math.ceil(clip.length / bar - 1e-9)) * bar
+end
+
 local TOOLS = {}
 
 TOOLS.continue = function(values)
@@ -83,8 +90,8 @@ TOOLS.continue = function(values)
     if key and key ~= "off" and not source.drums then append(options, "--key", key) end
     return options
   end, function(source, clips)
-    -- A new item right after the source, as long as the continuation.
-    local start_qn = source.end_qn
+    -- A new item from the bar line after the source, where the daemon starts the continuation.
+    local start_qn = source.start_qn + bar_end(source.clip)
     local end_qn = start_qn + clips[1].length
     local item = project.new_item(source.track, start_qn, end_qn)
     project.write_takes(item, named("continue", clips, source), start_qn, end_qn, true)

@@ -74,6 +74,8 @@ function midi_file.encode(clip)
   local conductor = {
     { tick = 0, order = 0, bytes = meta(0x51, string.pack(">I3", tempo)) },
     { tick = 0, order = 0, bytes = meta(0x58, string.char(clip.numerator, log2, 24, 8)) },
+    -- The item's exact length: without the marker magenta-bridge reads the bar grid.
+    { tick = end_tick, order = 0, bytes = meta(0x06, CLIP_END_MARKER) },
   }
   local played, muted = {}, {}
   for _, note in ipairs(clip.notes) do

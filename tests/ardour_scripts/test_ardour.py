@@ -155,6 +155,17 @@ def test_continue_places_the_continuations_after_the_region_across_a_tempo_chang
     assert last_undo(ardour) == ("Magenta Bridge: continue", sorted(r["id"] for r in new))
 
 
+def test_a_region_short_of_its_bar_is_continued_from_the_bar_line(ardour, daemon):
+    """Trimmed a beat at its front, the region is 7 beats long from beat 5: the daemon hears
+    those 7 beats and continues from their bar line, beat 13, where the regions go."""
+    create(ardour, trim=1)
+    output = run_tool(ardour, daemon, tool="continue", variations=1, bars=1)
+    assert "Magenta Bridge:" not in output
+    found = regions(ardour)
+    assert found["continue 1"]["position"] == 5.0 + 8.0
+    assert read_midi(daemon.store.history(1)[0].input_paths[0]).length == 7.0
+
+
 def test_vary_layers_the_variations_over_a_trimmed_region(ardour, daemon):
     """The region is trimmed by a beat at its front: vary gets what it shows (notes that start
     inside it, from its start) and its variations lie over it, the first on top."""

@@ -121,6 +121,23 @@ def test_continue_places_a_new_item_after_the_source_across_a_tempo_change(
     assert sent.length == 8 and sent.qpm == 120
 
 
+def test_an_item_short_of_its_bar_is_continued_from_the_bar_line(daemon, settings, tmp_path):
+    """A 7.75-beat item at beat 4: the daemon hears its exact length and continues from its
+    next bar line (beat 12), where the new item goes, so every note keeps its beat."""
+    melody = notes_from(EXAMPLES / "folk_melody.mid", 7.75)
+    project = Project(
+        tracks=[Track("Lead", [Item(4, 11.75, melody)])],
+        tempo=[{"qn": 0, "bpm": 120, "num": 4, "denom": 4}],
+        settings={**settings, "variations": "1", "bars": "1", "key": "off"},
+    )
+    result = run_action(project, "Continue", tmp_path / "run")
+    assert_clean(result, "Magenta Bridge: continue")
+    _, new = result["tracks"][0]["items"]
+    assert new["position"] == pytest.approx(12 * 60 / 120)  # seconds: beat 12
+    assert_inside(new["takes"][0], 12, 16)
+    assert read_midi(last_job(daemon).input_paths[0]).length == 7.75
+
+
 def test_continue_reads_what_a_trimmed_item_shows_and_locks_to_its_key(daemon, settings, tmp_path):
     """The take's source starts 2 s (4 beats) before the item: only the notes that start inside
     the item are sent, cut at its end; REAPER's key snap (G major) becomes the key lock."""

@@ -99,6 +99,17 @@ def test_the_bridge_reads_what_the_lua_writer_writes(tmp_path):
     assert read_midi(path).drums  # every note on channel 10
 
 
+def test_an_item_off_the_bar_grid_keeps_its_exact_length(tmp_path):
+    """The writer marks the clip's end, so the bridge does not read it on the bar grid."""
+    path = tmp_path / "short.mid"
+    run_lua(
+        f"assert(midi_file.write({lua(str(path))}, "
+        "{ notes = { { pitch = 60, start = 0, duration = 1, velocity = 90, channel = 0 } }, "
+        "length = 7.75, qpm = 120, numerator = 4, denominator = 4 }))"
+    )
+    assert read_midi(path).length == 7.75
+
+
 def test_a_file_that_is_not_midi_is_refused(tmp_path):
     (tmp_path / "bad.mid").write_bytes(b"RIFF....")
     out = run_lua(f"print(midi_file.read({lua(str(tmp_path / 'bad.mid'))}))")
