@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.v2_files import open_checkpoint
 from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import MAX_NOTES, Clip
 from bridge.music.content import CONTENTS, Content, ContentGuess, guess_content
@@ -64,12 +66,30 @@ class ModelSpec:
             return "drums" if data == "groove" else data
         return FAMILY_CONTENT.get(self.family, self.family)
 
+    @property
+    def installed(self) -> bool:
+        """Whether the weights are there as the loader looks for them: a MusicVAE TensorFlow
+        checkpoint may be named by its prefix, which is no file of its own. A path that exists
+        counts even if it is broken, so loading it says what is wrong instead of skipping it."""
+        if self.path.exists():
+            return True
+        if self.family != "music_vae":
+            return False
+        try:
+            with open_checkpoint(self.path):
+                return True
+        except CheckpointError:
+            return False
+
 
 @dataclass(frozen=True)
 class Limits:
     """Upper bounds on what a client may ask for, so no request can exhaust the machine."""
 
     max_notes: int = 10_000
+    max_clip_beats: float = 1024.0  # length of one clip a client sends (256 bars of 4/4)
+    max_file_bytes: int = 4 << 20  # size of a MIDI file named by clip/file
+    max_uploads_per_client: int = 16  # clip uploads one client socket may have open at once
     max_bars: int = 64
     max_variations: int = 64
     max_beam_size: int = 16
@@ -85,6 +105,7 @@ class OscConfig:
     max_datagram: int = 8192  # bytes per UDP datagram, both ways (macOS allows about 9 KB)
     max_tcp_packet: int = 1 << 20  # bytes per SLIP frame
     token: str | None = None  # shared secret for LAN use; clients send /magenta/auth
+    allow_without_token: bool = False  # listen beyond loopback without a token (trusted LAN)
     input_folder: Path | None = None  # clip/file paths must lie inside it
 
 
@@ -224,7 +245,7 @@ def load_config(path: str | Path | None = None) -> Config:
             bool(entry.get("optional", False)),
             vae_config,
         )
-    missing = {n: m for n, m in models.items() if m.optional and not m.path.exists()}
+    missing = {n: m for n, m in models.items() if m.optional and not m.installed}
     models = {n: m for n, m in models.items() if n not in missing}
     if not models:
         raise ConfigError(f"{path}: no models configured (or only optional ones not installed)")

@@ -16,6 +16,7 @@ from bridge.frontends.midi.call_response import CallAndResponse, settings_from
 from bridge.frontends.midi.clock import FollowingClock
 from bridge.frontends.midi.player import Player
 from bridge.frontends.midi.ports import MidiInput, MidiOutput, MidiUnavailable, open_ports
+from bridge.frontends.osc.access import check_listen_address
 from bridge.frontends.osc.service import OscService, OscSettings
 from bridge.frontends.osc.transport import TcpServer, UdpServer
 from bridge.render import RenderError, find_soundfont, render_clip
@@ -28,6 +29,7 @@ class Daemon:
 
     def __init__(self, config: Config, announce: Callable[[str], None] = print):
         osc = config.osc
+        check_listen_address(osc.host, osc.token, osc.allow_without_token)
         self.store = ResultStore(config.data_folder)
         recovered = self.store.recover()
         if recovered:

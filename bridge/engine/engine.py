@@ -5,29 +5,57 @@ with a message; an accepted one is on disk (store.accept) before the client hear
 "accepted", and its results are on disk (store.finish) before it hears "done". Each
 device has one worker thread and a bounded queue; a full queue refuses with Busy
 rather than letting requests pile up unseen.
+
+Every accepted job gets exactly one final answer (`Job.settle`), and nothing a tool or a
+listener raises can stop a worker. The job timeout is a hard limit: a watchdog fails a
+job the moment it runs out of time, and a worker still inside the tool a moment later is
+interrupted (an exception raised in its thread), so its memory is freed too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.config import Limits
 from bridge.engine.jobs import Busy, Job, JobListener, JobRequest, JobStopped, RequestError
 from bridge.engine.warm_models import WarmModels
 from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
 from bridge.render import RenderError
 from bridge.store import ResultStore, StoreError
 from bridge.tools.params import parse_params
 from bridge.tools.registry import TOOLS
 
+log = logging.getLogger(__name__)
+
 Renderer = Callable[[Clip, Path], Path]  # clip, wav path -> wav path
 PROGRESS_REPORTS = 10  # progress messages per job, at most
 MAX_BATCH_JOBS = 16  # jobs sharing one forward pass
+WATCH_SECONDS = 0.1  # how often the watchdog looks at deadlines
+INTERRUPT_GRACE_S = 0.5  # a stopped job's worker may finish its step before it is interrupted
+
+
+class _Overran(BaseException):
+    """Raised inside a worker whose jobs all ran out of time or were cancelled, and that
+    did not stop by itself; a BaseException, so no `except Exception` in a tool eats it."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """What /magenta/test reports: a worker that died would show here, not in silence."""
+
+    workers: int
+    workers_alive: int
+    queued: int
+    running: int
 
 
 class Engine:
@@ -50,6 +78,8 @@ class Engine:
         self._lock = threading.Condition()
         self._queues: dict[str, deque[Job]] = {m.device: deque() for m in models}
         self._running: dict[str, Job] = {}
+        self._in_tool: dict[int, list[Job]] = {}  # worker thread id -> the batch in its tool
+        self._interrupted: set[int] = set()
         self._closing = False
         self._workers = [
             threading.Thread(target=self._work, args=(device,), name=f"worker-{device}")
@@ -57,6 +87,8 @@ class Engine:
         ]
         for worker in self._workers:
             worker.start()
+        self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._watchdog.start()
 
     # -- called by frontends ---------------------------------------------------------
     def submit(self, request: JobRequest, listener: JobListener) -> Job:
@@ -78,6 +110,8 @@ class Engine:
             )
         if len(request.clips) != tool.inputs:
             raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")
+        for slot, clip in enumerate(request.clips):
+            self.check_clip(clip, f"the clip in slot {slot}")
         if self.renderer is None and request.render:
             raise RequestError(
                 "audio preview is not available: no SoundFont was found when the daemon started "
@@ -110,10 +144,22 @@ class Engine:
                 time.monotonic() + self.job_timeout,
                 model_reason=model_reason,
             )
-            listener.accepted(job)
+            self._tell(job, "accepted")
             queue.append(job)
             self._lock.notify_all()
         return job
+
+    def check_clip(self, clip: Clip, what: str) -> None:
+        """Refuse a clip beyond the limits, whichever frontend it came through."""
+        if len(clip.notes) > self.limits.max_notes:
+            raise RequestError(
+                f"{what} has {len(clip.notes)} notes; the limit is {self.limits.max_notes}"
+            )
+        if clip.length > self.limits.max_clip_beats:
+            raise RequestError(
+                f"{what} is {clip.length:g} beats long; the limit is "
+                f"{self.limits.max_clip_beats:g} (limits.max_clip_beats)"
+            )
 
     def cancel(self, client: str, request_id: str) -> bool:
         """Stop the client's job with this request id, queued or running; False if none."""
@@ -126,6 +172,15 @@ class Engine:
     def queued(self) -> int:
         with self._lock:
             return sum(len(q) for q in self._queues.values())
+
+    def health(self) -> Health:
+        with self._lock:
+            return Health(
+                workers=len(self._workers),
+                workers_alive=sum(worker.is_alive() for worker in self._workers),
+                queued=sum(len(q) for q in self._queues.values()),
+                running=len(self._running),
+            )
 
     def close(self, grace: float = 10.0) -> None:
         """Stop accepting, let running jobs finish for up to `grace` seconds, fail the rest."""
@@ -145,6 +200,7 @@ class Engine:
                 job.stop("the daemon stopped while the job was running")
         for worker in self._workers:
             worker.join()
+        self._watchdog.join()
 
     def _find(self, client: str, request_id: str) -> Job | None:
         """The client's queued or running job with this request id (lock held)."""
@@ -168,10 +224,57 @@ class Engine:
                     self._running[job.job_id] = job
             try:
                 self._run(batch)
+            except Exception as error:  # a bug in the engine itself: answer, keep working
+                log.exception("worker-%s: a batch failed", device)
+                for job in batch:
+                    self._fail_with(job, error)
             finally:
                 with self._lock:
                     for job in batch:
                         del self._running[job.job_id]
+
+    def _watch(self) -> None:
+        """Fail jobs the moment they run out of time, and interrupt a worker that stays in
+        its tool after every job of its batch was stopped."""
+        while True:
+            with self._lock:
+                self._lock.wait(WATCH_SECONDS)
+                if self._closing and not self._running:
+                    return
+                overdue = [job for job in self._running.values() if job.stopped_since]
+                for queue in self._queues.values():
+                    late = [job for job in queue if time.monotonic() > job.deadline]
+                    for job in late:
+                        queue.remove(job)
+                    overdue += late
+                now = time.monotonic()
+                for ident, batch in self._in_tool.items():
+                    since = [job.stopped_since for job in batch]
+                    stuck = all(t is not None and now - t > INTERRUPT_GRACE_S for t in since)
+                    if stuck and ident not in self._interrupted:
+                        self._interrupted.add(ident)
+                        _raise_in_thread(ident, _Overran)
+            for job in overdue:
+                if job.stopped_since == job.deadline:
+                    self._fail_with(job, JobStopped("timed out"))
+
+    @contextlib.contextmanager
+    def _interruptible(self, batch: list[Job]) -> Iterator[None]:
+        """While a worker runs a tool, the watchdog may interrupt it. Use inside a `try`
+        that catches _Overran: the interruption may land anywhere in the block, even as
+        it is left, and none is left pending for the engine code after it."""
+        ident = threading.get_ident()
+        with self._lock:
+            self._in_tool[ident] = batch
+            self._interrupted.discard(ident)
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._in_tool[ident]
+                if ident in self._interrupted:
+                    self._interrupted.discard(ident)
+                    _raise_in_thread(ident, None)  # cancel one not yet delivered
 
     def _take_batch(self, queue: deque[Job]) -> list[Job]:
         """The first waiting job, plus later ones that can share its forward pass (lock held)."""
@@ -211,7 +314,7 @@ class Engine:
                 step = done * PROGRESS_REPORTS // total
                 if not job.stopped and step > reported[job.job_id]:
                     reported[job.job_id] = step
-                    job.listener.progress(job, done / total)
+                    self._tell(job, "progress", done / total)
             if all(job.stopped for job in live):
                 raise JobStopped("every job of the batch was stopped")
 
@@ -220,8 +323,9 @@ class Engine:
         try:
             warm = self.models.get(live[0].record.model)
             calls = [(job.request.clips, job.params) for job in live]
-            outputs = live[0].tool.run(warm.model, calls, self.limits, progress)
-        except JobStopped:
+            with self._interruptible(live):
+                outputs = live[0].tool.run(warm.model, calls, self.limits, progress)
+        except (JobStopped, _Overran):
             outputs = [[] for _ in live]
         except Exception as error:
             if len(live) > 1:  # find out which request the model could not serve
@@ -234,6 +338,7 @@ class Engine:
         for job, results in zip(live, outputs, strict=True):
             try:
                 job.check()
+                job.warning = _silence(results)
                 render_started = time.monotonic()
                 previews = self._render(job, results) if job.request.render else []
                 timings = {
@@ -242,11 +347,19 @@ class Engine:
                     "render_s": round(time.monotonic() - render_started, 6),
                     "batch": len(live),
                 }
-                record = self.store.finish(job.job_id, results, timings, extra_files=previews)
             except Exception as error:
                 self._fail_with(job, error)
                 continue
-            job.listener.finished(job, results, record)
+            if not job.settle():
+                continue  # the watchdog answered first: timed out
+            try:
+                record = self.store.finish(job.job_id, results, timings, extra_files=previews)
+            except Exception as error:
+                self._fail_with(job, error, settled=True)
+                continue
+            if not self._tell(job, "finished", results, record):
+                text = f"job {job.job_id} is done and stored, but its results could not be sent"
+                self._tell(job, "failed", f"{text} (job/get {job.job_id} fetches them)")
 
     def _render(self, job: Job, results: list[Clip]) -> list[Path]:
         folder = self.store.job_folder(job.job_id)
@@ -256,20 +369,57 @@ class Engine:
             paths.append(self.renderer(clip, folder / f"result-{index}.wav"))
         return paths
 
-    def _fail_with(self, job: Job, error: Exception) -> None:
+    def _fail_with(self, job: Job, error: Exception, settled: bool = False) -> None:
         """Report why a job ended early, in words a producer can act on."""
         if isinstance(error, JobStopped):
             if str(error) == "timed out":
-                self._fail(job, f"timed out after {self.job_timeout:g} s", "failed")
+                message, status = f"timed out after {self.job_timeout:g} s", "failed"
             else:
-                self._fail(job, str(error), "cancelled" if str(error) == "cancelled" else "failed")
+                message = str(error)
+                status = "cancelled" if message == "cancelled" else "failed"
         elif isinstance(error, ValueError | RenderError):  # ClipError, StoreError, no FluidSynth
-            self._fail(job, str(error), "failed")
+            message, status = str(error), "failed"
         else:  # a bug or a broken model: report it, keep serving
-            self._fail(job, f"internal error: {type(error).__name__}: {error}", "failed")
+            log.error("job %s failed", job.job_id, exc_info=error)
+            message, status = f"internal error: {type(error).__name__}: {error}", "failed"
+        self._fail(job, message, status, settled)
 
-    def _fail(self, job: Job, message: str, status: str) -> None:
-        """Record and report a failure; a job already final in the store keeps its state."""
+    def _fail(self, job: Job, message: str, status: str, settled: bool = False) -> None:
+        """Record and report a failure, unless the job already has its final answer."""
+        if not (settled or job.settle()):
+            return
         with contextlib.suppress(StoreError):
             self.store.fail(job.job_id, message, status=status)
-        job.listener.failed(job, message)
+        self._tell(job, "failed", message)
+
+    def _tell(self, job: Job, event: str, *args: object) -> bool:
+        """Call the job's listener; whatever it raises is logged, never left to stop a
+        worker. False when it raised."""
+        try:
+            getattr(job.listener, event)(job, *args)
+        except Exception:
+            log.exception("job %s: the frontend failed on %s", job.job_id, event)
+            return False
+        return True
+
+
+def _silence(results: list[Clip]) -> str:
+    """A word for the client when some results are silent; ClipError when all of them are,
+    since an empty clip handed over without a word looks like a broken tool."""
+    silent = [index for index, clip in enumerate(results, start=1) if not clip.notes]
+    if len(silent) == len(results):
+        raise ClipError(
+            "the model answered with silence (every result is empty): try a higher "
+            "temperature, another seed or a longer clip"
+        )
+    if not silent:
+        return ""
+    numbers = ", ".join(map(str, silent))
+    return f"{len(silent)} of {len(results)} results are silent (number {numbers})"
+
+
+def _raise_in_thread(ident: int, error: type[BaseException] | None) -> None:
+    """Raise `error` in another thread at its next Python instruction (None: cancel one not
+    yet raised). The only way to stop Python code that does not check for stop requests."""
+    exception = ctypes.py_object(error) if error is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), exception)

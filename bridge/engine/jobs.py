@@ -64,7 +64,11 @@ class Job:
     model_reason: str = ""  # why its model serves it: named, by the clip's content, default
     queued_at: float = field(default_factory=time.monotonic)
     stop_reason: str | None = None
+    warning: str = ""  # said to the client with the results (e.g. some are silent)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _stopped_at: float | None = None
+    _settled: bool = False
+    _settle_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def job_id(self) -> str:
@@ -73,11 +77,27 @@ class Job:
     def stop(self, reason: str) -> None:
         """Ask the job to stop at its next step (cancel, shutdown)."""
         self.stop_reason = reason
+        self._stopped_at = self._stopped_at or time.monotonic()
         self._stop.set()
 
     @property
     def stopped(self) -> bool:
         return self._stop.is_set() or time.monotonic() > self.deadline
+
+    @property
+    def stopped_since(self) -> float | None:
+        """When the job was told to stop or ran out of time; None while it may run."""
+        since = self.deadline
+        if self._stop.is_set() and self._stopped_at is not None:
+            since = min(since, self._stopped_at)
+        return since if since <= time.monotonic() else None
+
+    def settle(self) -> bool:
+        """Claim the job's one final answer (done or failed): True for the first caller only,
+        so a worker and the watchdog never both answer."""
+        with self._settle_lock:
+            first, self._settled = not self._settled, True
+            return first
 
     def check(self) -> None:
         """Raise JobStopped if the job was stopped or ran past its deadline."""

@@ -36,6 +36,7 @@ class JobResult:
     clips: list[Clip]
     paths: list[Path]  # the daemon's copies of the results (MIDI)
     previews: list[Path]  # WAVs, when render was asked for
+    warning: str = ""  # e.g. which results are silent
 
 
 class DaemonClient:
@@ -75,7 +76,7 @@ class DaemonClient:
             self._upload(request_id, slot, clip)
         pairs = [v for key, value in params.items() for v in (key, value)]
         self._send(f"{ROOT}/tool/{tool}", request_id, *pairs)
-        job_id, model, reason, chunks, previews = "", "", "", {}, []
+        job_id, model, reason, chunks, previews, warning = "", "", "", {}, [], ""
         while True:
             address, args = self._expect(request_id)
             if address.endswith("/job/accepted"):
@@ -87,6 +88,8 @@ class DaemonClient:
                 chunks.setdefault(index, [length, drums, {}])[2][chunk] = values
             elif address.endswith("/job/preview"):
                 previews.append(Path(args[2]))
+            elif address.endswith("/job/warning"):
+                warning = str(args[1])
             elif address.endswith("/job/done"):
                 # Results keep the tempo and meter of the first input clip; generate's, its qpm.
                 qpm, meter = (
@@ -101,7 +104,8 @@ class DaemonClient:
                     for _, (length, drums, parts) in sorted(chunks.items())
                 ]
                 paths = [Path(p) for p in args[2:]]
-                return JobResult(args[1] or job_id, model, reason, clips_out, paths, previews)
+                job_id = args[1] or job_id
+                return JobResult(job_id, model, reason, clips_out, paths, previews, warning)
 
     def _upload(self, request_id: str, slot: int, clip: Clip) -> None:
         numerator, denominator = clip.time_signature

@@ -40,14 +40,14 @@ def write_config(folder: Path, **overrides: Any) -> Path:
 class UdpClient:
     """A UDP OSC client that records every datagram it receives."""
 
-    def __init__(self, port: int, timeout: float = 20.0):
+    def __init__(self, port: int, timeout: float = 20.0, host: str = "127.0.0.1"):
         self.port = port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         # Room for a burst of result chunks while the test is busy elsewhere: UDP drops
         # what does not fit, and the default buffer (about 200 KB) held too little for
         # four 400-bar results on a loaded machine.
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))  # another loopback address stands for another host
         self.sock.settimeout(timeout)
         self.sizes: list[int] = []
         self.last_error = ""

@@ -74,7 +74,7 @@ def test_two_interleaved_requests_each_get_exactly_one_final_reply(tcp):
         finals[replies[-1][1][0]].append(replies[-1])
     tcp.send("/magenta/test", "after")  # any third final reply would arrive before this one
     late = tcp.receive(("/magenta/test",))
-    assert late == [("/magenta/test", ["after", "ok", "0.1.0"])]
+    assert len(late) == 1 and late[0][1][:3] == ["after", "ok", "0.1.0"]
     assert {k: [address for address, _ in v] for k, v in finals.items()} == {
         "a": ["/magenta/job/done"],
         "b": ["/magenta/job/done"],
@@ -156,6 +156,9 @@ class _LargeReplies:
         for index in range(self.COUNT):
             peer.send(message("/big", index, bytes([index]) * self.SIZE))
 
+    def forget(self, peer) -> None:
+        """No authorisation to end with the connection."""
+
 
 def test_a_client_that_reads_slowly_still_gets_every_reply_whole():
     """The real TCP transport with a stand-in service: replies wait for a slow reader."""
@@ -198,4 +201,4 @@ def test_osc_1_0_length_prefixed_clients_are_understood_and_answered_in_kind(dae
                 size = struct.unpack(">i", buffer[:4])[0]
                 replies += [t.message.params for t in OscPacket(buffer[4 : 4 + size]).messages]
                 buffer = buffer[4 + size :]
-    assert replies == [["p1", "ok", "0.1.0"], ["p2", "ok", "0.1.0"]]
+    assert [reply[:3] for reply in replies] == [["p1", "ok", "0.1.0"], ["p2", "ok", "0.1.0"]]

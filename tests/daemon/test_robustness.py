@@ -136,7 +136,8 @@ def test_garbage_bytes_get_an_error_and_the_daemon_goes_on(udp, packet):
 def test_an_oversized_datagram_is_refused(udp):
     udp.send_raw(message("/magenta/clip/notes", "big", 0, 0, *([60.0] * 2500)))
     _, args = udp.receive(("/magenta/error",))[-1]
-    assert "exceeds the 8192 limit" in args[1]
+    assert args[0] == "big"  # named from the datagram's head, though the rest is unread
+    assert "exceeds the 8192-byte limit" in args[1]
     assert_still_serving(udp)
 
 

@@ -138,3 +138,61 @@ def test_a_full_queue_raises_busy(engine):
             accepted += 1
     assert accepted >= 7  # the queue holds 8; the first may still be queued
     engine.cancel("test", "running")
+
+
+class StuckInProgress(Recorder):
+    """A frontend whose progress handler never returns: Python code that checks nothing."""
+
+    def progress(self, job, fraction):
+        super().progress(job, fraction)
+        while True:
+            pass
+
+
+class RaisingListener(Recorder):
+    """A frontend that raises on every event, as a reply too large for its transport did."""
+
+    def accepted(self, job):
+        super().accepted(job)
+        raise ValueError("reply of 9000 bytes exceeds 1024")
+
+    def finished(self, job, results, record):
+        super().finished(job, results, record)
+        raise ValueError("reply of 9000 bytes exceeds 1024")
+
+
+def test_the_job_timeout_is_a_hard_limit(tmp_path):
+    """The client hears "timed out" at the deadline and the stuck worker is interrupted, so
+    the next job runs on the same worker."""
+    spec = ModelSpec("fixture", "melody_rnn", MODEL, "cpu")
+    config = Config({"fixture": spec}, "fixture")
+    store = ResultStore(tmp_path / "data")
+    engine = Engine(WarmModels.load(config), store, config.limits, job_timeout=1.0)
+    try:
+        stuck = StuckInProgress()
+        engine.submit(request("stuck", bars=8), stuck)
+        assert stuck.ended.wait(30)
+        assert stuck.final() == [("failed", "stuck", "timed out after 1 s")]
+        after = Recorder()
+        job = engine.submit(request("after", bars=1), after)
+        assert after.ended.wait(30)
+        assert after.final()[0][0] == "finished"
+        assert store.get(job.job_id).status == "done"
+        health = engine.health()
+        assert (health.workers, health.workers_alive) == (1, 1)
+    finally:
+        engine.close()
+        store.close()
+
+
+def test_a_listener_that_raises_never_stops_the_worker(engine):
+    broken = RaisingListener()
+    engine.submit(request("broken", bars=1), broken)
+    assert broken.ended.wait(30)
+    # The results could not be sent: the client is told so, once, and the job stays done.
+    assert [e[0] for e in broken.final()] == ["finished", "failed"]
+    assert "done and stored" in broken.final()[1][2]
+    after = Recorder()
+    engine.submit(request("after", bars=1), after)
+    assert after.ended.wait(30) and after.final()[0][0] == "finished"
+    assert engine.health().workers_alive == 1

@@ -38,6 +38,11 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     serve.add_argument("--host", default=None, help="address to listen on (default: config)")
     serve.add_argument("--port", type=int, default=None, help="UDP and TCP port (default: config)")
     serve.add_argument(
+        "--allow-without-token",
+        action="store_true",
+        help="listen beyond loopback with no osc.token (only on a network you trust)",
+    )
+    serve.add_argument(
         "--data-folder", type=Path, default=None, help="results and history (default: config)"
     )
     serve.set_defaults(run=_serve)
@@ -130,6 +135,7 @@ def _serve(args: argparse.Namespace) -> int:
         config.osc,
         host=args.host or config.osc.host,
         port=config.osc.port if args.port is None else args.port,
+        allow_without_token=args.allow_without_token or config.osc.allow_without_token,
     )
     data_folder = args.data_folder.resolve() if args.data_folder else config.data_folder
     stop = threading.Event()
@@ -210,6 +216,8 @@ def _run_client(args: argparse.Namespace) -> int:
     with DaemonClient(host, port, args.timeout) as client:
         result = client.run_tool(args.tool, clips, params, progress)
     print(f"job {result.job_id}: model {result.model} ({result.model_reason})", file=sys.stderr)
+    if result.warning:
+        print(f"warning: {result.warning}", file=sys.stderr)
     paths = output_paths(args.output, len(result.clips))
     for clip, path in zip(result.clips, paths, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,4 +247,5 @@ def _json_result(result: JobResult, paths: list[Path]) -> dict[str, Any]:
         "drums": [clip.drums for clip in result.clips],
         "notes": [len(clip.notes) for clip in result.clips],
         "previews": [str(path) for path in result.previews],
+        "warning": result.warning,
     }

@@ -56,15 +56,20 @@ REQUESTS: tuple[Address, ...] = (
     Address(
         f"{ROOT}/test",
         "test",
-        "Health check.",
+        "Health check: whether the job workers are alive, and how many jobs wait and run. "
+        "With `osc.token` set, a reply_port needs `auth` first.",
         (Arg("request_id", "string", "echoed", optional=True), REPLY_PORT),
-        (f"{ROOT}/test request_id 'ok' version",),
+        (
+            f"{ROOT}/test request_id status version workers_alive workers queued running "
+            "(status 'ok', or 'degraded' when a worker has stopped)",
+        ),
     ),
     Address(
         f"{ROOT}/auth",
         "auth",
         "Present the shared token (only needed when `osc.token` is configured); authorises "
-        "this UDP address or TCP connection.",
+        "the socket it came from (UDP host and port, or the TCP connection), whatever reply "
+        "port it names later. After 5 wrong tokens in 60 s a host waits before trying again.",
         (REQUEST_ID, Arg("token", "string", "the configured token")),
         (f"{ROOT}/auth request_id 'ok'",),
     ),
@@ -131,6 +136,7 @@ REQUESTS: tuple[Address, ...] = (
             REQUEST_ID,
             Arg("slot", "int", "which input clip"),
             Arg("path", "string", "relative to osc.input_folder (or absolute inside it)"),
+            REPLY_PORT,
         ),
         (f"{ROOT}/clip/ready request_id slot note_count",),
     ),
@@ -149,8 +155,11 @@ REQUESTS: tuple[Address, ...] = (
             (
                 f"{ROOT}/job/accepted request_id job_id model why_this_model",
                 f"{ROOT}/job/progress request_id fraction",
+                f"{ROOT}/job/warning request_id text (e.g. some results are silent)",
                 f"{ROOT}/job/result request_id index count chunk chunks length drums (notes)...",
                 f"{ROOT}/job/preview request_id index wav_path",
+                f"{ROOT}/job/file request_id index count midi_path (only when the paths do "
+                "not fit in job/done's datagram)",
                 f"{ROOT}/job/done request_id job_id midi_path...",
                 f"{ROOT}/error request_id message",
             ),

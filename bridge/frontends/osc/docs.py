@@ -6,7 +6,7 @@ when the committed file differs from what this prints.
 
 from __future__ import annotations
 
-from bridge.config import Limits, OscConfig
+from bridge.config import EngineConfig, Limits, OscConfig
 from bridge.frontends.osc.api import REQUESTS, Address
 from bridge.tools.registry import TOOLS
 
@@ -15,11 +15,30 @@ INTRO = f"""# OSC API
 Generated from `bridge/frontends/osc/api.py` and `bridge/tools/registry.py`; do not edit.
 
 The daemon (`magenta-bridge serve`) listens on UDP and TCP port {OscConfig.port} of
-{OscConfig.host} by default. Over TCP, packets are framed with SLIP (OSC 1.1) and every
-reply comes back on the same connection. Over UDP, replies go to the sender's address, or
-to `osc.reply_port` when configured (Max's `udpsend` sends from a random port), or to the
-`reply_port` given in a tool request; no reply datagram exceeds `osc.max_datagram`
-({OscConfig.max_datagram} bytes by default), and neither may a request.
+{OscConfig.host} by default, IPv4 or IPv6 as `osc.host` names (`--host ::1`). Any address
+beyond loopback needs `osc.token` (or `osc.allow_without_token: true` on a trusted network).
+
+**Transports.** Over TCP, every reply comes back on the same connection, framed as the
+client frames its packets: SLIP (OSC 1.1, a first byte 0xC0 or the packet's own) or OSC 1.0's
+big-endian int32 length prefix (liblo's `osc.tcp://`; a first byte 0). Over UDP, replies go
+to the sender's address, or to `osc.reply_port` when configured, or to the `reply_port` a
+request names (Max's `udpsend` and liblo's `oscsend` send from sockets that hear nothing);
+no reply datagram exceeds `osc.max_datagram` ({OscConfig.max_datagram} bytes by default),
+and neither may a request. Result notes come in numbered chunks; when a job's file paths do
+not fit in `job/done`, each comes in a `job/file` first.
+
+**Identity.** A UDP client is its host: uploads and jobs belong to the host that sent them,
+whichever socket sent each packet, so a client may send from several sockets (`oscsend`
+runs one process per message), and a client on another host never reaches them. A TCP
+client is its connection. Request ids are chosen by clients; pick unique ones (a time stamp
+and a counter) when several programs on one host talk to the daemon. Authorisation
+(`/magenta/auth`) belongs to the socket that sent the token, never to a reply port.
+
+**Limits** (`limits` in the config, defaults below) are enforced at the door: notes per
+clip, clip length in beats, MIDI file size, unfinished uploads per client socket (an
+upload not finished within 120 s is dropped). The job timeout (`engine.job_timeout_s`,
+{EngineConfig.job_timeout_s:g} s from acceptance) is a hard limit: the client hears
+`timed out` at the deadline and the job is stopped.
 
 Conventions (as AbletonOSC's): addresses are `/magenta/<noun>/<verb>`; the first argument
 of every request is the client's request id, echoed by every reply; notes travel as flat
@@ -32,16 +51,24 @@ A tool request's life cycle: `clip/begin` + `clip/notes` chunks (or `clip/file`)
 `clip/ready`; `tool/<name>` -> `job/accepted` -> `job/progress`... -> `job/result` chunks
 -> `job/preview` (with `render 1`) -> `job/done` with the paths of the result MIDI files,
 which the daemon keeps (see `magenta-bridge history`; `job/get` sends them again).
-A full queue answers `/magenta/error request_id "busy: ..."` at once.
+Result notes are in beats from the result's own start. A continuation starts at the first
+bar line at or after the clip's end, counted from the clip's start (a 7.75-beat clip in 4/4
+is continued from beat 8), and holds the notes still sounding there; place it at that bar
+line in the DAW. The other tools' results start where their input starts.
+A full queue answers `/magenta/error request_id "busy: ..."` at once. A result is never an
+empty clip without a word: when some results are silent, `job/warning` says which before
+the results; when all are, the job ends with an error saying so.
 UDP may drop datagrams a busy client does not read in time (large results are many
 datagrams): give the receiving socket a large buffer, or use TCP, or ask again with
 `job/get` and the job id from `job/accepted`.
 
-Example with liblo's tools (replies to a fixed `osc.reply_port`, read with `oscdump`):
+Example with liblo's tools, with the default config (replies at port 11301, printed by
+`oscdump`):
 
 ```
-oscsend localhost {OscConfig.port} /magenta/clip/file sis r1 0 folk_melody.mid
-oscsend localhost {OscConfig.port} /magenta/tool/continue ssisi r1 bars 4 seed 7
+oscdump -L 11301 &
+oscsend localhost {OscConfig.port} /magenta/clip/file sisi r1 0 folk_melody.mid 11301
+oscsend localhost {OscConfig.port} /magenta/tool/continue ssisisi r1 bars 4 seed 7 reply_port 11301
 ```
 """
 

@@ -3,11 +3,15 @@
 Every request is answered: success replies as documented in api.py, failures as
 `/magenta/error request_id message`. Nothing a client sends can stop the service; an
 exception while handling one packet becomes an error reply to that packet's sender.
+
+A peer has two names: its `client`, which owns uploads and jobs (a UDP host, a TCP
+connection), and its `sender`, the one socket that authenticated and whose quotas count.
+Neither depends on where replies go.
 """
 
 from __future__ import annotations
 
-import hmac
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pythonosc.osc_packet import OscPacket, ParseError
+from pythonosc.osc_packet import OscPacket
 
 import bridge
 from bridge.engine.engine import Engine
 from bridge.engine.jobs import Job, JobRequest, RequestError
+from bridge.frontends.osc.access import Access
 from bridge.frontends.osc.api import BY_PATH, ROOT, Address
 from bridge.frontends.osc.uploads import Uploads
-from bridge.frontends.osc.wire import message
+from bridge.frontends.osc.wire import ReplyTooLarge, first_argument, message
 from bridge.music.clip import FLAT_FIELDS, Clip
 from bridge.music.content import CONTENTS
 from bridge.music.errors import ClipError
@@ -31,13 +36,17 @@ from bridge.store import JobRecord
 from bridge.tools.params import ParamError, pairs_to_mapping
 from bridge.tools.registry import TOOLS
 
+log = logging.getLogger(__name__)
+
 NOTE_BYTES = 4 * len(FLAT_FIELDS) + len(FLAT_FIELDS)  # 32-bit values plus their type tags
 
 
 class Peer(Protocol):
-    """Where replies go: a UDP address or a TCP connection."""
+    """Who sent a packet, and where its replies go: a UDP address or a TCP connection."""
 
-    name: str  # "udp:127.0.0.1:9001", "tcp:127.0.0.1:53122#3"
+    host: str
+    client: str  # owns uploads and jobs: "udp:127.0.0.1", "tcp:127.0.0.1:53122#3"
+    sender: str  # the socket itself: "udp:127.0.0.1:9001", or the TCP connection
     max_packet: int | None  # largest packet it may be sent; None: no limit (TCP)
 
     def send(self, packet: bytes) -> None: ...
@@ -66,20 +75,34 @@ class OscService:
         self.engine = engine
         self.settings = settings
         self.midi: MidiSide | None = None  # set by the daemon when its MIDI ports are open
-        self.uploads = Uploads(engine.limits.max_notes)
+        limits = engine.limits
+        self.uploads = Uploads(
+            limits.max_notes, limits.max_clip_beats, limits.max_uploads_per_client
+        )
+        self.access = Access(settings.token)
         self._lock = threading.Lock()
-        self._authorised: set[str] = set()
 
-    # -- entry point -----------------------------------------------------------------
+    # -- entry points ----------------------------------------------------------------
     def handle(self, packet: bytes, peer: Peer) -> None:
-        """Handle one received packet (a message or a bundle of them)."""
+        """Handle one received packet (a message or a bundle of them); every message in it
+        gets its replies or an error, whatever the bytes are."""
         try:
             messages = [timed.message for timed in OscPacket(packet).messages]
-        except (ParseError, ValueError, IndexError, OverflowError) as error:
-            self.send_error(peer, "", f"not an OSC packet: {error}")
+        except Exception as error:  # any malformed packet: ParseError and more
+            self.refuse(packet, peer, f"not an OSC packet: {_reason(error)}")
             return
+        if not messages:
+            self.send_error(peer, "", "an empty OSC bundle: nothing to do")
         for msg in messages:
             self._dispatch(msg.address, list(msg.params), peer)
+
+    def refuse(self, packet: bytes, peer: Peer, text: str) -> None:
+        """Answer a packet that will not be handled, naming its request id when it has one."""
+        self.send_error(peer, request_id_of(packet), text)
+
+    def forget(self, peer: Peer) -> None:
+        """A connection ended: its authorisation goes with it."""
+        self.access.forget(peer.sender)
 
     def _dispatch(self, path: str, args: list[Any], peer: Peer) -> None:
         request_id = _request_id(args)
@@ -88,28 +111,39 @@ class OscService:
             if address is None:
                 raise RequestError(f"unknown address {path!r}; see {ROOT}/... in docs/osc-api.md")
             open_to_all = address.handler in ("test", "auth")
-            if self.settings.token and not open_to_all and peer.name not in self._authorised:
+            if not open_to_all and not self.access.allows(peer.sender):
                 raise RequestError(f"unauthorised: send {ROOT}/auth request_id token first")
             getattr(self, address.handler)(address, args, peer)
         except (ValueError, OSError) as error:  # RequestError, ClipError, ParamError...
             self.send_error(peer, request_id, str(error))
         except Exception as error:  # a bug: answer, log, keep serving
+            log.exception("%s from %s failed", path, peer.sender)
             self.send_error(peer, request_id, f"internal error: {type(error).__name__}: {error}")
 
     # -- handlers (named in api.py) ------------------------------------------------------
     def test(self, address: Address, args: list[Any], peer: Peer) -> None:
         if len(args) > 2:
             raise RequestError(f"{address.path} takes at most request_id and reply_port")
+        if len(args) == 2 and not self.access.allows(peer.sender):
+            raise RequestError(f"reply_port needs {ROOT}/auth first: this daemon has a token")
         reply_to = _reply_peer(peer, args, 2)
-        reply_to.send(message(address.path, _request_id(args), "ok", bridge.__version__))
+        health = self.engine.health()
+        reply_to.send(
+            message(
+                address.path,
+                _request_id(args),
+                "ok" if health.workers_alive == health.workers else "degraded",
+                bridge.__version__,
+                health.workers_alive,
+                health.workers,
+                health.queued,
+                health.running,
+            )
+        )
 
     def auth(self, address: Address, args: list[Any], peer: Peer) -> None:
         request_id, token = _positional(address, args, 2)
-        expected = self.settings.token
-        if expected and not hmac.compare_digest(str(token).encode(), expected.encode()):
-            raise RequestError("wrong token")
-        with self._lock:
-            self._authorised.add(peer.name)
+        self.access.authorise(peer.host, peer.sender, str(token))
         peer.send(message(address.path, request_id, "ok"))
 
     def models_list(self, address: Address, args: list[Any], peer: Peer) -> None:
@@ -135,10 +169,11 @@ class OscService:
         _, slot, count, length, *rest = args
         qpm, numerator, denominator, drums = [*rest, *(120.0, 4, 4, 0)[len(rest) :]]
         with self._errors_to(reply_to, _request_id(args)):
-            key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
+            key = (peer.client, _request_id(args), _int(slot, "slot", 0, 7))
             with self._lock:
                 clip = self.uploads.begin(
                     key,
+                    peer.sender,
                     _int(count, "note_count", 0, None),
                     _number(length, "length"),
                     _number(qpm, "qpm"),
@@ -153,7 +188,7 @@ class OscService:
         if len(args) < 3:
             raise RequestError(f"{address.path} needs request_id, slot, chunk and notes")
         _, slot, chunk, *values = args
-        key = (peer.name, _request_id(args), _int(slot, "slot", 0, 7))
+        key = (peer.client, _request_id(args), _int(slot, "slot", 0, 7))
         with self._lock:
             reply_to = _at_port(peer, self.uploads.reply_port(key))  # as clip/begin named it
         with self._errors_to(reply_to, key[1]):
@@ -164,15 +199,15 @@ class OscService:
                 self._clip_ready(reply_to, key, clip)
 
     def clip_file(self, address: Address, args: list[Any], peer: Peer) -> None:
+        reply_to = _reply_peer(peer, args, 4)
         request_id, slot, path = _positional(address, args, 3)
-        key = (peer.name, request_id, _int(slot, "slot", 0, 7))
-        clip = read_midi(self._input_path(path))
-        if len(clip.notes) > self.engine.limits.max_notes:
-            limit = self.engine.limits.max_notes
-            raise ClipError(f"{path} has {len(clip.notes)} notes; the limit is {limit}")
-        with self._lock:
-            self.uploads.put(key, clip)
-        self._clip_ready(peer, key, clip)
+        with self._errors_to(reply_to, request_id):
+            key = (peer.client, request_id, _int(slot, "slot", 0, 7))
+            clip = read_midi(self._input_path(path), max_notes=self.engine.limits.max_notes)
+            self.engine.check_clip(clip, repr(path))
+            with self._lock:
+                self.uploads.put(key, peer.sender, clip)
+            self._clip_ready(reply_to, key, clip)
 
     def tool(self, address: Address, args: list[Any], peer: Peer) -> None:
         if not args:
@@ -197,9 +232,9 @@ class OscService:
         if play and self.midi is None:
             raise RequestError("play 1 needs the MIDI out port, and MIDI is off in this daemon")
         with self._lock:
-            clips = self.uploads.finished(peer.name, request_id, tool.inputs)
+            clips = self.uploads.finished(peer.client, request_id, tool.inputs)
         request = JobRequest(
-            client=peer.name,
+            client=peer.client,
             request_id=request_id,
             tool=tool.name,
             clips=clips,
@@ -210,7 +245,7 @@ class OscService:
         )
         self.engine.submit(request, JobReplies(self, reply_to, play))
         with self._lock:
-            self.uploads.release(peer.name, request_id, tool.inputs)
+            self.uploads.release(peer.client, request_id, tool.inputs)
 
     def midi_learn(self, address: Address, args: list[Any], peer: Peer) -> None:
         request_id, control = _positional(address, args, 2)
@@ -231,7 +266,7 @@ class OscService:
 
     def job_cancel(self, address: Address, args: list[Any], peer: Peer) -> None:
         (request_id,) = _positional(address, args, 1)
-        if not self.engine.cancel(peer.name, request_id):
+        if not self.engine.cancel(peer.client, request_id):
             raise RequestError(f"no queued or running job with request id {request_id!r}")
 
     def job_get(self, address: Address, args: list[Any], peer: Peer) -> None:
@@ -265,7 +300,13 @@ class OscService:
         for index, wav in enumerate(wavs):
             peer.send(message(f"{ROOT}/job/preview", request_id, index, wav))
         midi = [str(p) for p in record.result_paths if p.suffix == ".mid"]
-        peer.send(message(f"{ROOT}/job/done", request_id, record.job_id, *midi))
+        done = message(f"{ROOT}/job/done", request_id, record.job_id, *midi)
+        if peer.max_packet is not None and len(done) > peer.max_packet:
+            # Too many paths for one datagram: one job/file each, then a done without them.
+            for index, path in enumerate(midi):
+                peer.send(message(f"{ROOT}/job/file", request_id, index, len(midi), path))
+            done = message(f"{ROOT}/job/done", request_id, record.job_id)
+        peer.send(done)
 
     def _result_chunks(
         self, peer: Peer, request_id: str, index: int, count: int, clip: Clip
@@ -305,8 +346,12 @@ class OscService:
             self.send_error(reply_to, request_id, str(error))
 
     def send_error(self, peer: Peer, request_id: str, text: str) -> None:
+        """The one reply that must always go out: cut to fit, never raising."""
         limit = (peer.max_packet or 65_000) // 2  # room for the address and request id
-        peer.send(message(f"{ROOT}/error", request_id, text[:limit]))
+        try:
+            peer.send(message(f"{ROOT}/error", request_id, text[:limit]))
+        except Exception:  # nothing left to tell the client with
+            log.exception("could not send an error to %s", peer.sender)
 
     def _input_path(self, raw: Any) -> Path:
         folder = self.settings.input_folder
@@ -320,6 +365,11 @@ class OscService:
             raise RequestError(f"{raw!r} is outside the input folder {base}")
         if not path.is_file():
             raise RequestError(f"no file {raw!r} in the input folder {base}")
+        size, limit = path.stat().st_size, self.engine.limits.max_file_bytes
+        if size > limit:
+            raise RequestError(
+                f"{raw!r} is {size} bytes; the limit is {limit} (limits.max_file_bytes)"
+            )
         return path
 
 
@@ -348,10 +398,29 @@ class JobReplies:
     def finished(self, job: Job, results: list[Clip], record: JobRecord) -> None:
         if self.play and results and self.service.midi is not None:
             self.service.midi.play_answer(results[0])
-        self.service.send_results(self.peer, job.request.request_id, results, record)
+        try:
+            if job.warning:
+                self.peer.send(message(f"{ROOT}/job/warning", job.request.request_id, job.warning))
+            self.service.send_results(self.peer, job.request.request_id, results, record)
+        except ReplyTooLarge as error:
+            self.service.send_error(
+                self.peer,
+                job.request.request_id,
+                f"job {job.job_id} is done and stored, but {error} (job/get over TCP)",
+            )
 
     def failed(self, job: Job, text: str) -> None:
         self.service.send_error(self.peer, job.request.request_id, text)
+
+
+def request_id_of(packet: bytes) -> str:
+    """The request id of a packet refused unread, when its head names one."""
+    first = first_argument(packet)
+    return "" if first is None else _request_id([first])
+
+
+def _reason(error: Exception) -> str:
+    return str(error) or type(error).__name__
 
 
 def _request_id(args: list[Any]) -> str:
