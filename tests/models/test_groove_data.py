@@ -8,16 +8,15 @@ converter's own rules where it departs from magenta's."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-import mido
 import numpy as np
 import pytest
+from drum_files import sequencer_drums
 
 from bridge.models.music_vae.config import config_named
 from bridge.models.music_vae.groove_data import (
@@ -67,20 +66,7 @@ def pushed_loop() -> bytes:
     """Three bars of kicks and snares as a sequencer writes them, ending at the note-off of a
     last hat pushed to 11.9 beats: its step (47.6) rounds onto the file's end, 48."""
     hits = [(36 if beat % 2 == 0 else 38, float(beat)) for beat in range(12)] + [(42, 11.9)]
-    events = sorted(
-        [(round(start * 480), 1, pitch) for pitch, start in hits]
-        + [(round((start + 0.1) * 480), 0, pitch) for pitch, start in hits]
-    )
-    track, tick = mido.MidiTrack(), 0
-    for at, is_on, pitch in events:
-        kind = "note_on" if is_on else "note_off"
-        track.append(mido.Message(kind, channel=9, note=pitch, velocity=90, time=at - tick))
-        tick = at
-    midi = mido.MidiFile(ticks_per_beat=480)
-    midi.tracks.append(track)
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    return sequencer_drums(hits, hit_beats=0.1, velocity=90)
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,9 @@
 """Magenta's drum map, the user's kit, and drum tracks read from clips as note_seq reads them."""
 
-import io
-
-import mido
 import note_seq
 import numpy as np
 import pytest
+from drum_files import sequencer_drums
 from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES
 
 from bridge.music.clip import Clip, Note
@@ -64,20 +62,7 @@ def _pushed_loop() -> bytes:
     """A 2-bar loop as a sequencer writes it, whose last hit, a hat pushed to 7.9 beats, rounds
     onto the bar line where the file ends (its note-off)."""
     hits = [(36, 0.0), (38, 1.0), (36, 2.0), (38, 3.0), (36, 4.0), (38, 5.0), (36, 6.0), (42, 7.9)]
-    events = sorted(
-        [(round(start * 480), 1, pitch) for pitch, start in hits]
-        + [(round((start + 0.1) * 480), 0, pitch) for pitch, start in hits]
-    )
-    track, tick = mido.MidiTrack(), 0
-    for at, is_on, pitch in events:
-        kind = "note_on" if is_on else "note_off"
-        track.append(mido.Message(kind, channel=9, note=pitch, velocity=100, time=at - tick))
-        tick = at
-    midi = mido.MidiFile(ticks_per_beat=480)
-    midi.tracks.append(track)
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    return sequencer_drums(hits, hit_beats=0.1)
 
 
 def test_a_last_hit_rounding_onto_the_end_is_kept_as_note_seq_keeps_it():

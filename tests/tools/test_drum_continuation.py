@@ -4,12 +4,11 @@ The model is the DrumsRNN parity fixture: magenta's drum_kit at its default size
 briefly by magenta itself, loaded natively.
 """
 
-import io
 from dataclasses import replace
 from pathlib import Path
 
-import mido
 import pytest
+from drum_files import sequencer_drums
 
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
@@ -100,22 +99,7 @@ def backbeat_loop(end_of_track: float | None = None) -> bytes:
     `end_of_track` says later."""
     hits = [(36 if beat % 2 == 0 else 38, float(beat)) for beat in range(8)]
     hits += [(42, eighth / 2) for eighth in range(16)]
-    events = sorted(
-        [(round(start * 480), 1, pitch) for pitch, start in hits]
-        + [(round((start + 0.25) * 480), 0, pitch) for pitch, start in hits]
-    )
-    track, tick = mido.MidiTrack(), 0
-    for at, is_on, pitch in events:
-        kind = "note_on" if is_on else "note_off"
-        track.append(mido.Message(kind, channel=9, note=pitch, velocity=100, time=at - tick))
-        tick = at
-    if end_of_track is not None:
-        track.append(mido.MetaMessage("end_of_track", time=round(end_of_track * 480) - tick))
-    midi = mido.MidiFile(ticks_per_beat=480)
-    midi.tracks.append(track)
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    return sequencer_drums(hits, hit_beats=0.25, end_of_track=end_of_track)
 
 
 def test_a_loop_ending_a_16th_short_of_the_bar_continues_on_the_beat():
