@@ -36,7 +36,7 @@ import rtmidi  # noqa: E402
 import yaml  # noqa: E402
 
 from bridge.config import load_config  # noqa: E402
-from bridge.daemon import Daemon  # noqa: E402
+from bridge.frontends.daemon import Daemon  # noqa: E402
 from bridge.frontends.midi.call_response import CallAndResponse, ResponseSettings  # noqa: E402
 from bridge.frontends.midi.clock import FollowingClock, InternalClock  # noqa: E402
 from bridge.frontends.midi.player import Player  # noqa: E402

@@ -197,54 +197,12 @@ class Config:
 def load_config(path: str | Path | None = None) -> Config:
     """Read and check a YAML config (the bundled default when no path is given)."""
     path = Path(path) if path else DEFAULT_CONFIG
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as error:
-        raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config {path} is not valid YAML: {error}") from error
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config {path} must be a mapping of settings")
+    raw = _read_yaml(path)
     device = str(raw.get("device", "auto"))
-    models = {}
-    for name, entry in (raw.get("models") or {}).items():
-        if not isinstance(entry, dict) or "path" not in entry:
-            raise ConfigError(f"{path}: model {name!r} needs at least a 'path'")
-        backend = entry.get("backend", "native")
-        if backend not in BACKENDS:
-            raise ConfigError(
-                f"{path}: model {name!r} has unknown backend {backend!r} "
-                f"(known: {', '.join(BACKENDS)})"
-            )
-        family = entry.get("family", "melody_rnn")
-        families = MAGENTA_FAMILIES if backend == "magenta" else FAMILIES
-        if family not in families:
-            raise ConfigError(
-                f"{path}: model {name!r} has unknown family {family!r} for the {backend} "
-                f"backend (known: {', '.join(families)})"
-            )
-        if "python" in entry and backend != "magenta":
-            raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
-        vae_config = entry.get("config")
-        if (family == "music_vae") != (vae_config is not None):
-            raise ConfigError(f"{path}: model {name!r}: 'config' names a music_vae model's config")
-        if vae_config is not None and vae_config not in VAE_CONFIGS:
-            raise ConfigError(
-                f"{path}: model {name!r} has unknown MusicVAE config {vae_config!r} "
-                f"(known: {', '.join(VAE_CONFIGS)})"
-            )
-        model_path = _path(path, entry["path"])
-        models[name] = ModelSpec(
-            name,
-            family,
-            model_path,
-            str(entry.get("device", device)),
-            str(entry.get("description", "")),
-            backend,
-            _executable(path, entry["python"]) if entry.get("python") else None,
-            bool(entry.get("optional", False)),
-            vae_config,
-        )
+    models = {
+        name: _model_spec(path, name, entry, device)
+        for name, entry in (raw.get("models") or {}).items()
+    }
     missing = {n: m for n, m in models.items() if m.optional and not m.installed}
     models = {n: m for n, m in models.items() if n not in missing}
     if not models:
@@ -258,9 +216,88 @@ def load_config(path: str | Path | None = None) -> Config:
     for content, name in by_content.items():
         if name not in models and name not in missing:
             raise ConfigError(f"{path}: by_content.{content} names unknown model {name!r}")
+    soundfont = raw.get("soundfont")
+    return Config(
+        models,
+        default_model,
+        device,
+        _limits_section(path, raw),
+        _osc_section(path, raw),
+        _engine_section(path, raw),
+        _midi_section(path, raw, models),
+        _path(path, raw.get("data_folder", Config.data_folder)),
+        _path(path, soundfont) if soundfont else None,
+        path,
+        {str(content): str(name) for content, name in by_content.items()},
+        missing,
+    )
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config {path} is not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config {path} must be a mapping of settings")
+    return raw
+
+
+def _model_spec(path: Path, name: str, entry: object, device: str) -> ModelSpec:
+    """One entry of `models`, its backend, family and MusicVAE config checked."""
+    if not isinstance(entry, dict) or "path" not in entry:
+        raise ConfigError(f"{path}: model {name!r} needs at least a 'path'")
+    backend = entry.get("backend", "native")
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"{path}: model {name!r} has unknown backend {backend!r} (known: {', '.join(BACKENDS)})"
+        )
+    family = entry.get("family", "melody_rnn")
+    families = MAGENTA_FAMILIES if backend == "magenta" else FAMILIES
+    if family not in families:
+        raise ConfigError(
+            f"{path}: model {name!r} has unknown family {family!r} for the {backend} "
+            f"backend (known: {', '.join(families)})"
+        )
+    if "python" in entry and backend != "magenta":
+        raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
+    vae_config = entry.get("config")
+    if (family == "music_vae") != (vae_config is not None):
+        raise ConfigError(f"{path}: model {name!r}: 'config' names a music_vae model's config")
+    if vae_config is not None and vae_config not in VAE_CONFIGS:
+        raise ConfigError(
+            f"{path}: model {name!r} has unknown MusicVAE config {vae_config!r} "
+            f"(known: {', '.join(VAE_CONFIGS)})"
+        )
+    return ModelSpec(
+        name,
+        family,
+        _path(path, entry["path"]),
+        str(entry.get("device", device)),
+        str(entry.get("description", "")),
+        backend,
+        _executable(path, entry["python"]) if entry.get("python") else None,
+        bool(entry.get("optional", False)),
+        vae_config,
+    )
+
+
+def _limits_section(path: Path, raw: dict) -> Limits:
+    """Every limit a positive number, so none is advisory by accident (a YAML string)."""
     limits = _section(path, raw, "limits", Limits)
+    for name, default in vars(Limits()).items():
+        value = getattr(limits, name)
+        kind = int if isinstance(default, int) else int | float
+        if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+            raise ConfigError(f"{path}: limits.{name} must be a positive number, got {value!r}")
     if limits.max_notes > MAX_NOTES:
         raise ConfigError(f"{path}: limits.max_notes cannot exceed {MAX_NOTES}, the clip limit")
+    return limits
+
+
+def _osc_section(path: Path, raw: dict) -> OscConfig:
     osc = _section(path, raw, "osc", OscConfig)
     if osc.input_folder is not None:
         osc = replace(osc, input_folder=_path(path, osc.input_folder))
@@ -270,24 +307,22 @@ def load_config(path: str | Path | None = None) -> Config:
             raise ConfigError(f"{path}: osc.{name} must be a port number, got {value!r}")
     if not (isinstance(osc.max_datagram, int) and 1024 <= osc.max_datagram <= 65_000):
         raise ConfigError(f"{path}: osc.max_datagram must be 1024..65000 bytes")
+    if osc.token is not None and not (isinstance(osc.token, str) and osc.token):
+        raise ConfigError(f"{path}: osc.token must be text (quote it in YAML), or null")
+    if not isinstance(osc.allow_without_token, bool):
+        raise ConfigError(f"{path}: osc.allow_without_token must be true or false")
+    return osc
+
+
+def _engine_section(path: Path, raw: dict) -> EngineConfig:
     engine = _section(path, raw, "engine", EngineConfig)
-    midi = _midi_section(path, raw, models)
-    data_folder = _path(path, raw.get("data_folder", Config.data_folder))
-    soundfont = raw.get("soundfont")
-    return Config(
-        models,
-        default_model,
-        device,
-        limits,
-        osc,
-        engine,
-        midi,
-        data_folder,
-        _path(path, soundfont) if soundfont else None,
-        path,
-        {str(content): str(name) for content, name in by_content.items()},
-        missing,
-    )
+    timeout = engine.job_timeout_s
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ConfigError(f"{path}: engine.job_timeout_s must be positive seconds, got {timeout!r}")
+    queue = engine.queue_size
+    if isinstance(queue, bool) or not isinstance(queue, int) or queue < 1:
+        raise ConfigError(f"{path}: engine.queue_size must be a whole number 1 or more")
+    return engine
 
 
 def _section(path: Path, raw: dict, name: str, kind: type):

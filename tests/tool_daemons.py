@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.frontends.daemon import Daemon
 
 REPO = Path(__file__).resolve().parents[1]
 PRETRAINED = REPO / "models" / "pretrained"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bridge.models.music_vae.data import Chunks
+from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbours
 from bridge.models.music_vae.trio_data import Trio
 from bridge.music.clip import Clip

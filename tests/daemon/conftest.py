@@ -10,7 +10,7 @@ import pytest
 from osc_clients import UdpClient, write_config
 
 from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.frontends.daemon import Daemon
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from osc_clients import REPO, UdpClient, write_config
 
 from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.frontends.daemon import Daemon
 
 PEER = REPO / "tests" / "frontends" / "midi" / "peer.py"
 

@@ -14,7 +14,7 @@ import pytest
 from osc_clients import REPO, UdpClient, write_config
 
 from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.frontends.daemon import Daemon
 from bridge.frontends.midi.ports import available_ports
 
 PEER = REPO / "tests" / "frontends" / "midi" / "peer.py"

@@ -128,7 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from bridge.config import load_config
-    from bridge.daemon import Daemon
+    from bridge.frontends.daemon import Daemon
 
     config = load_config(args.config)
     osc = replace(

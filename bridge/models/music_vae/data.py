@@ -13,11 +13,13 @@ joined again, as Magenta Studio does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
+from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.config import MusicVaeConfig
+from bridge.models.music_vae.groove_data import groove_chunks, groove_clip
 from bridge.music.clip import Clip, Note
 from bridge.music.drums import NUM_DRUM_CLASSES, DrumKit, DrumTrack, extract_drum_track
 from bridge.music.errors import ClipError
@@ -28,21 +30,9 @@ MIN_PITCH, MAX_PITCH = 21, 108  # the piano, Magenta's melody range for MusicVAE
 FIRST_PITCH_CLASS = 2
 
 
-@dataclass(frozen=True)
-class Chunks:
-    """A clip as the model reads it: `[chunks, steps, depth]` inputs and outputs."""
-
-    inputs: np.ndarray
-    outputs: np.ndarray  # one-hot targets, what teacher forcing and reconstruction use
-    steps_per_bar: int
-    kit: DrumKit | None = None  # drums: the clip's own pitches and velocities per class
-
-
 def clip_to_chunks(clip: Clip, config: MusicVaeConfig) -> Chunks:
     """The clip from its start, padded with silence to whole spans, cut into spans."""
-    if config.data == "groove":  # imported here: groove_data builds on this module's Chunks
-        from bridge.models.music_vae.groove_data import groove_chunks
-
+    if config.data == "groove":
         return groove_chunks(clip, config)
     steps_per_bar = _steps_per_bar(clip, config)
     if config.data == "melody":
@@ -71,8 +61,6 @@ def chunks_to_clip(
 ) -> Clip:
     """Decoded chunks `[chunks, steps, depth]`, joined, as a clip on `like`'s grid."""
     if config.data == "groove":
-        from bridge.models.music_vae.groove_data import groove_clip
-
         return groove_clip(outputs, like, kit)
     classes = outputs.argmax(axis=-1).reshape(-1)
     length = len(classes) / STEPS_PER_QUARTER

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.config import MusicVaeConfig
-from bridge.models.music_vae.data import Chunks
 from bridge.music.clip import Clip, Note
 from bridge.music.content import guess_content
 from bridge.music.drums import NUM_DRUM_CLASSES, DrumKit, drum_class

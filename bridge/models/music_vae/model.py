@@ -21,8 +21,9 @@ import torch
 from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.device import resolve_device
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
+from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.config import MusicVaeConfig, config_named
-from bridge.models.music_vae.data import Chunks, chunks_to_clip, clip_to_chunks
+from bridge.models.music_vae.data import chunks_to_clip, clip_to_chunks
 from bridge.models.music_vae.native import load_native
 from bridge.models.music_vae.network import MusicVaeNetwork
 from bridge.models.music_vae.trio_data import Trio, chunks_to_trio, trio_to_chunks

@@ -30,12 +30,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.config import DRUM_CLASSES_DEPTH, MELODY_DEPTH, MusicVaeConfig
 from bridge.models.music_vae.data import (
     FIRST_PITCH_CLASS,
     MAX_PITCH,
     MIN_PITCH,
-    Chunks,
     melody_event_classes,
 )
 from bridge.music.clip import Clip, Note

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.frontends.daemon import Daemon
 
 REPO = Path(__file__).parents[3]
 PEER = Path(__file__).with_name("peer.py")

@@ -1,6 +1,7 @@
 """The daemon assembled: store, warm models, job engine, OSC over UDP and TCP, MIDI ports.
 
-This is the one place that knows every layer; each layer only knows the ones below it.
+The one place that knows every layer, so it sits in the top one, beside the CLI that
+starts it; each layer only knows the ones below it.
 """
 
 from __future__ import annotations

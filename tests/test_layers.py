@@ -1,0 +1,100 @@
+"""The package's import graph, read with ast: no circle, and imports point down the layers.
+
+frontends -> engine -> tools -> models -> music. Config, store and render sit beside that
+stack: they may use music, and the layers above models may use them (models and config
+never import each other: a model is built from settings, not from the config file).
+Training and evaluation build on tools and models, and the CLI frontend runs them; the
+daemon (frontends/daemon.py) assembles everything. Any module may read the version.
+KNOWN_UPWARD lists the imports still running up (issue 16 removes them); it may only
+shrink: a new one, or one that is gone but still listed, fails.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
+
+BESIDE = {"config", "store", "render"}
+# What each top-level part of the package may import, besides itself and `bridge`.
+MAY_IMPORT = {
+    "music": set(),
+    "models": {"music"},
+    "config": {"music"},
+    "store": {"music"},
+    "render": {"music"},
+    "tools": {"models", "music"} | BESIDE,
+    "engine": {"tools", "models", "music"} | BESIDE,
+    "training": {"tools", "models", "music"} | BESIDE,
+    "evaluation": {"training", "tools", "models", "music"} | BESIDE,
+    "frontends": {"engine", "training", "evaluation", "tools", "models", "music"} | BESIDE,
+    "": {"music"},  # bridge/__init__.py
+}
+KNOWN_UPWARD = {
+    ("bridge.models.magenta_backend.backend", "bridge.config"),
+    ("bridge.models.registry", "bridge.config"),
+    ("bridge.config", "bridge.models.music_vae.config"),
+    ("bridge.config", "bridge.models.checkpoints.v2_files"),
+    ("bridge.config", "bridge.models.checkpoints.errors"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(BRIDGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports() -> dict[str, set[str]]:
+    """Each module's imports of other bridge modules (at any depth of its code)."""
+    modules = {module_name(path): path for path in BRIDGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                candidates = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            found |= {c for c in candidates if c in modules and c != name}
+        graph[name] = found
+    return graph
+
+
+def part(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def test_no_import_circle():
+    graph = imports()
+    state: dict[str, str] = {}
+    circles = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                circles.append([*path[path.index(imported) :], imported])
+            elif imported not in state:
+                visit(imported, [*path, imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
+
+
+def test_imports_point_down_the_layers():
+    upward = {
+        (module, imported)
+        for module, found in imports().items()
+        for imported in found
+        if imported != "bridge"
+        and part(imported) != part(module)
+        and part(imported) not in MAY_IMPORT[part(module)]
+    }
+    assert upward - KNOWN_UPWARD == set(), "new imports running up the layers"
+    assert KNOWN_UPWARD - upward == set(), "fixed: remove them from KNOWN_UPWARD"
