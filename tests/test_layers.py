@@ -98,3 +98,15 @@ def test_imports_point_down_the_layers():
     }
     assert upward - KNOWN_UPWARD == set(), "new imports running up the layers"
     assert KNOWN_UPWARD - upward == set(), "fixed: remove them from KNOWN_UPWARD"
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Long functions hide their steps; 80 lines is the most a reader should have to hold."""
+    long = [
+        f"{path.relative_to(BRIDGE.parent)}:{node.lineno} {node.name}"
+        for path in BRIDGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > 80
+    ]
+    assert long == []

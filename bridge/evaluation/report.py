@@ -79,8 +79,24 @@ def write_report(
 def _markdown(
     comparison: Comparison, command: str, figures: list[Path], audio: list[Path], out: Path
 ) -> str:
-    options, entries = comparison.options, comparison.entries
-    lines = [
+    """The report: what was compared and how, a table per kind of score (those no row has
+    are left out), the rows' descriptions, then the figures and WAVs, linked relative to
+    `out` so the folder can move."""
+    entries = comparison.entries
+    lines = _introduction(comparison, command)
+    lines += _likelihood_table(entries)
+    lines += _reconstruction_table(entries)
+    lines += _statistics_table(comparison)
+    lines += _smoothness_table(entries, comparison.options.interpolation_steps)
+    lines += _rows(entries)
+    lines += _media(figures, audio, out)
+    return "\n".join(lines) + "\n"
+
+
+def _introduction(comparison: Comparison, command: str) -> list[str]:
+    """Title, command and the held-out protocol, so the report can be reproduced."""
+    options = comparison.options
+    return [
         f"# Model comparison: {comparison.content}",
         "",
         f"Made by `{command}`.",
@@ -92,51 +108,65 @@ def _markdown(
         "definitions: `docs/evaluation.md`.",
         "",
     ]
+
+
+def _likelihood_table(entries: Sequence[Entry]) -> list[str]:
+    """Events RNNs and their n-gram baseline, scored per event; none if no row has steps."""
     rnn = [e for e in entries if "steps" in e.likelihood.get("model", {})]
-    if rnn:
-        lines += [
-            "## Held-out likelihood (teacher forced, per event)",
-            "",
-            "| model | NLL per event (nats) | event accuracy | NLL per class | class accuracy "
-            "| scored events |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for entry in rnn:
-            m = entry.likelihood["model"]
-            if entry.role == "baseline":  # an n-gram predicts events: its classes are events
-                events = (m["nll_per_step"], m["accuracy"])
-            else:
-                events = (m["event_nll_per_step"], m["event_accuracy"])
-            lines.append(
-                f"| {entry.name} | {_f(events[0])} | {_f(events[1])} | {_f(m['nll_per_step'])} | "
-                f"{_f(m['accuracy'])} | {int(m['steps']):,} |"
-            )
-        lines.append("")
+    if not rnn:
+        return []
+    lines = [
+        "## Held-out likelihood (teacher forced, per event)",
+        "",
+        "| model | NLL per event (nats) | event accuracy | NLL per class | class accuracy "
+        "| scored events |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in rnn:
+        m = entry.likelihood["model"]
+        if entry.role == "baseline":  # an n-gram predicts events: its classes are events
+            events = (m["nll_per_step"], m["accuracy"])
+        else:
+            events = (m["event_nll_per_step"], m["event_accuracy"])
+        lines.append(
+            f"| {entry.name} | {_f(events[0])} | {_f(events[1])} | {_f(m['nll_per_step'])} | "
+            f"{_f(m['accuracy'])} | {int(m['steps']):,} |"
+        )
+    return [*lines, ""]
+
+
+def _reconstruction_table(entries: Sequence[Entry]) -> list[str]:
+    """MusicVAEs' held-out KL and reconstruction; none if no row is a MusicVAE."""
     vae = [e for e in entries if "kl_bits" in e.likelihood]
-    if vae:
-        lines += [
-            "## Held-out reconstruction (MusicVAE, posterior mean)",
-            "",
-            "| model | windows | KL (bits) | reconstruction loss | teacher-forced accuracy "
-            "| greedy reconstruction accuracy |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for entry in vae:
-            v = entry.likelihood
-            lines.append(
-                f"| {entry.name} | {v['test_windows']:,} | {_f(v['kl_bits'], 1)} | "
-                f"{_f(v['r_loss'], 2)} | {_f(v['accuracy'])} | {_f(v['greedy_accuracy'])} |"
-            )
-        lines.append("")
+    if not vae:
+        return []
+    lines = [
+        "## Held-out reconstruction (MusicVAE, posterior mean)",
+        "",
+        "| model | windows | KL (bits) | reconstruction loss | teacher-forced accuracy "
+        "| greedy reconstruction accuracy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in vae:
+        v = entry.likelihood
+        lines.append(
+            f"| {entry.name} | {v['test_windows']:,} | {_f(v['kl_bits'], 1)} | "
+            f"{_f(v['r_loss'], 2)} | {_f(v['accuracy'])} | {_f(v['greedy_accuracy'])} |"
+        )
+    return [*lines, ""]
+
+
+def _statistics_table(comparison: Comparison) -> list[str]:
+    """Every row's musical statistics (drum classes in place of pitch classes for drums)."""
     classes = "drum-class" if comparison.content == "drums" else "pitch-class"
-    lines += [
+    lines = [
         "## Musical statistics of the samples",
         "",
         f"| row | task | samples | {classes} distance | rhythm distance | pitch range "
         "| notes per bar | in-scale ratio | repeated-bar rate | silent |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for entry in entries:
+    for entry in comparison.entries:
         s = entry.statistics
         lines.append(
             f"| {entry.name} | {entry.samples.task} | {len(entry.samples.clips)} | "
@@ -145,35 +175,48 @@ def _markdown(
             f"{_f(s['in_scale_ratio'])} | {_f(s['repeated_bar_rate'])} | "
             f"{_f(s['silent_share'], 2)} |"
         )
-    lines.append("")
+    return [*lines, ""]
+
+
+def _smoothness_table(entries: Sequence[Entry], interpolation_steps: int) -> list[str]:
+    """How smoothly the interpolating rows move; none if no row interpolates."""
     smooth = [e for e in entries if e.smoothness]
-    if smooth:
-        lines += [
-            "## Interpolation smoothness",
-            "",
-            f"Between references 1 and 2, 3 and 4...: {options.interpolation_steps} clips each, "
-            "ends included; distance = 1 - Jaccard similarity of the onsets.",
-            "",
-            "| model | mean neighbour distance | largest jump | endpoint distance |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for entry in smooth:
-            m = entry.smoothness
-            lines.append(
-                f"| {entry.name} | {_f(m['neighbour_distance'])} | {_f(m['largest_jump'])} | "
-                f"{_f(m['endpoint_distance'])} |"
-            )
-        lines.append("")
-    lines += ["## Rows", ""]
+    if not smooth:
+        return []
+    lines = [
+        "## Interpolation smoothness",
+        "",
+        f"Between references 1 and 2, 3 and 4...: {interpolation_steps} clips each, "
+        "ends included; distance = 1 - Jaccard similarity of the onsets.",
+        "",
+        "| model | mean neighbour distance | largest jump | endpoint distance |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for entry in smooth:
+        m = entry.smoothness
+        lines.append(
+            f"| {entry.name} | {_f(m['neighbour_distance'])} | {_f(m['largest_jump'])} | "
+            f"{_f(m['endpoint_distance'])} |"
+        )
+    return [*lines, ""]
+
+
+def _rows(entries: Sequence[Entry]) -> list[str]:
+    """What each row is, then every row's notes (caveats a reader needs beside the numbers)."""
+    lines = ["## Rows", ""]
     lines += [f"- **{entry.name}**: {entry.description}" for entry in entries]
     notes = [(entry.name, note) for entry in entries for note in entry.notes]
-    lines += [f"- {name}: {note}" for name, note in notes]
-    lines += ["", "## Figures", ""]
+    return lines + [f"- {name}: {note}" for name, note in notes]
+
+
+def _media(figures: list[Path], audio: list[Path], out: Path) -> list[str]:
+    """Figures inline and WAVs as links (a Listen section only when audio was rendered)."""
+    lines = ["", "## Figures", ""]
     lines += [f"![{path.stem}]({path.relative_to(out)})" for path in figures]
     if audio:
         lines += ["", "## Listen", ""]
         lines += [f"- [{path.stem}]({path.relative_to(out)})" for path in audio]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _f(value: float, digits: int = 3) -> str:

@@ -5,28 +5,28 @@ PolyphonyRNN), as Magenta trains them all with events_rnn_train. The recipe is M
 (Adam at 1e-3, dropout 0.5 on every layer's output, gradient norm clipping at the config's
 value, cross-entropy over the encoder's labels). Sequences are encoded once on their full history
 and then cut into windows, so every window sees exactly the inputs the model sees at
-generation time. Checkpoints hold only tensors and numbers and are read back with
-`weights_only=True`.
+generation time. Resuming, checkpoints, tracking and the export are the loop all native
+trainers share (`loop`); this module supplies the events RNN's step and evaluation.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
+from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.encoding import EventEncoder
+from bridge.models.events_rnn.network import EventsRnnNetwork
 from bridge.training.evaluation import evaluate_events_rnn
 from bridge.training.families import family_of_config
+from bridge.training.loop import Evaluation, Run, StepLog, adam, finish_run, run_training
 from bridge.training.tracking import NO_TRACKING, Tracker
 
 
@@ -120,95 +120,94 @@ def train_events_rnn(
     encoder = family.encoder_type(config)
     network = family.build_network(config).to(device)
     network.dropout.p = options.dropout
-    optimizer = torch.optim.Adam(
-        [p for p in network.parameters() if p.requires_grad], lr=options.learning_rate
+    optimizer = adam(network, options.learning_rate)
+    run = Run.resume(out_dir, network, optimizer, map_location=device)
+    trainer = _EventsRnnTrainer(
+        family,
+        config,
+        network,
+        optimizer,
+        encoder,
+        options,
+        device,
+        clip_norm=options.clip_norm or config.clip_norm,
+        rng=np.random.default_rng(options.seed + run.step),
+        corpus=EncodedCorpus(train, encoder),
+        valid=valid,
     )
-    clip_norm = options.clip_norm or config.clip_norm
-    checkpoint_path = out_dir / "checkpoint.pt"
-    step, history, best = 0, [], math.inf
-    if checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, weights_only=True, map_location=device)
-        network.load_state_dict(saved["network"])
-        optimizer.load_state_dict(saved["optimizer"])
-        step, best = int(saved["step"]), float(saved["best"])
-        history_path = out_dir / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.exists() else []
-        print(f"resuming from step {step}")
-    rng = np.random.default_rng(options.seed + step)
-    corpus = EncodedCorpus(train, encoder)
-    loss_fn = nn.CrossEntropyLoss(reduction="none")
-    network.train()
-    started = time.perf_counter()
-    progress = tqdm(total=options.steps, initial=step, desc=f"training {config.name}", unit="step")
-    while step < options.steps:
-        inputs, labels, mask = (
-            t.to(device) for t in corpus.batch(rng, options.batch_size, options.window)
-        )
-        rate = learning_rate_at(step, options)
-        for group in optimizer.param_groups:
-            group["lr"] = rate
-        logits, _ = network(inputs)
-        losses = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
-        loss = (losses * mask.reshape(-1)).sum() / mask.sum()
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(network.parameters(), clip_norm)
-        optimizer.step()
-        step += 1
-        progress.update(1)
-        progress.set_postfix(loss=f"{loss.item():.3f}")
-        tracker.log_metrics({"train_loss": loss.item(), "learning_rate": rate}, step)
-        if step % options.eval_every == 0 or step == options.steps:
-            metrics = evaluate_events_rnn(network, encoder, valid)
-            tracker.log_metrics({f"valid_{k}": v for k, v in metrics.items()}, step)
-            history.append(
-                {
-                    "step": step,
-                    "train_loss": loss.item(),
-                    **metrics,
-                    "seconds": time.perf_counter() - started,
-                }
-            )
-            progress.write(
-                f"step {step}: valid nll/step {metrics['nll_per_step']:.4f}, "
-                f"accuracy {metrics['accuracy']:.3f}"
-            )
-            if metrics["nll_per_step"] < best:
-                best = metrics["nll_per_step"]
-                family.save_native(config, network, out_dir / "best", half=False)
-            torch.save(
-                {
-                    "network": network.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "best": best,
-                },
-                checkpoint_path,
-            )
-            (out_dir / "history.json").write_text(json.dumps(history, indent=1))
-    progress.close()
+    run_training(run, trainer, options.steps, options.eval_every, config.name, tracker)
     summary = {
         "family": family.name,
         "config": asdict(config),
         "options": asdict(options),
-        "steps": step,
-        "best_valid_nll_per_step": best,
-        "train_sequences": len(corpus),
+        "steps": run.step,
+        "best_valid_nll_per_step": run.best,
+        "train_sequences": len(trainer.corpus),
         "valid_sequences": len(valid),
-        "history": history,
+        "history": run.history,
     }
-    model = out_dir / "best"
-    if export_name:
-        _, best_network = family.load_native(out_dir / "best.safetensors")
-        model = Path(export_name)
-        family.save_native(
-            config,
-            best_network,
-            model,
-            half=True,
-            extra={"training": {k: v for k, v in summary.items() if k != "history"}},
-        )
-    for artifact in (model.with_suffix(".safetensors"), model.with_suffix(".json")):
-        tracker.log_artifact(artifact)
-    tracker.log_artifact(out_dir / "history.json")
+    finish_run(run, trainer, summary, export_name, tracker)
     return summary
+
+
+@dataclass
+class _EventsRnnTrainer:
+    """The events-RNN part of the shared loop: Magenta's step (cross-entropy over the
+    encoder's labels, masked to the windows' real steps), its evaluation and its exports."""
+
+    family: EventsRnnFamily[Any]
+    config: Any
+    network: EventsRnnNetwork
+    optimizer: torch.optim.Optimizer
+    encoder: EventEncoder
+    options: TrainingOptions
+    device: str
+    clip_norm: float
+    rng: np.random.Generator
+    corpus: EncodedCorpus
+    valid: Sequence[np.ndarray]
+    loss_fn: nn.CrossEntropyLoss = field(
+        default_factory=lambda: nn.CrossEntropyLoss(reduction="none")
+    )
+
+    def train_step(self, step: int) -> StepLog:
+        """One step on a random batch of windows at the scheduled rate."""
+        options, optimizer = self.options, self.optimizer
+        inputs, labels, mask = (
+            t.to(self.device)
+            for t in self.corpus.batch(self.rng, options.batch_size, options.window)
+        )
+        rate = learning_rate_at(step, options)
+        for group in optimizer.param_groups:
+            group["lr"] = rate
+        logits, _ = self.network(inputs)
+        losses = self.loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        loss = (losses * mask.reshape(-1)).sum() / mask.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.network.parameters(), self.clip_norm)
+        optimizer.step()
+        value = loss.item()
+        return StepLog(
+            tracked={"train_loss": value, "learning_rate": rate},
+            history={"train_loss": value},
+            postfix={"loss": f"{value:.3f}"},
+        )
+
+    def evaluate(self) -> Evaluation:
+        """Teacher-forced metrics; the best model is the one with the lowest NLL per step."""
+        metrics = evaluate_events_rnn(self.network, self.encoder, self.valid)
+        message = (
+            f"valid nll/step {metrics['nll_per_step']:.4f}, accuracy {metrics['accuracy']:.3f}"
+        )
+        return Evaluation(metrics, metrics["nll_per_step"], message)
+
+    def save_best(self, path: Path) -> None:
+        """Full precision, so an export or a later fine-tune starts from exact weights."""
+        self.family.save_native(self.config, self.network, path, half=False)
+
+    def export(self, best: Path, model: Path, training: dict[str, Any]) -> None:
+        """Half precision: what the daemon loads, at half the size."""
+        _, best_network = self.family.load_native(best)
+        extra = {"training": training}
+        self.family.save_native(self.config, best_network, model, half=True, extra=extra)

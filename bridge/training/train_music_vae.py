@@ -14,9 +14,7 @@ card then says.
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
-from bridge.models.music_vae.config import config_named
+from bridge.models.music_vae.config import MusicVaeConfig, config_named
 from bridge.models.music_vae.native import load_native, save_native
-from bridge.models.music_vae.network import LstmDecoder, NetworkSizes, build_network
+from bridge.models.music_vae.network import (
+    LstmDecoder,
+    MusicVaeNetwork,
+    NetworkSizes,
+    build_network,
+)
+from bridge.training.loop import Evaluation, Run, StepLog, adam, finish_run, run_training
 from bridge.training.music_vae_corpus import Slices
 from bridge.training.music_vae_evaluation import evaluate_music_vae
 from bridge.training.music_vae_loss import (
@@ -108,41 +111,69 @@ def train_music_vae(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(options.seed)
     config, hparams = config_named(options.config), options.hparams()
+    network = _training_network(config, hparams)
+    optimizer = adam(network, hparams.learning_rate)
+    run = Run.resume(out_dir, network, optimizer)
+    rng = np.random.default_rng(options.seed + run.step)
+    trainer = _MusicVaeTrainer(config, hparams, network, optimizer, train, valid, options, rng)
+    run_training(run, trainer, options.steps, options.eval_every, config.name, tracker)
+    summary = {
+        "config": config.name,
+        "hparams": asdict(hparams),
+        "options": asdict(options),
+        "steps": run.step,
+        "best_valid_loss": run.best,
+        "train_windows": len(train),
+        "valid_windows": len(valid),
+        "history": run.history,
+    }
+    finish_run(run, trainer, summary, export_name, tracker)
+    return summary
+
+
+def _training_network(config: MusicVaeConfig, hparams: VaeHparams) -> MusicVaeNetwork:
+    """A fresh network with dropout on every LSTM layer's inputs at the config's keep
+    probability; only flat (LSTM) decoders train. The check builds a network of its own
+    before the one returned, as it always has, so a seed gives the same initial weights."""
     if not isinstance(build_network(config, hparams.sizes).decoder, LstmDecoder):
         raise ValueError(f"training {config.name}'s hierarchical decoder is not supported")
     network = build_network(config, hparams.sizes)
     decoder: LstmDecoder = network.decoder  # type: ignore[assignment]
     dropout = 1.0 - hparams.dropout_keep_prob
     network.encoder.input_dropout = decoder.cells.input_dropout = dropout
-    optimizer = torch.optim.Adam(
-        [p for p in network.parameters() if p.requires_grad], lr=hparams.learning_rate
-    )
-    checkpoint_path, history_path = out_dir / "checkpoint.pt", out_dir / "history.json"
-    step, best, history = 0, math.inf, []
-    if checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, weights_only=True)
-        network.load_state_dict(saved["network"])
-        optimizer.load_state_dict(saved["optimizer"])
-        step, best = int(saved["step"]), float(saved["best"])
-        history = json.loads(history_path.read_text()) if history_path.exists() else []
-        print(f"resuming from step {step}")
-    rng = np.random.default_rng(options.seed + step)
-    free_nats = hparams.free_bits * math.log(2.0)
-    started = time.perf_counter()
-    progress = tqdm(total=options.steps, initial=step, desc=f"training {config.name}", unit="step")
-    while step < options.steps:
-        network.train()
-        rows = rng.integers(0, len(train), options.batch_size)
-        shifts = rng.integers(-options.transpose, options.transpose + 1, len(rows))
-        inputs, targets = train.tensors(rows, shifts if options.transpose else None)
+    return network
+
+
+@dataclass
+class _MusicVaeTrainer:
+    """The MusicVAE part of the shared loop: Magenta's step (annealed KL above the free bits,
+    scheduled sampling, decayed rate, absurd gradients skipped), its evaluation and exports."""
+
+    config: MusicVaeConfig
+    hparams: VaeHparams
+    network: MusicVaeNetwork
+    optimizer: torch.optim.Optimizer
+    train: Slices
+    valid: Slices
+    options: VaeTrainingOptions
+    rng: np.random.Generator
+
+    def train_step(self, step: int) -> StepLog:
+        """One step on random windows (melodies randomly transposed)."""
+        hparams, options, optimizer = self.hparams, self.options, self.optimizer
+        decoder: LstmDecoder = self.network.decoder  # type: ignore[assignment]
+        rows = self.rng.integers(0, len(self.train), options.batch_size)
+        shifts = self.rng.integers(-options.transpose, options.transpose + 1, len(rows))
+        inputs, targets = self.train.tensors(rows, shifts if options.transpose else None)
         lengths = torch.full((len(rows),), inputs.shape[1])
-        mu, sigma = network.encoder(inputs, lengths)
+        mu, sigma = self.network.encoder(inputs, lengths)
         z = mu + sigma * torch.randn_like(sigma)
         probability = sampling_probability(step, hparams.sampling_rate)
         logits = decoder_outputs(decoder, z, targets, probability)
         r_loss = reconstruction_loss(decoder, logits, targets).mean()
         kl = kl_divergence(mu, sigma)
         beta = hparams.max_beta * (1.0 - hparams.beta_rate**step)
+        free_nats = hparams.free_bits * math.log(2.0)
         loss = r_loss + beta * torch.clamp(kl - free_nats, min=0.0).mean()
         rate = (
             hparams.learning_rate - hparams.min_learning_rate
@@ -151,57 +182,35 @@ def train_music_vae(
             group["lr"] = rate
         optimizer.zero_grad()
         loss.backward()
-        norm = nn.utils.clip_grad_norm_(network.parameters(), hparams.grad_clip)
+        norm = nn.utils.clip_grad_norm_(self.network.parameters(), hparams.grad_clip)
         if float(norm) < hparams.grad_norm_clip_to_zero:
             optimizer.step()
-        step += 1
-        progress.update(1)
         kl_bits = float(kl.detach().mean()) / math.log(2.0)
-        progress.set_postfix(r=f"{r_loss.item():.2f}", kl_bits=f"{kl_bits:.1f}", beta=f"{beta:.3f}")
         train_metrics = {"train_r_loss": r_loss.item(), "train_kl_bits": kl_bits, "beta": beta}
-        tracker.log_metrics({**train_metrics, "learning_rate": rate}, step)
-        if step % options.eval_every == 0 or step == options.steps:
-            metrics = evaluate_music_vae(network, valid)
-            tracker.log_metrics({f"valid_{k}": v for k, v in metrics.items()}, step)
-            held_out_loss = metrics["r_loss"] + metrics["kl_bits"] * math.log(2.0)
-            history.append(
-                {
-                    "step": step,
-                    "train_r_loss": r_loss.item(),
-                    "train_kl_bits": kl_bits,
-                    "beta": beta,
-                    "sampling_probability": probability,
-                    **metrics,
-                    "seconds": time.perf_counter() - started,
-                }
-            )
-            progress.write(
-                f"step {step}: valid r_loss {metrics['r_loss']:.3f}, kl {metrics['kl_bits']:.1f} "
-                f"bits, accuracy {metrics['accuracy']:.3f}, greedy {metrics['greedy_accuracy']:.3f}"
-            )
-            if held_out_loss < best:
-                best = held_out_loss
-                save_native(config, hparams.sizes, network, out_dir / "best", half=False)
-            state = {"network": network.state_dict(), "optimizer": optimizer.state_dict()}
-            torch.save({**state, "step": step, "best": best}, checkpoint_path)
-            history_path.write_text(json.dumps(history, indent=1))
-    progress.close()
-    summary = {
-        "config": config.name,
-        "hparams": asdict(hparams),
-        "options": asdict(options),
-        "steps": step,
-        "best_valid_loss": best,
-        "train_windows": len(train),
-        "valid_windows": len(valid),
-        "history": history,
-    }
-    model = out_dir / "best"
-    if export_name:
-        _, sizes, best_network = load_native(out_dir / "best.safetensors")
-        training = {k: v for k, v in summary.items() if k != "history"}
-        model = Path(export_name)
-        save_native(config, sizes, best_network, model, extra={"training": training})
-    for artifact in (model.with_suffix(".safetensors"), model.with_suffix(".json"), history_path):
-        tracker.log_artifact(artifact)
-    return summary
+        return StepLog(
+            tracked={**train_metrics, "learning_rate": rate},
+            history={**train_metrics, "sampling_probability": probability},
+            postfix={
+                "r": f"{r_loss.item():.2f}",
+                "kl_bits": f"{kl_bits:.1f}",
+                "beta": f"{beta:.3f}",
+            },
+        )
+
+    def evaluate(self) -> Evaluation:
+        """Held-out scores; the best model has the lowest reconstruction loss plus KL (nats)."""
+        metrics = evaluate_music_vae(self.network, self.valid)
+        message = (
+            f"valid r_loss {metrics['r_loss']:.3f}, kl {metrics['kl_bits']:.1f} "
+            f"bits, accuracy {metrics['accuracy']:.3f}, greedy {metrics['greedy_accuracy']:.3f}"
+        )
+        return Evaluation(metrics, metrics["r_loss"] + metrics["kl_bits"] * math.log(2.0), message)
+
+    def save_best(self, path: Path) -> None:
+        """Full precision, so an export or a later fine-tune starts from exact weights."""
+        save_native(self.config, self.hparams.sizes, self.network, path, half=False)
+
+    def export(self, best: Path, model: Path, training: dict[str, Any]) -> None:
+        """Half precision (the native default): what the daemon loads, at half the size."""
+        _, sizes, best_network = load_native(best)
+        save_native(self.config, sizes, best_network, model, extra={"training": training})

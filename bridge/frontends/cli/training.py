@@ -13,6 +13,12 @@ if TYPE_CHECKING:
 def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
     """Add `train-vae` and `train`; not `config_option`, since their own --config names a
     model configuration."""
+    _add_train_vae(commands)
+    _add_train(commands)
+
+
+def _add_train_vae(commands: Commands) -> None:
+    """`train-vae`: a MusicVAE config and Magenta's hyperparameters, a few overridable."""
     train_vae = commands.add_parser(
         "train-vae",
         help="train a MusicVAE or GrooVAE on your own music",
@@ -52,6 +58,9 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     _add_tracking_options(train_vae)
     train_vae.set_defaults(run=_train_vae)
 
+
+def _add_train(commands: Commands) -> None:
+    """`train`: an events-RNN config, its network's size and the training recipe."""
     train = commands.add_parser(
         "train",
         help="train a MelodyRNN, DrumsRNN or PolyphonyRNN on your own music",

@@ -87,21 +87,10 @@ def extend_batch(
     exception it raises (a cancel, a timeout) stops the generation. Returns one
     [variations, steps + num_steps] array per request.
     """
-    first = extensions[0].options
-    if any(
-        (e.options.beam_size, e.options.branch_factor, e.options.steps_per_iteration)
-        != (first.beam_size, first.branch_factor, first.steps_per_iteration)
-        for e in extensions
-    ):
-        raise ValueError("requests batched together must share their beam search settings")
+    first = _shared_beam_settings(extensions)
     rngs = [np.random.default_rng(e.options.seed) for e in extensions]
     temperatures = np.array([e.options.temperature for e in extensions])
-    masks = None  # no request constrains its events: every class stays allowed
-    if any(e.allowed_events is not None for e in extensions):
-        masks = np.ones((len(extensions), 130), dtype=bool)
-        for mask, extension in zip(masks, extensions, strict=True):
-            if extension.allowed_events is not None:
-                mask[:] = extension.allowed_events
+    masks = _event_masks(extensions)
     beam, branch = first.beam_size, first.branch_factor
     groups = sum(e.variations for e in extensions)
 
@@ -117,15 +106,8 @@ def extend_batch(
 
     scores = np.zeros(len(extensions))
     keep(np.repeat(np.arange(len(extensions)), [e.variations * beam for e in extensions]))
-    if num_steps > 0:
-        first_steps = (num_steps - 1) % first.steps_per_iteration + 1
-        iterations = [first_steps] + [first.steps_per_iteration] * (
-            (num_steps - first_steps) // first.steps_per_iteration
-        )
-    else:
-        iterations = []
     done = 0
-    for index, iteration_steps in enumerate(iterations):
+    for index, iteration_steps in enumerate(_iterations(num_steps, first.steps_per_iteration)):
         if index > 0 and beam * branch > 1:
             keep(_best_rows(scores, groups, beam))
         if branch > 1:
@@ -151,6 +133,42 @@ def extend_batch(
     best = _best_rows(scores, groups, 1)
     melodies, rows_owner = state.melodies()[best], owner[best]
     return [melodies[rows_owner == i] for i in range(len(extensions))]
+
+
+def _shared_beam_settings(extensions: Sequence[Extension]) -> SamplingOptions:
+    """The first request's options, once every request is known to share its beam search
+    settings: rows of one beam search cannot branch or prune on different schedules."""
+    first = extensions[0].options
+    if any(
+        (e.options.beam_size, e.options.branch_factor, e.options.steps_per_iteration)
+        != (first.beam_size, first.branch_factor, first.steps_per_iteration)
+        for e in extensions
+    ):
+        raise ValueError("requests batched together must share their beam search settings")
+    return first
+
+
+def _event_masks(extensions: Sequence[Extension]) -> np.ndarray | None:
+    """Allowed melody events per request [requests, 130] (all allowed where a request has no
+    constraint), or None when no request constrains: the loop then skips masking."""
+    if not any(e.allowed_events is not None for e in extensions):
+        return None
+    masks = np.ones((len(extensions), 130), dtype=bool)
+    for mask, extension in zip(masks, extensions, strict=True):
+        if extension.allowed_events is not None:
+            mask[:] = extension.allowed_events
+    return masks
+
+
+def _iterations(num_steps: int, steps_per_iteration: int) -> list[int]:
+    """Steps per beam search iteration: the first takes the remainder, as Magenta's does, so
+    the total is exactly `num_steps`."""
+    if num_steps <= 0:
+        return []
+    first_steps = (num_steps - 1) % steps_per_iteration + 1
+    return [first_steps] + [steps_per_iteration] * (
+        (num_steps - first_steps) // steps_per_iteration
+    )
 
 
 def _sample(
