@@ -149,7 +149,7 @@ def test_a_job_past_its_timeout_is_stopped_and_the_worker_goes_on(make_daemon):
     assert_workers_alive(udp)
 
 
-def test_a_midi_file_over_the_note_limit_is_refused_while_read(make_daemon, tmp_path):
+def test_midi_files_too_dense_too_large_or_cut_short_are_refused_by_name(make_daemon, tmp_path):
     import mido
 
     folder = tmp_path / "in"
@@ -160,12 +160,16 @@ def test_a_midi_file_over_the_note_limit_is_refused_while_read(make_daemon, tmp_
         track += [mido.Message("note_off", note=60, velocity=0, time=10)]
     mido.MidiFile(tracks=[track]).save(folder / "dense.mid")
     (folder / "huge.mid").write_bytes(b"MThd" + b"\0" * 5_000_000)
+    (folder / "cut.mid").write_bytes((REPO / "examples" / "folk_melody.mid").read_bytes()[:40])
     daemon = make_daemon(osc={"input_folder": str(folder)}, limits={"max_notes": 1000})
     udp = UdpClient(daemon.udp.address[1])
     udp.send("/magenta/clip/file", "dense", 0, "dense.mid")
     assert "more than 1000 notes" in udp.receive()[-1][1][1]
     udp.send("/magenta/clip/file", "huge", 0, "huge.mid")
     assert "limits.max_file_bytes" in udp.receive()[-1][1][1]
+    udp.send("/magenta/clip/file", "cut", 0, "cut.mid")
+    reason = udp.receive()[-1][1][1].split("cannot be read as MIDI:")[-1]
+    assert reason.strip(), "the error names no reason"
 
 
 def test_a_burst_from_many_clients_gets_every_reply(daemon):
