@@ -68,7 +68,7 @@ class UdpPeer:
     source_port: int  # the socket the packet came from: what is authorised
     port: int  # where replies go: the source port, or a reply port
     max_packet: int
-    pacer: Pacer
+    pacer: Pacer | None  # None: sent at once (the receive thread's "busy" must not wait)
 
     @property
     def client(self) -> str:
@@ -84,7 +84,8 @@ class UdpPeer:
                 f"a reply of {len(packet)} bytes does not fit the {self.max_packet}-byte "
                 "datagram limit (osc.max_datagram); use OSC over TCP for replies this large"
             )
-        self.pacer.wait(len(packet))
+        if self.pacer is not None:
+            self.pacer.wait(len(packet))
         with contextlib.suppress(OSError):  # nobody at the reply port: no one to tell
             self.sock.sendto(packet, (self.host, self.port))
 
@@ -189,7 +190,8 @@ class UdpServer:
                 self._waiting.put_nowait(received)
             except queue.Full:  # answered here: the only work this thread ever does
                 busy = f"busy: {MAX_WAITING_PACKETS} packets are waiting; send again shortly"
-                self.service.refuse(packet, self._peer(address[0], address[1]), busy)
+                unpaced = replace(self._peer(address[0], address[1]), pacer=None)
+                self.service.refuse(packet, unpaced, busy)
 
     def _dispatch(self) -> None:
         while (item := self._waiting.get()) is not None:
