@@ -13,26 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.checkpoints.v2_files import open_checkpoint
-from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
+from bridge.models.families import FAMILIES, MAGENTA_FAMILIES, NATIVE_FAMILIES
 from bridge.music.clip import MAX_NOTES, Clip
 from bridge.music.content import CONTENTS, Content, ContentGuess, guess_content
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
-FAMILIES = ("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn", "music_vae")  # native
 BACKENDS = ("native", "magenta")
-# Families whose `.mag` bundles Google's magenta can run (bridge/models/magenta_backend).
-MAGENTA_FAMILIES = (
-    "melody_rnn",
-    "drums_rnn",
-    "improv_rnn",
-    "polyphony_rnn",
-    "performance_rnn",
-    "pianoroll_rnn_nade",
-)
-FAMILY_CONTENT = {"melody_rnn": "melody", "drums_rnn": "drums", "polyphony_rnn": "polyphony"}
 DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
 # MIDI systems by config name; "auto" is the platform's own (bridge/frontends/midi/ports.py).
 MIDI_APIS = ("auto", "alsa", "jack", "coremidi", "windows")
@@ -61,25 +48,13 @@ class ModelSpec:
     @property
     def content(self) -> str:
         """What the model is made for: melody, drums, polyphony (or trio, performance)."""
-        if self.family == "music_vae" and self.config:
-            data = VAE_CONFIGS[self.config].data
-            return "drums" if data == "groove" else data
-        return FAMILY_CONTENT.get(self.family, self.family)
+        return FAMILIES[self.family].content_of(self.config)
 
     @property
     def installed(self) -> bool:
-        """Whether the weights are there as the loader looks for them: a MusicVAE TensorFlow
-        checkpoint may be named by its prefix, which is no file of its own. A path that exists
-        counts even if it is broken, so loading it says what is wrong instead of skipping it."""
-        if self.path.exists():
-            return True
-        if self.family != "music_vae":
-            return False
-        try:
-            with open_checkpoint(self.path):
-                return True
-        except CheckpointError:
-            return False
+        """Whether the weights are there as the family's loader looks for them (a MusicVAE
+        TensorFlow checkpoint may be named by its prefix, which is no file of its own)."""
+        return FAMILIES[self.family].installed(self.path)
 
 
 @dataclass(frozen=True)
@@ -255,7 +230,7 @@ def _model_spec(path: Path, name: str, entry: object, device: str) -> ModelSpec:
             f"{path}: model {name!r} has unknown backend {backend!r} (known: {', '.join(BACKENDS)})"
         )
     family = entry.get("family", "melody_rnn")
-    families = MAGENTA_FAMILIES if backend == "magenta" else FAMILIES
+    families = MAGENTA_FAMILIES if backend == "magenta" else NATIVE_FAMILIES
     if family not in families:
         raise ConfigError(
             f"{path}: model {name!r} has unknown family {family!r} for the {backend} "
@@ -264,12 +239,14 @@ def _model_spec(path: Path, name: str, entry: object, device: str) -> ModelSpec:
     if "python" in entry and backend != "magenta":
         raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
     vae_config = entry.get("config")
-    if (family == "music_vae") != (vae_config is not None):
-        raise ConfigError(f"{path}: model {name!r}: 'config' names a music_vae model's config")
-    if vae_config is not None and vae_config not in VAE_CONFIGS:
+    configs = FAMILIES[family].configs
+    if bool(configs) != (vae_config is not None):
+        with_configs = " or ".join(n for n, f in FAMILIES.items() if f.configs)
+        raise ConfigError(f"{path}: model {name!r}: 'config' names a {with_configs} model's config")
+    if vae_config is not None and vae_config not in configs:
         raise ConfigError(
             f"{path}: model {name!r} has unknown MusicVAE config {vae_config!r} "
-            f"(known: {', '.join(VAE_CONFIGS)})"
+            f"(known: {', '.join(configs)})"
         )
     return ModelSpec(
         name,

@@ -34,9 +34,7 @@ MAY_IMPORT = {
 KNOWN_UPWARD = {
     ("bridge.models.magenta_backend.backend", "bridge.config"),
     ("bridge.models.registry", "bridge.config"),
-    ("bridge.config", "bridge.models.music_vae.config"),
-    ("bridge.config", "bridge.models.checkpoints.v2_files"),
-    ("bridge.config", "bridge.models.checkpoints.errors"),
+    ("bridge.config", "bridge.models.families"),
 }
 
 

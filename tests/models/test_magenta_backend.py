@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 import yaml
 
-from bridge.config import MAGENTA_FAMILIES, ConfigError, Limits, load_config
+from bridge.config import ConfigError, Limits, load_config
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.families import MAGENTA_FAMILIES
 from bridge.models.magenta_backend.backend import (
     SETUP_SCRIPT,
     WORKER,
