@@ -7,15 +7,14 @@ checkout works from any current directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from bridge.models.families import FAMILIES, MAGENTA_FAMILIES, NATIVE_FAMILIES
-from bridge.music.clip import MAX_NOTES, Clip
-from bridge.music.content import CONTENTS, Content, ContentGuess, guess_content
+from bridge.music.clip import MAX_NOTES
+from bridge.music.content import CONTENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
@@ -134,39 +133,6 @@ class Config:
             known = ", ".join(sorted(self.models)) or "none"
             raise ConfigError(f"unknown model {name!r}; configured models: {known}")
         return self.models[name]
-
-    def model_for(
-        self,
-        name: str | None,
-        clip: Clip | None,
-        serves: Callable[[ModelSpec], bool] = lambda _: True,
-        content: Content | None = None,
-    ) -> tuple[ModelSpec, str]:
-        """The model that answers a request, with the reason, for the user to see.
-
-        The named one; else the one `by_content` gives the clip's content (or, without a
-        clip, the `content` the client asked for); else, when that cannot serve the tool
-        (`serves`), a serving model made for such content, or the first serving one; else
-        the default.
-        """
-        if name:
-            return self.model(name), "named in the request"
-        guess = guess_content(clip) if clip is not None else None
-        if guess is None and content is not None:
-            guess = ContentGuess(content, "asked for by the client")
-        chosen = self.by_content.get(guess.content) if guess else None
-        if chosen in self.models and serves(self.models[chosen]):
-            return self.models[chosen], f"{guess.content}: {guess.reason}"
-        if serves(self.model(None)) and chosen not in self.models:
-            missing = f"{guess.content} ({guess.reason}), but {chosen} is missing"
-            return self.model(None), missing if chosen in self.missing else "the default model"
-        serving = [spec for spec in self.models.values() if serves(spec)]
-        fitting = [spec for spec in serving if guess and spec.content == guess.content]
-        if fitting:
-            return fitting[0], f"{guess.content}: {guess.reason}"
-        if serving:
-            return serving[0], "the first model serving the tool"
-        return self.model(None), "the default model"
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from bridge.config import DEFAULT_CONFIG, ConfigError, load_config
+from bridge.tools.model_choice import choose_model
 
 REPO = Path(__file__).parents[1]
 
@@ -126,10 +127,10 @@ def test_by_content_picks_the_model_for_the_clip_and_says_why(tmp_path):
     )
     groove = Clip.from_notes([Note(36, 0, 0.25), Note(42, 0, 0.25)], drums=True)
     chord = Clip.from_notes([Note(60, 0, 1), Note(64, 0, 1)])
-    spec, why = config.model_for(None, groove)
+    spec, why = choose_model(config, None, groove)
     assert spec.name == "kit" and why.startswith("drums: ")
-    assert config.model_for(None, chord) == (config.models["tune"], "the default model")
-    assert config.model_for("tune", groove) == (config.models["tune"], "named in the request")
+    assert choose_model(config, None, chord) == (config.models["tune"], "the default model")
+    assert choose_model(config, "tune", groove) == (config.models["tune"], "named in the request")
 
 
 def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for(tmp_path):
@@ -149,7 +150,7 @@ def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for
     with pytest.raises(ConfigError, match=r"'perf' is not installed: .*perf\.mag does not exist"):
         config.model("perf")
     chord = Clip.from_notes([Note(60, 0, 1), Note(64, 0, 1)])
-    spec, why = config.model_for(None, chord)
+    spec, why = choose_model(config, None, chord)
     assert spec.name == "tune" and "perf is missing" in why
 
 
@@ -198,8 +199,8 @@ def test_a_tool_the_content_model_cannot_serve_gets_a_fitting_one(tmp_path):
     is_vae = lambda spec: spec.family == "music_vae"  # noqa: E731
     tune = Clip.from_notes([Note(60, 0, 1), Note(62, 1, 1)])
     groove = Clip.from_notes([Note(36, 0, 0.25), Note(42, 0, 0.25)], drums=True)
-    assert config.model_for(None, tune)[0].name == "tune_rnn"
-    assert config.model_for(None, tune, is_vae)[0].name == "tune_vae"
-    assert config.model_for(None, groove, is_vae)[0].name == "beat_vae"
-    spec, why = config.model_for(None, None, is_vae)
+    assert choose_model(config, None, tune)[0].name == "tune_rnn"
+    assert choose_model(config, None, tune, is_vae)[0].name == "tune_vae"
+    assert choose_model(config, None, groove, is_vae)[0].name == "beat_vae"
+    spec, why = choose_model(config, None, None, is_vae)
     assert (spec.name, why) == ("beat_vae", "the first model serving the tool")

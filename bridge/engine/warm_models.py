@@ -11,6 +11,7 @@ from bridge.config import Config, ModelSpec
 from bridge.models.registry import load_model
 from bridge.music.clip import Clip
 from bridge.music.content import Content
+from bridge.tools.model_choice import choose_model
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,12 @@ class WarmModels:
         content: Content | None = None,
     ) -> tuple[WarmModel | None, str]:
         """The named model (None if unknown), or the one the config chooses for the first
-        clip (else `content`) and the tool (`Config.model_for`); with the reason, which the
+        clip (else `content`) and the tool (`choose_model`); with the reason, which the
         client is told."""
         if name:
             return self.get(name), "named in the request"
         first = clips[0] if clips else None
-        spec, reason = self.config.model_for(None, first, serves, content)
+        spec, reason = choose_model(self.config, None, first, serves, content)
         return self._models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:

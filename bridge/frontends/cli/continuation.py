@@ -88,10 +88,11 @@ def _continue(args: argparse.Namespace) -> int:
     from bridge.music.midi import read_midi, write_midi
     from bridge.music.scales import parse_key
     from bridge.tools.continuation import ContinueRequest, continue_clip
+    from bridge.tools.model_choice import choose_model
 
     config = load_config(args.config)
     clip = read_midi(args.input)
-    spec, why = config.model_for(args.model, clip)
+    spec, why = choose_model(config, args.model, clip)
     if args.device:
         spec = replace(spec, device=args.device)
     request = ContinueRequest(

@@ -67,6 +67,7 @@ def _latent(args: argparse.Namespace) -> int:
     from bridge.models.music_vae.config import config_named
     from bridge.models.registry import load_model
     from bridge.music.midi import read_midi, write_midi
+    from bridge.tools.model_choice import choose_model
     from bridge.tools.params import parse_params
     from bridge.tools.registry import TOOLS
 
@@ -79,7 +80,7 @@ def _latent(args: argparse.Namespace) -> int:
     else:
         calls = [((), "generate")]
     first = calls[0][0][0] if calls[0][0] else None
-    spec, why = config.model_for(args.model, first, tool.serves)
+    spec, why = choose_model(config, args.model, first, tool.serves)
     if not tool.serves(spec):
         raise ConfigError(tool.refusal(spec, config.models.values(), config.missing.values()))
     if args.device:
