@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bridge.config import ModelSpec  # noqa: E402
 from bridge.models.events_rnn.sampling import SamplingOptions  # noqa: E402
-from bridge.models.registry import load_model  # noqa: E402
+from bridge.models.loading import load_model  # noqa: E402
 from bridge.music.clip import Clip  # noqa: E402
 from bridge.music.midi import read_midi  # noqa: E402
 from bridge.tools.continuation import ContinueRequest, continue_clip  # noqa: E402

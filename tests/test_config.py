@@ -155,7 +155,7 @@ def test_an_optional_model_without_its_file_is_left_out_and_named_when_asked_for
 
 
 def test_an_optional_checkpoint_named_by_its_prefix_is_installed_and_loads(tmp_path):
-    from bridge.models.registry import load_model
+    from bridge.models.loading import load_model
 
     # model.ckpt-1500.index and .data-00000-of-00001, written by Google's magenta.
     prefix = REPO / "tests/fixtures/music_vae/cat-mel_2bar_small/checkpoint/model.ckpt-1500"

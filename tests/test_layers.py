@@ -33,7 +33,7 @@ MAY_IMPORT = {
 }
 KNOWN_UPWARD = {
     ("bridge.models.magenta_backend.backend", "bridge.config"),
-    ("bridge.models.registry", "bridge.config"),
+    ("bridge.models.loading", "bridge.config"),
     ("bridge.config", "bridge.models.families"),
 }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import Config, ModelSpec
-from bridge.models.registry import load_model
+from bridge.models.loading import load_model
 from bridge.music.clip import Clip
 from bridge.music.content import Content
 from bridge.tools.model_choice import choose_model

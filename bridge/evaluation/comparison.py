@@ -86,7 +86,7 @@ def compare_models(
     """Every model of `specs` (one kind of music), the `order`-gram fitted on `train` and the
     held-out pieces of `data`, measured alike (`teacher_forced=False`: samples only, for a
     caller that scores the models itself)."""
-    from bridge.models.registry import load_model
+    from bridge.models.loading import load_model
 
     contents = {spec.content for spec in specs}
     if len(contents) != 1:

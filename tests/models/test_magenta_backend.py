@@ -21,6 +21,7 @@ import yaml
 from bridge.config import ConfigError, Limits, load_config
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.families import MAGENTA_FAMILIES
+from bridge.models.loading import load_model
 from bridge.models.magenta_backend.backend import (
     SETUP_SCRIPT,
     WORKER,
@@ -29,7 +30,6 @@ from bridge.models.magenta_backend.backend import (
     magenta_python,
 )
 from bridge.models.melody_rnn.model import MelodyRnn
-from bridge.models.registry import load_model
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.melody import extract_melody

@@ -83,7 +83,7 @@ def _continue(args: argparse.Namespace) -> int:
 
     from bridge.config import load_config
     from bridge.models.events_rnn.sampling import SamplingOptions
-    from bridge.models.registry import load_model
+    from bridge.models.loading import load_model
     from bridge.music.errors import ClipError
     from bridge.music.midi import read_midi, write_midi
     from bridge.music.scales import parse_key

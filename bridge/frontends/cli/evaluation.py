@@ -123,7 +123,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.evaluation.comparison import compare_models
     from bridge.evaluation.likelihood import likelihood
-    from bridge.evaluation.models import model_spec
+    from bridge.evaluation.model_argument import model_spec
     from bridge.evaluation.report import strict_json
 
     test = args.test or args.data
@@ -159,7 +159,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.evaluation.comparison import compare_models
-    from bridge.evaluation.models import model_spec
+    from bridge.evaluation.model_argument import model_spec
     from bridge.evaluation.report import write_report
 
     config = load_config(args.config)

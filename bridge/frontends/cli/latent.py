@@ -64,8 +64,8 @@ def _latent(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bridge.config import ConfigError, load_config
+    from bridge.models.loading import load_model
     from bridge.models.music_vae.config import config_named
-    from bridge.models.registry import load_model
     from bridge.music.midi import read_midi, write_midi
     from bridge.tools.model_choice import choose_model
     from bridge.tools.params import parse_params
@@ -115,9 +115,9 @@ def _latent_trios(
     first melody, bass and drum instruments), each result one too."""
     from tqdm import tqdm
 
+    from bridge.models.loading import load_model
     from bridge.models.music_vae.config import config_named
     from bridge.models.music_vae.trio_data import trio_from_parts, trio_parts, trio_to_chunks
-    from bridge.models.registry import load_model
     from bridge.music.midi import read_midi_parts, write_midi_parts
     from bridge.tools.latent import run_request
 
