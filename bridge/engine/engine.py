@@ -241,7 +241,8 @@ class Engine:
                 self._lock.wait(WATCH_SECONDS)
                 if self._closing and not self._running:
                     return
-                overdue = [job for job in self._running.values() if job.stopped_since]
+                running = (job for job in self._running.values() if not job.settled)
+                overdue = [job for job in running if job.stopped_since]
                 for queue in self._queues.values():
                     late = [job for job in queue if time.monotonic() > job.deadline]
                     for job in late:

@@ -92,6 +92,11 @@ class Job:
             since = min(since, self._stopped_at)
         return since if since <= time.monotonic() else None
 
+    @property
+    def settled(self) -> bool:
+        """Whether the job has had its final answer."""
+        return self._settled
+
     def settle(self) -> bool:
         """Claim the job's one final answer (done or failed): True for the first caller only,
         so a worker and the watchdog never both answer."""
