@@ -27,12 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.config import ModelSpec  # noqa: E402
+from bridge.models.catalog import ModelSpec  # noqa: E402
 from bridge.models.events_rnn.sampling import SamplingOptions  # noqa: E402
+from bridge.models.generation import Continuation  # noqa: E402
 from bridge.models.loading import load_model  # noqa: E402
 from bridge.music.clip import Clip  # noqa: E402
 from bridge.music.midi import read_midi  # noqa: E402
-from bridge.tools.continuation import ContinueRequest, continue_clip  # noqa: E402
+from bridge.tools.continuation import continue_clips  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures"
 CASES = {
@@ -64,13 +65,14 @@ def chorale() -> Clip:
 
 def measure(family: str, path: Path, backend: str, clip: Clip, repeats: int) -> dict:
     started = time.perf_counter()
-    model = load_model(ModelSpec(family, family, path, "cpu", backend=backend))
+    spec = ModelSpec(family, family, path, "cpu", backend=backend)
+    model = load_model(spec)
     load_s = time.perf_counter() - started
     times = []
     for repeat in range(repeats + 2):
-        request = ContinueRequest(clip, bars=2, sampling=SamplingOptions(seed=repeat))
+        continuation = Continuation(clip, bars=2, sampling=SamplingOptions(seed=repeat))
         t0 = time.perf_counter()
-        continue_clip(model, request)
+        continue_clips(model, spec, [continuation])
         if repeat >= 2:
             times.append(time.perf_counter() - t0)
     if hasattr(model, "close"):

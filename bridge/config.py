@@ -12,7 +12,6 @@ from pathlib import Path
 
 import yaml
 
-from bridge.models.families import FAMILIES, MAGENTA_FAMILIES, NATIVE_FAMILIES
 from bridge.music.clip import MAX_NOTES
 from bridge.music.content import CONTENTS
 
@@ -31,29 +30,19 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    """One model the daemon can load: where its weights are and what family reads them."""
+class ModelEntry:
+    """One entry of `models`, as the file says it: the family table checks it when the models
+    load (bridge.models.catalog), so reading a config imports no model code."""
 
     name: str
-    family: str
+    family: str | None  # None: the family table's default
     path: Path
     device: str = "auto"
     description: str = ""
     backend: str = "native"  # "magenta": Google's own generator, in its own environment
     python: Path | None = None  # the magenta environment's python (backend: magenta only)
     optional: bool = False  # a missing file leaves the model out instead of stopping the daemon
-    config: str | None = None  # music_vae: the checkpoint's MusicVAE/GrooVAE config name
-
-    @property
-    def content(self) -> str:
-        """What the model is made for: melody, drums, polyphony (or trio, performance)."""
-        return FAMILIES[self.family].content_of(self.config)
-
-    @property
-    def installed(self) -> bool:
-        """Whether the weights are there as the family's loader looks for them (a MusicVAE
-        TensorFlow checkpoint may be named by its prefix, which is no file of its own)."""
-        return FAMILIES[self.family].installed(self.path)
+    config: str | None = None  # a family with configs (MusicVAE): the checkpoint's config name
 
 
 @dataclass(frozen=True)
@@ -109,8 +98,8 @@ class MidiConfig:
 
 @dataclass(frozen=True)
 class Config:
-    models: dict[str, ModelSpec]
-    default_model: str
+    models: dict[str, ModelEntry]
+    default_model: str | None = None  # None: the first model that is installed
     device: str = "auto"
     limits: Limits = field(default_factory=Limits)
     osc: OscConfig = field(default_factory=OscConfig)
@@ -120,19 +109,6 @@ class Config:
     soundfont: Path | None = None  # None: look in the usual system locations
     source: Path | None = None
     by_content: dict[str, str] = field(default_factory=dict)  # melody/drums/polyphony -> model
-    missing: dict[str, ModelSpec] = field(default_factory=dict)  # optional models without files
-
-    def model(self, name: str | None) -> ModelSpec:
-        """The named model, or the default one; unknown names list the known ones."""
-        name = name or self.default_model
-        if name in self.missing:
-            spec = self.missing[name]
-            hint = f" ({spec.description})" if spec.description else ""
-            raise ConfigError(f"model {name!r} is not installed: {spec.path} does not exist{hint}")
-        if name not in self.models:
-            known = ", ".join(sorted(self.models)) or "none"
-            raise ConfigError(f"unknown model {name!r}; configured models: {known}")
-        return self.models[name]
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -141,21 +117,19 @@ def load_config(path: str | Path | None = None) -> Config:
     raw = _read_yaml(path)
     device = str(raw.get("device", "auto"))
     models = {
-        name: _model_spec(path, name, entry, device)
+        name: _model_entry(path, name, entry, device)
         for name, entry in (raw.get("models") or {}).items()
     }
-    missing = {n: m for n, m in models.items() if m.optional and not m.installed}
-    models = {n: m for n, m in models.items() if n not in missing}
     if not models:
-        raise ConfigError(f"{path}: no models configured (or only optional ones not installed)")
-    default_model = str(raw.get("default_model", next(iter(models))))
-    if default_model not in models:
+        raise ConfigError(f"{path}: no models configured")
+    default_model = raw.get("default_model")
+    if default_model is not None and default_model not in models:
         raise ConfigError(f"{path}: default_model {default_model!r} is not among the models")
     by_content = raw.get("by_content") or {}
     if not isinstance(by_content, dict) or not set(by_content) <= set(CONTENTS):
         raise ConfigError(f"{path}: by_content maps {', '.join(CONTENTS)} to model names")
     for content, name in by_content.items():
-        if name not in models and name not in missing:
+        if name not in models:
             raise ConfigError(f"{path}: by_content.{content} names unknown model {name!r}")
     soundfont = raw.get("soundfont")
     return Config(
@@ -170,7 +144,6 @@ def load_config(path: str | Path | None = None) -> Config:
         _path(path, soundfont) if soundfont else None,
         path,
         {str(content): str(name) for content, name in by_content.items()},
-        missing,
     )
 
 
@@ -186,8 +159,8 @@ def _read_yaml(path: Path) -> dict:
     return raw
 
 
-def _model_spec(path: Path, name: str, entry: object, device: str) -> ModelSpec:
-    """One entry of `models`, its backend, family and MusicVAE config checked."""
+def _model_entry(path: Path, name: str, entry: object, device: str) -> ModelEntry:
+    """One entry of `models`, its settings checked (its family is the catalog's to check)."""
     if not isinstance(entry, dict) or "path" not in entry:
         raise ConfigError(f"{path}: model {name!r} needs at least a 'path'")
     backend = entry.get("backend", "native")
@@ -195,35 +168,21 @@ def _model_spec(path: Path, name: str, entry: object, device: str) -> ModelSpec:
         raise ConfigError(
             f"{path}: model {name!r} has unknown backend {backend!r} (known: {', '.join(BACKENDS)})"
         )
-    family = entry.get("family", "melody_rnn")
-    families = MAGENTA_FAMILIES if backend == "magenta" else NATIVE_FAMILIES
-    if family not in families:
-        raise ConfigError(
-            f"{path}: model {name!r} has unknown family {family!r} for the {backend} "
-            f"backend (known: {', '.join(families)})"
-        )
     if "python" in entry and backend != "magenta":
         raise ConfigError(f"{path}: model {name!r}: 'python' is for backend: magenta only")
-    vae_config = entry.get("config")
-    configs = FAMILIES[family].configs
-    if bool(configs) != (vae_config is not None):
-        with_configs = " or ".join(n for n, f in FAMILIES.items() if f.configs)
-        raise ConfigError(f"{path}: model {name!r}: 'config' names a {with_configs} model's config")
-    if vae_config is not None and vae_config not in configs:
-        raise ConfigError(
-            f"{path}: model {name!r} has unknown MusicVAE config {vae_config!r} "
-            f"(known: {', '.join(configs)})"
-        )
-    return ModelSpec(
+    for setting in ("family", "config"):
+        if entry.get(setting) is not None and not isinstance(entry[setting], str):
+            raise ConfigError(f"{path}: model {name!r}: {setting} must be a name")
+    return ModelEntry(
         name,
-        family,
+        entry.get("family"),
         _path(path, entry["path"]),
         str(entry.get("device", device)),
         str(entry.get("description", "")),
         backend,
         _executable(path, entry["python"]) if entry.get("python") else None,
         bool(entry.get("optional", False)),
-        vae_config,
+        entry.get("config"),
     )
 
 

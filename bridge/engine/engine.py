@@ -106,7 +106,7 @@ class Engine:
         if not tool.serves(warm.spec):
             configured = [model.spec for model in self.models]
             raise RequestError(
-                tool.refusal(warm.spec, configured, self.models.config.missing.values())
+                tool.refusal(warm.spec, configured, self.models.catalog.missing.values())
             )
         if len(request.clips) != tool.inputs:
             raise RequestError(f"{tool.name} takes {tool.inputs} clip(s), got {len(request.clips)}")
@@ -325,7 +325,7 @@ class Engine:
             warm = self.models.get(live[0].record.model)
             calls = [(job.request.clips, job.params) for job in live]
             with self._interruptible(live):
-                outputs = live[0].tool.run(warm.model, calls, self.limits, progress)
+                outputs = live[0].tool.run(warm.model, warm.spec, calls, self.limits, progress)
         except (JobStopped, _Overran):
             outputs = [[] for _ in live]
         except Exception as error:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.config import Config, ModelSpec
+from bridge.config import Config
+from bridge.models.catalog import Catalog, ModelSpec
 from bridge.models.loading import load_model
 from bridge.music.clip import Clip
 from bridge.music.content import Content
@@ -25,27 +26,29 @@ class WarmModel:
 class WarmModels:
     """The configured models, loaded; looked up by name, or chosen for a clip."""
 
-    def __init__(self, models: dict[str, WarmModel], config: Config):
+    def __init__(self, models: dict[str, WarmModel], catalog: Catalog):
         self._models = models
-        self.config = config
+        self.catalog = catalog
 
     @classmethod
     def load(
         cls, config: Config, announce: Callable[[WarmModel], None] = lambda _: None
     ) -> WarmModels:
-        """Load every configured model, calling `announce` after each (for the ready lines)."""
+        """Load every installed model of the config, calling `announce` after each (for the
+        ready lines)."""
+        catalog = Catalog.of(config)
         models = {}
-        for spec in config.models.values():
+        for spec in catalog.models.values():
             started = time.perf_counter()
             model = load_model(spec)
             warm = WarmModel(spec, model, str(model.device), time.perf_counter() - started)
             models[spec.name] = warm
             announce(warm)
-        return cls(models, config)
+        return cls(models, catalog)
 
     def get(self, name: str | None) -> WarmModel | None:
         """The named model (None: the default), or None if there is none of that name."""
-        return self._models.get(name or self.config.default_model)
+        return self._models.get(name or self.catalog.default_model)
 
     def choose(
         self,
@@ -60,7 +63,7 @@ class WarmModels:
         if name:
             return self.get(name), "named in the request"
         first = clips[0] if clips else None
-        spec, reason = choose_model(self.config, None, first, serves, content)
+        spec, reason = choose_model(self.catalog, None, first, serves, content)
         return self._models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:

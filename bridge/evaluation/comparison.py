@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from bridge.config import Limits, ModelSpec
+from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
 from bridge.evaluation.heldout import HeldOutPiece, read_held_out
 from bridge.evaluation.likelihood import likelihood
 from bridge.evaluation.metrics import interpolation_smoothness, sample_statistics
 from bridge.evaluation.samples import SampleOptions, Samples, baseline_samples, model_samples
+from bridge.models.catalog import ModelSpec
 from bridge.music.clip import Clip
 
 HELD_OUT = "held-out"

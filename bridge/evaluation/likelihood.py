@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bridge.config import ModelSpec
+from bridge.models.catalog import ModelSpec
 
 
 def likelihood(

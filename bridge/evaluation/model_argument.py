@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bridge.config import Config, ModelSpec
+from bridge.config import Config
+from bridge.models.catalog import Catalog, ModelSpec
 
 CHECKPOINT_SUFFIXES = (".mag", ".safetensors")
 
@@ -15,7 +16,7 @@ def model_spec(name_or_path: str, config: Config, device: str | None = None) -> 
     (its family read from the file, its name the file's stem)."""
     path = Path(name_or_path)
     if path.suffix not in CHECKPOINT_SUFFIXES:
-        spec = config.model(name_or_path)
+        spec = Catalog.of(config).model(name_or_path)
         return replace(spec, device=device) if device else spec
     if not path.is_file():
         raise OSError(f"model file {path} does not exist")

@@ -15,10 +15,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bridge.config import Limits, ModelSpec
+from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
 from bridge.evaluation.heldout import HeldOutPiece
-from bridge.models.music_vae.config import config_named
+from bridge.models.catalog import ModelSpec
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.tools.params import parse_params
@@ -45,16 +45,17 @@ class Samples:
     errors: list[str] = field(default_factory=list)
 
 
+SAMPLE_TOOLS = ("continue", "groove", "drumify", "generate")  # the first a model serves
+
+
 def task_for(spec: ModelSpec) -> str:
     """The tool that makes a model's samples: what the model is for."""
-    if spec.family != "music_vae":
-        return "continue"
-    config = config_named(spec.config or "")
-    if config.data == "trio":
+    if spec.content == "trio":
         raise ValueError(f"{spec.name}: trio models are not evaluated on clips")
-    if config.data == "groove":
-        return "drumify" if config.groove_input == "tap" else "groove"
-    return "generate"
+    for name in SAMPLE_TOOLS:
+        if TOOLS[name].serves(spec):
+            return name
+    raise ValueError(f"{spec.name}: no tool makes samples of a {spec.family} model")
 
 
 def model_samples(
@@ -68,8 +69,10 @@ def model_samples(
     task = task_for(spec)
     if task == "generate":
         params = {"variations": len(pieces), "bars": options.bars, "seed": options.seed}
-        clips = _run(task, model, [], {**params, "temperature": options.vae_temperature}, limits)
-        return Samples(task, clips, _interpolations(model, pieces, options, limits))
+        clips = _run(
+            task, model, spec, [], {**params, "temperature": options.vae_temperature}, limits
+        )
+        return Samples(task, clips, _interpolations(model, spec, pieces, options, limits))
     clips, errors = [], []
     for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: {task}", unit="piece")):
         seed = options.seed + index
@@ -79,7 +82,7 @@ def model_samples(
         else:
             inputs, params = [piece.reference], {"variations": 1, "seed": seed}
         try:
-            clips += _run(task, model, inputs, params, limits)
+            clips += _run(task, model, spec, inputs, params, limits)
         except ClipError as error:
             errors.append(f"{piece.name}: {error}")
     return Samples(task, clips, refused=len(errors), errors=errors)
@@ -97,7 +100,11 @@ def baseline_samples(
 
 
 def _interpolations(
-    model: Any, pieces: Sequence[HeldOutPiece], options: SampleOptions, limits: Limits
+    model: Any,
+    spec: ModelSpec,
+    pieces: Sequence[HeldOutPiece],
+    options: SampleOptions,
+    limits: Limits,
 ) -> list[list[Clip]]:
     """A MusicVAE's interpolations between pairs of references (1 and 2, 3 and 4...)."""
     paths = []
@@ -108,15 +115,20 @@ def _interpolations(
             "temperature": options.vae_temperature,
             "seed": options.seed + pair,
         }
-        paths.append(_run("interpolate", model, [start, end], params, limits))
+        paths.append(_run("interpolate", model, spec, [start, end], params, limits))
     return paths
 
 
 def _run(
-    task: str, model: Any, inputs: list[Clip], given: Mapping[str, Any], limits: Limits
+    task: str,
+    model: Any,
+    spec: ModelSpec,
+    inputs: list[Clip],
+    given: Mapping[str, Any],
+    limits: Limits,
 ) -> list[Clip]:
     """One call of a tool from the registry, its parameters checked as the daemon checks them."""
     tool = TOOLS[task]
     params = parse_params(tool.params, dict(given), limits)
-    (results,) = tool.run(model, [(inputs, params)], limits, lambda *_: None)
+    (results,) = tool.run(model, spec, [(inputs, params)], limits, lambda *_: None)
     return results

@@ -36,7 +36,7 @@ class Daemon:
         if recovered:
             announce(f"marked {recovered} job(s) left unfinished by the last run as failed")
         self.models = WarmModels.load(config, lambda warm: announce(_model_line(warm)))
-        for spec in config.missing.values():
+        for spec in self.models.catalog.missing.values():
             announce(f"model {spec.name}: not installed, skipped ({spec.path} does not exist)")
         renderer = _renderer(config, announce)
         self.engine = Engine(

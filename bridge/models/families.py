@@ -1,9 +1,10 @@
-"""The model families, one row each: what a family serves, how its weights load and are found,
-and whether Google's magenta runs its bundles. Code outside a family's package asks this
-table instead of spelling family names.
+"""The model families, one row each: what a family serves and with which tools, how its
+weights load and are found, where its generator is, and whether Google's magenta runs its
+bundles. Code outside a family's package asks this table instead of spelling family names;
+a new family is a package under bridge/models and one row here.
 
-A row names its model class as text and imports it only when a model loads, so reading the
-table (the config, `magenta-bridge client`) never imports PyTorch.
+A row names its model class and generator module as text and imports them only when used,
+so reading the table (`magenta-bridge client`, the OSC docs) never imports PyTorch.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.checkpoints.v2_files import open_checkpoint
 from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
+
+if TYPE_CHECKING:
+    from bridge.models.generation import Generator
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class Family:
     model: str | None  # "module:Class" of the native port; None: only through magenta
     content: str | None = None  # what it is made for; None: its MusicVAE config, or its name
     configs: tuple[str, ...] = ()  # the configs one must name (MusicVAE); empty: none
+    tools: tuple[str, ...] = ("continue",)  # the tools (bridge/tools/registry.py) it serves
+    generator: str | None = None  # its module of clip<->events code (bridge.models.generation)
     magenta: bool = False  # Google's magenta can run its `.mag` bundles (backend: magenta)
     prefix_checkpoints: bool = False  # weights may be named by a TF checkpoint's prefix
 
@@ -34,6 +40,12 @@ class Family:
         module, _, name = self.model.partition(":")
         cls = getattr(importlib.import_module(module), name)
         return cls.load(path, config, device) if self.configs else cls.load(path, device)
+
+    def load_generator(self) -> Generator:
+        """The module that continues clips with this family's models."""
+        if self.generator is None:
+            raise ValueError(f"{self.name} has no native generator (backend: magenta)")
+        return cast("Generator", importlib.import_module(self.generator))
 
     def content_of(self, config: str | None) -> str:
         """What a model of this family (and config) is made for."""
@@ -59,19 +71,33 @@ class Family:
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Family("melody_rnn", "bridge.models.melody_rnn.model:MelodyRnn", "melody", magenta=True),
-        Family("drums_rnn", "bridge.models.drums_rnn.model:DrumsRnn", "drums", magenta=True),
+        Family(
+            "melody_rnn",
+            "bridge.models.melody_rnn.model:MelodyRnn",
+            "melody",
+            generator="bridge.models.melody_rnn.generator",
+            magenta=True,
+        ),
+        Family(
+            "drums_rnn",
+            "bridge.models.drums_rnn.model:DrumsRnn",
+            "drums",
+            generator="bridge.models.drums_rnn.generator",
+            magenta=True,
+        ),
         Family("improv_rnn", None, magenta=True),
         Family(
             "polyphony_rnn",
             "bridge.models.polyphony_rnn.model:PolyphonyRnn",
             "polyphony",
+            generator="bridge.models.polyphony_rnn.generator",
             magenta=True,
         ),
         Family(
             "performance_rnn",
             "bridge.models.performance_rnn.model:PerformanceRnn",
             "performance",
+            generator="bridge.models.performance_rnn.generator",
             magenta=True,
         ),
         Family("pianoroll_rnn_nade", None, magenta=True),
@@ -79,9 +105,19 @@ FAMILIES: dict[str, Family] = {
             "music_vae",
             "bridge.models.music_vae.model:MusicVae",
             configs=tuple(VAE_CONFIGS),
+            tools=("generate", "interpolate", "vary", "groove", "drumify"),
             prefix_checkpoints=True,
         ),
     )
 }
-NATIVE_FAMILIES = tuple(name for name, family in FAMILIES.items() if family.model is not None)
-MAGENTA_FAMILIES = tuple(name for name, family in FAMILIES.items() if family.magenta)
+DEFAULT_FAMILY = "melody_rnn"  # what a config entry without `family` names
+
+
+def native_families() -> tuple[str, ...]:
+    """The families this package runs natively (read when asked: a test may add a row)."""
+    return tuple(name for name, family in FAMILIES.items() if family.model is not None)
+
+
+def magenta_families() -> tuple[str, ...]:
+    """The families Google's magenta runs (backend: magenta)."""
+    return tuple(name for name, family in FAMILIES.items() if family.magenta)

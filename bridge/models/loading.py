@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.config import ModelSpec
+from bridge.models.catalog import ModelSpec
 from bridge.models.families import FAMILIES
 
 

@@ -52,6 +52,14 @@ class Melody:
             and self.steps_per_bar == other.steps_per_bar
         )
 
+    def with_length(self, steps: int) -> Melody:
+        """Cut or padded to `steps`, a held note ended first, as note_seq's set_length does."""
+        events = self.events.tolist()
+        _set_length(events, steps)
+        return Melody(
+            np.array(events, dtype=self.events.dtype), self.steps_per_quarter, self.steps_per_bar
+        )
+
     def to_notes(self, start_beat: float = 0.0, velocity: int = 100) -> list[Note]:
         """Notes with event 0 at `start_beat`; a note lasts until the next note-on or NOTE_OFF."""
         events = self.events.tolist()

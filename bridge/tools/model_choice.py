@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.config import Config, ModelSpec
+from bridge.models.catalog import Catalog, ModelSpec
 from bridge.music.clip import Clip
 from bridge.music.content import Content, ContentGuess, guess_content
 
 
 def choose_model(
-    config: Config,
+    catalog: Catalog,
     name: str | None,
     clip: Clip | None,
     serves: Callable[[ModelSpec], bool] = lambda _: True,
@@ -24,20 +24,20 @@ def choose_model(
     a serving model made for such content, or the first serving one; else the default.
     """
     if name:
-        return config.model(name), "named in the request"
+        return catalog.model(name), "named in the request"
     guess = guess_content(clip) if clip is not None else None
     if guess is None and content is not None:
         guess = ContentGuess(content, "asked for by the client")
-    chosen = config.by_content.get(guess.content) if guess else None
-    if chosen in config.models and serves(config.models[chosen]):
-        return config.models[chosen], f"{guess.content}: {guess.reason}"
-    if serves(config.model(None)) and chosen not in config.models:
+    chosen = catalog.by_content.get(guess.content) if guess else None
+    if chosen in catalog.models and serves(catalog.models[chosen]):
+        return catalog.models[chosen], f"{guess.content}: {guess.reason}"
+    if serves(catalog.model(None)) and chosen not in catalog.models:
         missing = f"{guess.content} ({guess.reason}), but {chosen} is missing"
-        return config.model(None), missing if chosen in config.missing else "the default model"
-    serving = [spec for spec in config.models.values() if serves(spec)]
+        return catalog.model(None), missing if chosen in catalog.missing else "the default model"
+    serving = [spec for spec in catalog.models.values() if serves(spec)]
     fitting = [spec for spec in serving if guess and spec.content == guess.content]
     if fitting:
         return fitting[0], f"{guess.content}: {guess.reason}"
     if serving:
         return serving[0], "the first model serving the tool"
-    return config.model(None), "the default model"
+    return catalog.model(None), "the default model"

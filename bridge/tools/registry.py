@@ -1,9 +1,9 @@
-"""The tools a client can ask for, declared once: name, model family, inputs, parameters.
+"""The tools a client can ask for, declared once: name, inputs, parameters, checks.
 
-Frontends and the job engine only ever see `Tool`; adding generate, interpolate, vary,
-groove or drumify means writing its function and one `Tool(...)` entry below, with no
-change to the transport or the engine. Tool functions import their models lazily, so
-listing tools (help text, the OSC client) never loads PyTorch.
+Frontends and the job engine only ever see `Tool`; every frontend (OSC, the CLI, the OSC
+client, the docs) is generated from this table. A new tool is its function and one
+`Tool(...)` entry below; which models it runs on is the family table's `tools` column.
+Tool functions import their models lazily, so listing tools never loads PyTorch.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.config import Limits, ModelSpec
+from bridge.config import Limits
+from bridge.models.catalog import ModelSpec
+from bridge.models.families import FAMILIES
 from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import Clip
 from bridge.music.scales import parse_key
@@ -20,7 +22,7 @@ from bridge.tools.params import Param, ParamError
 
 Progress = Callable[[int, int], None]
 Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, checked params
-ToolFunction = Callable[[Any, Sequence[Call], Limits, Progress], list[list[Clip]]]
+ToolFunction = Callable[[Any, ModelSpec, Sequence[Call], Limits, Progress], list[list[Clip]]]
 CheckFunction = Callable[[ModelSpec, Sequence[Clip], Mapping[str, Any], Limits], None]
 BatchKey = Callable[[Sequence[Clip], Mapping[str, Any]], Hashable]
 
@@ -31,7 +33,6 @@ class Tool:
 
     name: str
     summary: str
-    families: tuple[str, ...]  # native model families it runs on (any, on the magenta backend)
     inputs: int  # clips it takes
     params: tuple[Param, ...]
     check: CheckFunction  # raises ValueError for a request `run` would refuse; runs before accept
@@ -43,7 +44,17 @@ class Tool:
         """Whether this tool can run on a configured model."""
         if spec.backend == "magenta":
             return not self.configs
-        return spec.family in self.families and (not self.configs or spec.config in self.configs)
+        family = FAMILIES.get(spec.family)
+        return (
+            family is not None
+            and self.name in family.tools
+            and (not self.configs or spec.config in self.configs)
+        )
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The families whose rows name this tool."""
+        return tuple(name for name, family in FAMILIES.items() if self.name in family.tools)
 
     @property
     def runs_on(self) -> str:
@@ -65,14 +76,14 @@ class Tool:
         return f"model {spec.name!r} is a {kind} model; {self.name} runs on {self.runs_on}; {fits}"
 
 
-def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
+def _continuation(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
     from bridge.models.events_rnn.sampling import SamplingOptions
-    from bridge.tools.continuation import ContinueRequest
+    from bridge.models.generation import Continuation
 
     low, high = params["pitch_low"], params["pitch_high"]
     if low > high:
         raise ParamError(f"pitch_low ({low}) must not be above pitch_high ({high})")
-    request = ContinueRequest(
+    return Continuation(
         clip=clips[0],
         bars=params["bars"],
         variations=params["variations"],
@@ -87,31 +98,29 @@ def _continue_request(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
         pitch_range=None if (low, high) == (0, 127) else (low, high),
         quantize=params["quantize"],
     )
-    return request
 
 
 def _check_continue(
     spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
 ) -> None:
-    from bridge.tools.continuation import check_request
+    from bridge.tools.continuation import check_continuation
 
-    family = spec.family if spec.backend == "native" else "magenta-backend"
-    check_request(family, _continue_request(clips, params), limits)
+    check_continuation(spec, _continuation(clips, params), limits)
 
 
 def _continue(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
 ) -> list[list[Clip]]:
     from bridge.tools.continuation import continue_clips
 
-    requests = [_continue_request(clips, params) for clips, params in calls]
-    return continue_clips(model, requests, limits, progress)
+    continuations = [_continuation(clips, params) for clips, params in calls]
+    return continue_clips(model, spec, continuations, limits, progress)
 
 
 def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Hashable:
     from bridge.tools.continuation import batch_key
 
-    return batch_key(_continue_request(clips, params))
+    return batch_key(_continuation(clips, params))
 
 
 SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
@@ -119,7 +128,6 @@ SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2
 CONTINUE = Tool(
     name="continue",
     summary="extend the clip's melody by some bars, in several variations",
-    families=("melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn"),
     inputs=1,
     params=(
         Param("bars", int, 4, "bars to add after the clip", 1, None, "max_bars"),
@@ -161,7 +169,7 @@ def _latent(name: str) -> ToolFunction:
     """generate, interpolate or vary: each call's clips and parameters to bridge.tools.latent."""
 
     def run(
-        model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+        model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
     ) -> list[list[Clip]]:
         from bridge.tools.latent import run_request
 
@@ -177,7 +185,6 @@ VAE_TEMPERATURE = Param(
 GENERATE = Tool(
     name="generate",
     summary="sample new clips from a MusicVAE's prior",
-    families=("music_vae",),
     inputs=0,
     params=(
         Param("variations", int, 4, "clips to sample, as one batch", 1, None, "max_variations"),
@@ -193,7 +200,6 @@ GENERATE = Tool(
 INTERPOLATE = Tool(
     name="interpolate",
     summary="clips morphing from the first clip to the second through a MusicVAE",
-    families=("music_vae",),
     inputs=2,
     params=(
         Param("steps", int, 5, "clips on the way", 2, None, "max_variations"),
@@ -209,7 +215,6 @@ INTERPOLATE = Tool(
 VARY = Tool(
     name="vary",
     summary="variations of the clip decoded around its MusicVAE code, as one batch",
-    families=("music_vae",),
     inputs=1,
     params=(
         Param("variations", int, 8, "variations, decoded as one batch", 1, None, "max_variations"),
@@ -231,7 +236,7 @@ VARY = Tool(
 
 
 def _groove(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
 ) -> list[list[Clip]]:
     from bridge.tools.groove import groove
 
@@ -250,7 +255,7 @@ def _groove(
 
 
 def _drumify(
-    model: Any, calls: Sequence[Call], limits: Limits, progress: Progress
+    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
 ) -> list[list[Clip]]:
     from bridge.tools.groove import drumify
 
@@ -281,7 +286,6 @@ GROOVE_TEMPERATURE = Param(
 GROOVE = Tool(
     name="groove",
     summary="humanize a quantized drum clip: new velocities and timing from a GrooVAE",
-    families=("music_vae",),
     inputs=1,
     params=(
         Param("variations", int, 1, "versions, decoded as one batch", 1, None, "max_variations"),
@@ -299,7 +303,6 @@ GROOVE = Tool(
 DRUMIFY = Tool(
     name="drumify",
     summary="drums played to the rhythm of any clip (melody, taps, a drum loop) by a GrooVAE",
-    families=("music_vae",),
     inputs=1,
     params=(
         Param("variations", int, 4, "drum parts, decoded as one batch", 1, None, "max_variations"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import Config, Limits, ModelSpec
+from bridge.config import Config, Limits, ModelEntry
 from bridge.engine.engine import Engine
 from bridge.engine.jobs import Busy, JobRequest, RequestError
 from bridge.engine.warm_models import WarmModels
@@ -46,7 +46,7 @@ class Recorder:
 
 @pytest.fixture
 def engine(tmp_path):
-    spec = ModelSpec("fixture", "melody_rnn", MODEL, "cpu")
+    spec = ModelEntry("fixture", "melody_rnn", MODEL, "cpu")
     config = Config({"fixture": spec}, "fixture", limits=Limits(max_bars=2000))
     store = ResultStore(tmp_path / "data")
     engine = Engine(WarmModels.load(config), store, config.limits, queue_size=8)
@@ -164,7 +164,7 @@ class RaisingListener(Recorder):
 def test_the_job_timeout_is_a_hard_limit(tmp_path):
     """The client hears "timed out" at the deadline and the stuck worker is interrupted, so
     the next job runs on the same worker."""
-    spec = ModelSpec("fixture", "melody_rnn", MODEL, "cpu")
+    spec = ModelEntry("fixture", "melody_rnn", MODEL, "cpu")
     config = Config({"fixture": spec}, "fixture")
     store = ResultStore(tmp_path / "data")
     engine = Engine(WarmModels.load(config), store, config.limits, job_timeout=1.0)

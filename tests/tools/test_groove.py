@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.config import ModelSpec, load_config
+from bridge.config import load_config
+from bridge.models.catalog import Catalog, ModelSpec
 from bridge.models.music_vae.model import MusicVae
 from bridge.music.clip import Clip, Note
 from bridge.music.drums import DrumKit, drum_class
@@ -157,8 +158,8 @@ def test_tools_ask_for_the_model_kind_they_need():
 
 
 def test_the_default_config_offers_googles_humanize_checkpoint():
-    config = load_config()
-    entry = config.missing.get("humanize") or config.models["humanize"]
+    catalog = Catalog.of(load_config())
+    entry = catalog.missing.get("humanize") or catalog.models["humanize"]
     assert entry.optional and entry.config == HUMANIZE and GROOVE.serves(entry)
     assert "magentadata/models/music_vae/checkpoints" in entry.description
 

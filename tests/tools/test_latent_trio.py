@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.config import Limits, ModelSpec
+from bridge.config import Limits
+from bridge.models.catalog import ModelSpec
 from bridge.models.music_vae.model import MusicVae
 from bridge.models.music_vae.trio_data import Trio, part_role, trio_parts
 from bridge.music.clip import Clip, Note

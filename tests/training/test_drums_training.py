@@ -15,13 +15,13 @@ from note_seq import NoteSequence, sequences_lib
 from bridge.frontends.cli import main
 from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.drums_rnn.config import CONFIGS
+from bridge.models.drums_rnn.generator import continue_drums
 from bridge.models.drums_rnn.model import FAMILY as DRUMS
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.models.melody_rnn.model import MelodyRnn
 from bridge.music.drums import NUM_DRUM_EVENTS, extract_drum_track
 from bridge.music.midi import read_midi
-from bridge.tools.drum_continuation import continue_drums
 from bridge.training.corpus import build_corpus, load_corpus, read_folder, save_corpus
 from bridge.training.drum_corpus import DrumExtractionRules
 from bridge.training.evaluation import compare_with_ngrams, evaluate_events_rnn

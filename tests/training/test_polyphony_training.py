@@ -18,6 +18,7 @@ from note_seq import NoteSequence, midi_to_note_sequence, sequences_lib
 
 from bridge.frontends.cli import main
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.polyphony_rnn.generator import continue_polyphony
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.midi import read_midi
 from bridge.music.polyphony import (
@@ -29,7 +30,6 @@ from bridge.music.polyphony import (
     STEP_END,
     PolyphonicSequence,
 )
-from bridge.tools.polyphony_continuation import continue_polyphony
 from bridge.training.corpus import read_folder, save_corpus
 from bridge.training.evaluation import evaluate_events_rnn
 from bridge.training.families import family_of_checkpoint, family_of_config

@@ -15,7 +15,7 @@ from bridge.frontends.cli import continuation, daemon, evaluation, latent, midi,
 
 EXAMPLE = """examples:
   magenta-bridge continue examples/folk_melody.mid -o out.mid --bars 4 --variations 4 --seed 7
-  magenta-bridge continue in.mid -o out.mid --key A:minor --pitch-range 55-84 --temperature 0.9
+  magenta-bridge continue in.mid -o out.mid --key A:minor --pitch-low 55 --pitch-high 84
   magenta-bridge groove loops/ -o grooved/ --variations 2
   magenta-bridge drumify rhythm.mid -o drums/ --variations 4 --seed 3
   magenta-bridge models

@@ -1,4 +1,5 @@
-"""Helpers shared by several command modules: tool parameters as options, output names."""
+"""Helpers shared by several command modules: tool parameters as options, the model a tool
+runs on, output names."""
 
 from __future__ import annotations
 
@@ -8,8 +9,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
+    from bridge.config import Config
+    from bridge.models.catalog import ModelSpec
+    from bridge.music.clip import Clip
+    from bridge.tools.registry import Tool
+
     # What `add_subparsers` returns, to which each command module adds its commands.
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_model_options(parser: argparse.ArgumentParser, runs_on: str) -> None:
+    """--model and --device, for a command that runs a tool in this process."""
+    parser.add_argument(
+        "--model",
+        default=None,
+        help=f"configured model: {runs_on} (default: one made for the clip's content)",
+    )
+    parser.add_argument(
+        "--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config)"
+    )
+
+
+def tool_request(
+    args: argparse.Namespace, tool: Tool, first: Clip | None
+) -> tuple[Config, ModelSpec, str, dict[str, Any]]:
+    """The config, the model the tool runs on (with why it was chosen) and the parameters,
+    checked as the daemon checks them."""
+    from dataclasses import replace
+
+    from bridge.config import load_config
+    from bridge.models.catalog import Catalog
+    from bridge.tools.model_choice import choose_model
+    from bridge.tools.params import parse_params
+
+    config = load_config(args.config)
+    catalog = Catalog.of(config)
+    spec, why = choose_model(catalog, args.model, first, tool.serves)
+    if not tool.serves(spec):
+        raise ValueError(tool.refusal(spec, catalog.models.values(), catalog.missing.values()))
+    if args.device:
+        spec = replace(spec, device=args.device)
+    return config, spec, why, parse_params(tool.params, given_params(args), config.limits)
 
 
 def add_param_options(parser: argparse.ArgumentParser, params: Sequence[Any]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.frontends.cli.common import add_param_options, given_params
+from bridge.frontends.cli.common import add_model_options, add_param_options
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` must not load the models
     from bridge.config import ModelSpec
@@ -48,31 +48,21 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
                 help="MIDI files or folders of them" if batch else "MIDI file",
             )
         command.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-        command.add_argument(
-            "--model",
-            default=None,
-            help="configured music_vae model (default: one made for the clip's content)",
-        )
-        command.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+        add_model_options(command, tool.runs_on)
         add_param_options(command, tool.params)
         command.set_defaults(run=_latent, tool=name)
 
 
 def _latent(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from tqdm import tqdm
 
-    from bridge.config import ConfigError, load_config
+    from bridge.frontends.cli.common import tool_request
     from bridge.models.loading import load_model
     from bridge.models.music_vae.config import config_named
     from bridge.music.midi import read_midi, write_midi
-    from bridge.tools.model_choice import choose_model
-    from bridge.tools.params import parse_params
     from bridge.tools.registry import TOOLS
 
     tool = TOOLS[args.tool]
-    config = load_config(args.config)
     if LATENT_INPUTS[args.tool][0] == ["inputs"]:
         calls = [((read_midi(path),), path.stem) for path in _midi_files(args.inputs)]
     elif args.tool == "interpolate":
@@ -80,12 +70,7 @@ def _latent(args: argparse.Namespace) -> int:
     else:
         calls = [((), "generate")]
     first = calls[0][0][0] if calls[0][0] else None
-    spec, why = choose_model(config, args.model, first, tool.serves)
-    if not tool.serves(spec):
-        raise ConfigError(tool.refusal(spec, config.models.values(), config.missing.values()))
-    if args.device:
-        spec = replace(spec, device=args.device)
-    params = parse_params(tool.params, given_params(args), config.limits)
+    config, spec, why, params = tool_request(args, tool, first)
     if spec.config and config_named(spec.config).data == "trio":
         return _latent_trios(args, spec, why, params)
     for clips, stem in calls:
@@ -99,7 +84,7 @@ def _latent(args: argparse.Namespace) -> int:
     print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
     args.output.mkdir(parents=True, exist_ok=True)
     for clips, stem in tqdm(calls, desc=tool.name, unit="clip", disable=len(calls) < 2):
-        (results,) = tool.run(model, [(clips, params)], config.limits, lambda *_: None)
+        (results,) = tool.run(model, spec, [(clips, params)], config.limits, lambda *_: None)
         for index, clip in enumerate(results, start=1):
             path = args.output / f"{stem}-{index}.mid"
             write_midi(clip, path)

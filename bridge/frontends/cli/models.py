@@ -17,16 +17,17 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
 
 def _models(args: argparse.Namespace) -> int:
     from bridge.config import load_config
+    from bridge.models.catalog import Catalog
 
-    config = load_config(args.config)
-    for spec in [*config.models.values(), *config.missing.values()]:
-        marker = "*" if spec.name == config.default_model else " "
+    catalog = Catalog.of(load_config(args.config))
+    for spec in [*catalog.models.values(), *catalog.missing.values()]:
+        marker = "*" if spec.name == catalog.default_model else " "
         state = (
             "ok" if spec.installed else "optional, not installed" if spec.optional else "MISSING"
         )
         print(f"{marker} {spec.name:12} {spec.family:15} {spec.path}  [{state}]")
         if spec.description:
             print(f"    {spec.description}")
-    for content, name in config.by_content.items():
+    for content, name in catalog.by_content.items():
         print(f"  {content} clips without a named model go to {name}")
     return 0

@@ -26,13 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from bridge.config import REPO_ROOT, ModelSpec
+from bridge.models.catalog import ModelSpec
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip, Note
 from bridge.music.notesequence import clip_to_note_sequence
 from bridge.music.timing import beats_to_seconds, seconds_to_beats, snap_beats
 
 WORKER = Path(__file__).with_name("worker.py")
+CHECKOUT = Path(__file__).resolve().parents[3]  # where setup.sh puts .venv-magenta
 SETUP_SCRIPT = "models/reference/setup_magenta_env.sh"
 DEVICE = "cpu (magenta backend)"
 START_TIMEOUT_S = 180.0  # importing TensorFlow and magenta takes 8-13 s on an idle 2-core box
@@ -62,7 +63,7 @@ def magenta_python(configured: Path | None = None) -> Path:
     elif os.environ.get("MAGENTA_VENV"):
         candidate = Path(os.environ["MAGENTA_VENV"]).expanduser() / "bin" / "python"
     else:
-        candidate = REPO_ROOT / ".venv-magenta" / "bin" / "python"
+        candidate = CHECKOUT / ".venv-magenta" / "bin" / "python"
     if not (candidate.is_file() and os.access(candidate, os.X_OK)):
         raise MagentaBackendError(
             f"no python for the magenta backend at {candidate}; create the environment with "

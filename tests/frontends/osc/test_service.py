@@ -11,7 +11,7 @@ import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_packet import OscPacket
 
-from bridge.config import Config, Limits, ModelSpec
+from bridge.config import Config, Limits, ModelEntry
 from bridge.engine.engine import Engine
 from bridge.engine.warm_models import WarmModels
 from bridge.frontends.osc.service import OscService, OscSettings
@@ -66,7 +66,7 @@ class RecordingPeer:
 
 @pytest.fixture
 def service(tmp_path):
-    spec = ModelSpec("fixture", "melody_rnn", MODEL, "cpu")
+    spec = ModelEntry("fixture", "melody_rnn", MODEL, "cpu")
     config = Config({"fixture": spec}, "fixture", limits=Limits())
     store = ResultStore(tmp_path / "data")
     engine = Engine(WarmModels.load(config), store, config.limits)

@@ -36,9 +36,9 @@ from bridge.music.performance import (
 )
 from bridge.music.timing import beats_to_seconds
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "performance_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "performance_rnn"
 BUNDLE = FIXTURES / "performance.mag"
-BWV66 = Path(__file__).parents[1] / "music" / "data" / "bach_bwv66_6.mid"
+BWV66 = Path(__file__).parents[2] / "music" / "data" / "bach_bwv66_6.mid"
 SHIFTS = slice(TIME_SHIFT + 1, TIME_SHIFT + MAX_SHIFT_STEPS + 1)
 
 

@@ -27,7 +27,7 @@ from bridge.music.midi import read_midi
 from bridge.music.polyphony import PolyphonicSequence, polyphonic_events
 from bridge.music.quantize import quantize
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "polyphony_rnn"
 BUNDLE = FIXTURES / "polyphony.mag"
 REFERENCE = json.loads((FIXTURES / "polyphony_reference.json").read_text())
 RECIPES = REFERENCE["primers"]["recipes"]
@@ -106,6 +106,6 @@ def test_cpu_fast_path_matches_magenta(model, primers):
 
 
 def test_other_bundles_are_refused_by_name():
-    drums = Path(__file__).parents[1] / "fixtures" / "drums_rnn" / "drum_kit.mag"
+    drums = Path(__file__).parents[2] / "fixtures" / "drums_rnn" / "drum_kit.mag"
     with pytest.raises(CheckpointError, match=r"'drum_kit' is not a supported PolyphonyRNN config"):
         PolyphonyRnn.load(drums, "cpu")

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from drum_files import sequencer_drums
 
+from bridge.models.drums_rnn.generator import continue_drums
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip, Note
 from bridge.music.drums import DrumKit, drum_class
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
-from bridge.tools.drum_continuation import continue_drums
 
-BUNDLE = Path(__file__).parents[1] / "fixtures" / "drums_rnn" / "drum_kit.mag"
-BUNDLED = Path(__file__).parents[2] / "models" / "pretrained" / "mma_drum_kit.safetensors"
+BUNDLE = Path(__file__).parents[2] / "fixtures" / "drums_rnn" / "drum_kit.mag"
+BUNDLED = Path(__file__).parents[3] / "models" / "pretrained" / "mma_drum_kit.safetensors"
 
 
 @pytest.fixture(scope="module")

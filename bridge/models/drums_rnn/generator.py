@@ -11,17 +11,34 @@ kit: each drum class keeps the pitch and mean velocity the clip gave it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.generation import Continuation, Progress, check_counts
 from bridge.music.clip import Clip
 from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
 from bridge.music.errors import ClipError
-from bridge.tools.counts import check_counts
+
+PITCH_CONSTRAINTS = False
+
+
+def read(continuation: Continuation) -> None:
+    """Refuse a clip the model cannot read, before any work."""
+    extract_drum_track(continuation.clip)
+
+
+def continue_clips(
+    model: DrumsRnn, continuations: Sequence[Continuation], progress: Progress
+) -> list[list[Clip]]:
+    """Each continuation on its own (variations share a batch, requests do not)."""
+    return [
+        continue_drums(model, c.clip, c.bars, c.variations, c.sampling, progress)
+        for c in continuations
+    ]
 
 
 def continue_drums(

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.polyphony_rnn.generator import continue_polyphony
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
@@ -22,10 +23,9 @@ from bridge.music.polyphony import (
     PolyphonicSequence,
     extract_polyphonic_sequence,
 )
-from bridge.tools.polyphony_continuation import continue_polyphony
 
-BUNDLE = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
-BUNDLED = Path(__file__).parents[2] / "models" / "pretrained" / "bach_polyphony.safetensors"
+BUNDLE = Path(__file__).parents[2] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
+BUNDLED = Path(__file__).parents[3] / "models" / "pretrained" / "bach_polyphony.safetensors"
 
 
 @pytest.fixture(scope="module")

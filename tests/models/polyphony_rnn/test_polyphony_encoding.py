@@ -37,7 +37,7 @@ from bridge.music.polyphony import (
 )
 from bridge.music.quantize import quantize
 
-PROBE = Path(__file__).parents[2] / "models" / "reference" / "polyphony_lib_probe.py"
+PROBE = Path(__file__).parents[3] / "models" / "reference" / "polyphony_lib_probe.py"
 # Five voices at 76 qpm; a repeated time signature; 3/4; and a fourth chorale.
 CHORALES = ["bach/bwv1.6.mxl", "bach/bwv103.6.mxl", "bach/bwv79.6.mxl", "bach/bwv337.mxl"]
 # (start step, steps); None: the whole chorale. Notes starting before the start are left out.

@@ -26,8 +26,8 @@ from bridge.music.clip import Clip
 from bridge.music.midi import read_midi
 from bridge.music.polyphony import END, STEP_END, PolyphonicSequence, extract_polyphonic_sequence
 
-BUNDLE = Path(__file__).parents[1] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
-PROBE = Path(__file__).parents[2] / "models" / "reference" / "polyphony_lib_probe.py"
+BUNDLE = Path(__file__).parents[2] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
+PROBE = Path(__file__).parents[3] / "models" / "reference" / "polyphony_lib_probe.py"
 CHORALES = ["bach/bwv99.6.mxl", "bach/bwv26.6.mxl"]
 
 

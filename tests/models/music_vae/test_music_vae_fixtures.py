@@ -16,7 +16,7 @@ from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.config import config_named
 from bridge.models.music_vae.model import interpolation_path
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "music_vae"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "music_vae"
 CONFIGS = sorted(path.name for path in FIXTURES.iterdir() if path.is_dir())
 TOLERANCE = 1e-4
 

@@ -32,7 +32,7 @@ from bridge.music.drums import DrumKit
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi, write_midi
 
-REPO = Path(__file__).parents[2]
+REPO = Path(__file__).parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "music_vae"
 PROBE = REPO / "models" / "reference" / "groove_converter_probe.py"
 GROOVES = ("groovae_2bar_humanize", "groovae_2bar_tap_fixed_velocity", "groovae_4bar")

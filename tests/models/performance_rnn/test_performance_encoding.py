@@ -21,7 +21,7 @@ from bridge.music.notesequence import clip_to_note_sequence
 from bridge.music.performance import extract_performance
 
 CHORALES = ["bach/bwv10.7.mxl", "bach/bwv97.9.mxl", "bach/bwv177.4.mxl"]
-BWV66 = Path(__file__).parents[1] / "music" / "data" / "bach_bwv66_6.mid"
+BWV66 = Path(__file__).parents[2] / "music" / "data" / "bach_bwv66_6.mid"
 
 
 def with_dynamics(clip: Clip) -> Clip:

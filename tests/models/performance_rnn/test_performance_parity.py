@@ -31,7 +31,7 @@ from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.notesequence import note_sequence_to_clip
 from bridge.music.performance import performance_primer
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "performance_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "performance_rnn"
 NAMES = ["performance", "performance_with_dynamics"]
 TOLERANCE = 1e-4
 
@@ -198,6 +198,6 @@ def test_cpu_fast_path_matches_magenta(case):
 
 
 def test_other_bundles_are_refused_by_name():
-    melody = Path(__file__).parents[1] / "fixtures" / "melody_rnn" / "basic_rnn.mag"
+    melody = Path(__file__).parents[2] / "fixtures" / "melody_rnn" / "basic_rnn.mag"
     with pytest.raises(CheckpointError, match=r"'basic_rnn' is not a supported PerformanceRNN"):
         PerformanceRnn.load(melody, "cpu")

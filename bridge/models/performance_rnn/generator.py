@@ -13,20 +13,44 @@ model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.generation import Continuation, Progress, check_counts
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
-from bridge.music.performance import continuation_clip, generation_steps, performance_primer
+from bridge.music.performance import (
+    continuation_clip,
+    extract_performance,
+    generation_steps,
+    performance_primer,
+)
 from bridge.music.timing import beats_to_seconds, seconds_to_beats
-from bridge.tools.counts import check_counts
 
 Unit = Literal["bars", "seconds"]
 MAX_SECONDS = 600.0  # ten minutes of new music is far past what a DAW user asks for
+
+PITCH_CONSTRAINTS = False
+
+
+def read(continuation: Continuation) -> None:
+    """Refuse a clip the model cannot read, before any work."""
+    extract_performance(continuation.clip)
+
+
+def continue_clips(
+    model: PerformanceRnn, continuations: Sequence[Continuation], progress: Progress
+) -> list[list[Clip]]:
+    """Each continuation on its own (variations share a batch, requests do not)."""
+    return [
+        continue_performance(
+            model, c.clip, c.bars, c.variations, c.sampling, c.quantize, progress=progress
+        )
+        for c in continuations
+    ]
 
 
 def continue_performance(

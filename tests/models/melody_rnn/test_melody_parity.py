@@ -17,7 +17,7 @@ from bridge.models.checkpoints.tf_v1 import CheckpointError
 from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.models.melody_rnn.model import MelodyRnn
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "melody_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "melody_rnn"
 CONFIGS = ["basic_rnn", "lookback_rnn", "attention_rnn"]
 TOLERANCE = 1e-4
 

@@ -36,7 +36,7 @@ from bridge.music.errors import ClipError
 from bridge.music.midi import MidiPart, midi_parts_bytes, read_midi_parts
 
 NAME = "hierdec-trio_16bar"
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "music_vae" / NAME
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "music_vae" / NAME
 REFERENCE = json.loads((FIXTURE / "reference.json").read_text())
 SOURCES = REFERENCE["converter_reference"]["sources"]
 MODEL_REFERENCE = REFERENCE["model_reference"]

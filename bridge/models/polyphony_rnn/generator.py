@@ -12,16 +12,33 @@ model start one pitch twice on a step; such doubles sound as one note, the longe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.generation import Continuation, Progress, check_counts
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.polyphony import extract_polyphonic_sequence
-from bridge.tools.counts import check_counts
+
+PITCH_CONSTRAINTS = False
+
+
+def read(continuation: Continuation) -> None:
+    """Refuse a clip the model cannot read, before any work."""
+    extract_polyphonic_sequence(continuation.clip)
+
+
+def continue_clips(
+    model: PolyphonyRnn, continuations: Sequence[Continuation], progress: Progress
+) -> list[list[Clip]]:
+    """Each continuation on its own (variations share a batch, requests do not)."""
+    return [
+        continue_polyphony(model, c.clip, c.bars, c.variations, c.sampling, progress)
+        for c in continuations
+    ]
 
 
 def continue_polyphony(

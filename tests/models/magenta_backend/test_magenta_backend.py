@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 from bridge.config import ConfigError, Limits, load_config
+from bridge.models.catalog import Catalog, CatalogError, ModelSpec
 from bridge.models.events_rnn.sampling import SamplingOptions
-from bridge.models.families import MAGENTA_FAMILIES
+from bridge.models.families import magenta_families
 from bridge.models.loading import load_model
 from bridge.models.magenta_backend.backend import (
     SETUP_SCRIPT,
@@ -34,13 +35,12 @@ from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.melody import extract_melody
 from bridge.music.midi import read_midi
-from bridge.tools.continuation import ContinueRequest, continue_clip
 from bridge.tools.registry import TOOLS
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 ATTENTION = FIXTURES / "melody_rnn" / "attention_rnn.mag"
 NADE = FIXTURES / "pianoroll_rnn_nade" / "rnn-nade.mag"
-FOLK = Path(__file__).parents[2] / "examples" / "folk_melody.mid"
+FOLK = Path(__file__).parents[3] / "examples" / "folk_melody.mid"
 TOLERANCE = 1e-4
 
 
@@ -51,6 +51,10 @@ def _magenta_available() -> str | None:
     except MagentaBackendError as error:
         return f"Google's magenta environment is missing: {error}"
     return None
+
+
+def _catalog(path: Path) -> Catalog:
+    return Catalog.of(load_config(path))
 
 
 def _write_config(folder: Path, **entry: object) -> Path:
@@ -65,7 +69,7 @@ def melody(tmp_path_factory):
     if reason := _magenta_available():
         pytest.skip(reason)
     config = load_config(_write_config(tmp_path_factory.mktemp("config"), backend="magenta"))
-    backend = load_model(config.model("m"))
+    backend = load_model(Catalog.of(config).model("m"))
     yield backend
     backend.close()
 
@@ -79,28 +83,28 @@ def folk() -> Clip:
 
 
 def test_config_accepts_magenta_families_only_for_the_magenta_backend(tmp_path):
-    spec = load_config(_write_config(tmp_path, backend="magenta", family="improv_rnn")).model("m")
+    spec = _catalog(_write_config(tmp_path, backend="magenta", family="improv_rnn")).model("m")
     assert (spec.backend, spec.family) == ("magenta", "improv_rnn")
-    assert load_config(_write_config(tmp_path)).model("m").backend == "native"
+    assert _catalog(_write_config(tmp_path)).model("m").backend == "native"
     with pytest.raises(ConfigError, match="unknown backend 'tensorflow'"):
         load_config(_write_config(tmp_path, backend="tensorflow"))
-    with pytest.raises(ConfigError, match="unknown family 'pianoroll_rnn_nade' for the native"):
-        load_config(_write_config(tmp_path, family="pianoroll_rnn_nade"))
-    with pytest.raises(ConfigError, match="unknown family 'music_vae' for the magenta"):
-        load_config(_write_config(tmp_path, backend="magenta", family="music_vae"))
+    with pytest.raises(CatalogError, match="unknown family 'pianoroll_rnn_nade' for the native"):
+        _catalog(_write_config(tmp_path, family="pianoroll_rnn_nade"))
+    with pytest.raises(CatalogError, match="unknown family 'music_vae' for the magenta"):
+        _catalog(_write_config(tmp_path, backend="magenta", family="music_vae"))
     with pytest.raises(ConfigError, match="'python' is for backend: magenta only"):
         load_config(_write_config(tmp_path, python="/usr/bin/python3"))
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
-    spec = load_config(_write_config(tmp_path, backend="magenta", python="venv/bin/python"))
-    assert spec.model("m").python == tmp_path / "venv" / "bin" / "python"  # the link, kept
+    config = load_config(_write_config(tmp_path, backend="magenta", python="venv/bin/python"))
+    assert config.models["m"].python == tmp_path / "venv" / "bin" / "python"  # the link, kept
 
 
 def test_worker_knows_the_configured_families_and_imports_nothing_of_the_bridge():
     spec = importlib.util.spec_from_file_location("magenta_worker", WORKER)
     worker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(worker)
-    assert tuple(worker.FAMILIES) == MAGENTA_FAMILIES
+    assert tuple(worker.FAMILIES) == magenta_families()
     imported = set()
     for node in ast.walk(ast.parse(WORKER.read_text())):
         if isinstance(node, ast.Import):
@@ -157,11 +161,13 @@ def test_the_continue_tool_runs_on_the_magenta_backend(melody, folk):
     tool = TOOLS["continue"]
     params = {param.name: param.default for param in tool.params} | {"bars": 1, "seed": 3}
     done = []
-    ((clip,),) = tool.run(melody, [([folk], params)], Limits(), lambda *step: done.append(step))
+    spec = ModelSpec("m", "melody_rnn", ATTENTION, backend="magenta")
+    progress = lambda *step: done.append(step)  # noqa: E731
+    ((clip,),) = tool.run(melody, spec, [([folk], params)], Limits(), progress)
     assert clip.length == 4.0 and clip.notes and done[-1] == (1, 1)
     assert clip == melody.continue_clip(folk, 1, 1, SamplingOptions(seed=3))[0]
     with pytest.raises(ClipError, match="need a native model"):
-        continue_clip(melody, ContinueRequest(folk, bars=1, pitch_range=(60, 72)))
+        tool.check(spec, [folk], params | {"pitch_low": 60, "pitch_high": 72}, Limits())
 
 
 def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(melody, folk):

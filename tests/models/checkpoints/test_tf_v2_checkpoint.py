@@ -28,7 +28,7 @@ from bridge.models.magenta_backend.backend import MagentaBackendError, magenta_p
 from bridge.models.music_vae.checkpoint import is_model_variable, load_tf_checkpoint
 from bridge.models.music_vae.config import config_named
 
-TRIO = Path(__file__).parents[1] / "fixtures" / "music_vae" / "hierdec-trio_16bar"
+TRIO = Path(__file__).parents[2] / "fixtures" / "music_vae" / "hierdec-trio_16bar"
 
 # Run by the magenta environment's python with the output folder as its argument. Device
 # placement on two CPUs plus `sharded=True` is what makes the Saver write two data shards.

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.performance_rnn.generator import continue_performance
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
 from bridge.music.performance import MAX_NOTE_STEPS, bin_velocity
-from bridge.tools.performance_continuation import continue_performance
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "performance_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "performance_rnn"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from bridge.models.events_rnn.steppers import NumpyStepper
 from bridge.music.drums import extract_drum_track
 from bridge.music.midi import read_midi
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "drums_rnn"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "drums_rnn"
 BUNDLE = FIXTURES / "drum_kit.mag"
 REFERENCE = json.loads((FIXTURES / "drum_kit_reference.json").read_text())
 RECIPES = REFERENCE["primers"]["recipes"]
@@ -156,6 +156,6 @@ def test_cpu_fast_path_matches_magenta(model, primers):
 
 
 def test_a_melody_bundle_is_refused_by_name():
-    melody = Path(__file__).parents[1] / "fixtures" / "melody_rnn" / "basic_rnn.mag"
+    melody = Path(__file__).parents[2] / "fixtures" / "melody_rnn" / "basic_rnn.mag"
     with pytest.raises(CheckpointError, match=r"'basic_rnn' is not a supported DrumsRNN"):
         DrumsRnn.load(melody, "cpu")

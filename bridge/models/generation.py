@@ -1,0 +1,58 @@
+"""What every family's generator is handed to continue a clip, and what a generator offers.
+
+A family that continues clips keeps its clip<->events code beside its model, in
+`bridge/models/<family>/generator.py`, as Magenta keeps `<family>_sequence_generator` beside
+each model; its row in the family table names that module. Tools hand it plain musical
+arguments (a `Continuation`), never a tool request, and orchestrate; the generator generates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+from bridge.music.scales import Key
+
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """One clip to continue by some bars, in several variations."""
+
+    clip: Clip
+    bars: int = 4
+    variations: int = 1
+    sampling: SamplingOptions = field(default_factory=SamplingOptions)
+    key: Key | None = None  # pitch constraints: generators with PITCH_CONSTRAINTS only
+    pitch_range: tuple[int, int] | None = None
+    quantize: bool = False  # snap an expressive result to the clip's 16th grid
+
+    @property
+    def constrains_pitches(self) -> bool:
+        return self.key is not None or self.pitch_range is not None
+
+
+class Generator(Protocol):
+    """The module a family's row names (bridge/models/<family>/generator.py)."""
+
+    PITCH_CONSTRAINTS: bool  # whether it honours a key and a pitch range
+
+    def read(self, continuation: Continuation) -> None:
+        """Refuse, with a ClipError naming why, a clip or constraint its model cannot take."""
+
+    def continue_clips(
+        self, model: Any, continuations: Sequence[Continuation], progress: Progress
+    ) -> list[list[Clip]]:
+        """One list of `variations` new clips per continuation, each `bars` bars from beat 0."""
+
+
+def check_counts(**counts: object) -> None:
+    """Refuse any count (bars, variations...) that is not a whole number of at least 1."""
+    for what, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ClipError(f"{what} must be a whole number of at least 1, got {value!r}")

@@ -1,0 +1,104 @@
+"""MelodyRNN's generator: continue a clip's melody by some bars, in several variations.
+
+The whole clip is the primer, silence included, up to the first bar line at or after its end
+(`Clip.bar_end`), where the continuation starts, as for every family. Results are new clips
+holding only the added bars, from beat 0, at the primer's mean velocity. A note sounding
+across the bar line belongs to the result, from beat 0 (a melody holding its last note goes
+on with it). Continuations of equally long clips by equally many bars share one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bridge.models.generation import Continuation, Progress, check_counts
+from bridge.models.melody_rnn.encoding import NO_EVENT
+from bridge.models.melody_rnn.model import Generation, MelodyRnn
+from bridge.music.clip import Clip
+from bridge.music.errors import ClipError
+from bridge.music.melody import Melody, extract_melody
+
+STEPS_PER_QUARTER = 4
+PITCH_CONSTRAINTS = True
+
+
+def read(continuation: Continuation) -> None:
+    """Refuse a clip with no usable melody, or constraints that leave no pitch, now."""
+    allowed_pitches(continuation)
+    extract_melody(continuation.clip)
+
+
+def continue_clips(
+    model: MelodyRnn, continuations: Sequence[Continuation], progress: Progress
+) -> list[list[Clip]]:
+    """Continuations of clips that end on the same bar line, by the same bars, as one batch."""
+    if len({(primer_steps(c.clip), _new_steps(c)) for c in continuations}) > 1:
+        raise ValueError("one batch continues equally long clips by equally many bars")
+    generations = []
+    for continuation in continuations:
+        check_counts(bars=continuation.bars, variations=continuation.variations)
+        melody = extract_melody(continuation.clip, STEPS_PER_QUARTER)
+        primer = melody.with_length(primer_steps(continuation.clip))
+        allowed = allowed_pitches(continuation)
+        generations.append(
+            Generation(primer, continuation.variations, continuation.sampling, allowed)
+        )
+    try:
+        results = model.generate_batch(generations, _new_steps(continuations[0]), progress)
+    except ValueError as error:
+        raise ClipError(str(error)) from error
+    return [_clips(c, melodies) for c, melodies in zip(continuations, results, strict=True)]
+
+
+def primer_steps(clip: Clip) -> int:
+    """The primer's steps: to the bar line the continuation starts on."""
+    return round(clip.bar_end * STEPS_PER_QUARTER)
+
+
+def allowed_pitches(continuation: Continuation) -> set[int] | None:
+    """The pitches the key and range leave, or None when neither is set."""
+    if not continuation.constrains_pitches:
+        return None
+    low, high = continuation.pitch_range or (0, 127)
+    key = continuation.key
+    classes = key.pitch_classes if key else frozenset(range(12))
+    allowed = {p for p in range(low, high + 1) if p % 12 in classes}
+    if not allowed:
+        raise ClipError(f"key and pitch range {low}-{high} leave no pitch to play")
+    return allowed
+
+
+def _new_steps(continuation: Continuation) -> int:
+    return continuation.bars * _steps_per_bar(continuation.clip)
+
+
+def _steps_per_bar(clip: Clip) -> int:
+    return round(clip.beats_per_bar * STEPS_PER_QUARTER)
+
+
+def _clips(continuation: Continuation, results: list[Melody]) -> list[Clip]:
+    """The new bars of each result as a clip from beat 0, at the primer's mean velocity."""
+    clip = continuation.clip
+    velocity = round(float(np.mean([n.velocity for n in clip.audible_notes]))) or 100
+    length = continuation.bars * clip.beats_per_bar
+    clips = []
+    steps, allowed = primer_steps(clip), allowed_pitches(continuation)
+    for result in results:
+        new_events = result.events[steps:].copy()
+        held = _sounding(result.events[:steps])
+        if held is not None and new_events[0] == NO_EVENT and (allowed is None or held in allowed):
+            new_events[0] = held  # the note sounding at the bar line goes on from beat 0
+        added = Melody(new_events, STEPS_PER_QUARTER, _steps_per_bar(clip))
+        notes = added.to_notes(start_beat=0.0, velocity=velocity)
+        clips.append(
+            Clip.from_notes(notes, length=length, qpm=clip.qpm, time_signature=clip.time_signature)
+        )
+    return clips
+
+
+def _sounding(events: np.ndarray) -> int | None:
+    """The pitch still sounding after these melody events, if any."""
+    changes = events[events != NO_EVENT]
+    return int(changes[-1]) if len(changes) and changes[-1] >= 0 else None
