@@ -20,7 +20,7 @@ from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
 from bridge.music.melody import NO_EVENT, Melody, extract_melody
 from bridge.music.polyphony import END, START, STEP_END, PolyphonicSequence
 from bridge.music.polyphony import extract_polyphonic_sequence as extract_polyphony
-from bridge.training.families import family_of_config
+from bridge.training.events_rnn.trainable import family_of_config
 from bridge.training.ngram import NGramModel
 
 # The family config whose corpus pipeline and vocabulary the baseline uses for each content.

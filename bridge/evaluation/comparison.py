@@ -19,11 +19,11 @@ import numpy as np
 from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
 from bridge.evaluation.heldout import HeldOutPiece, read_held_out
-from bridge.evaluation.likelihood import likelihood
 from bridge.evaluation.metrics import interpolation_smoothness, sample_statistics
 from bridge.evaluation.samples import SampleOptions, Samples, baseline_samples, model_samples
 from bridge.models.catalog import ModelSpec
 from bridge.music.clip import Clip
+from bridge.training.scoring import held_out_scores
 
 HELD_OUT = "held-out"
 DEFAULT_OPTIONS, DEFAULT_LIMITS = SampleOptions(), Limits()
@@ -110,7 +110,7 @@ def compare_models(
         if spec.backend != "native":
             notes.append("no teacher-forced scores on the magenta backend (see likelihood.py)")
         elif teacher_forced:
-            scores = likelihood(spec, data)
+            scores = held_out_scores(spec, data)
         entries.append(
             Entry(
                 spec.name,

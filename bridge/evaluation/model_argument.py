@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bridge.config import Config
 from bridge.models.catalog import Catalog, ModelSpec
+from bridge.models.families import FAMILIES
 
 CHECKPOINT_SUFFIXES = (".mag", ".safetensors")
 
@@ -20,15 +21,16 @@ def model_spec(name_or_path: str, config: Config, device: str | None = None) -> 
         return replace(spec, device=device) if device else spec
     if not path.is_file():
         raise OSError(f"model file {path} does not exist")
-    vae_config = None
+    config_name = None
     if path.suffix == ".safetensors":
         from bridge.models.checkpoints.native import read_native_meta
 
         meta = read_native_meta(path)
         family = str(meta.get("family"))
-        vae_config = str(meta.get("config")) if family == "music_vae" else None
+        if family in FAMILIES and FAMILIES[family].configs:
+            config_name = str(meta.get("config"))
     else:
-        from bridge.training.families import family_of_checkpoint
+        from bridge.training.events_rnn.trainable import family_of_checkpoint
 
         family = family_of_checkpoint(path).checkpoints.name
-    return ModelSpec(path.stem, family, path.resolve(), device or "auto", config=vae_config)
+    return ModelSpec(path.stem, family, path.resolve(), device or "auto", config=config_name)

@@ -21,6 +21,8 @@ from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 if TYPE_CHECKING:
     from bridge.models.generation import Generator
 
+MAGENTA = "magenta.models."  # where Google's magenta keeps each family's generator
+
 
 @dataclass(frozen=True)
 class Family:
@@ -30,7 +32,7 @@ class Family:
     configs: tuple[str, ...] = ()  # the configs one must name (MusicVAE); empty: none
     tools: tuple[str, ...] = ("continue",)  # the tools (bridge/tools/registry.py) it serves
     generator: str | None = None  # its module of clip<->events code (bridge.models.generation)
-    magenta: bool = False  # Google's magenta can run its `.mag` bundles (backend: magenta)
+    magenta: str | None = None  # magenta's module whose generator map reads its `.mag` bundles
     prefix_checkpoints: bool = False  # weights may be named by a TF checkpoint's prefix
 
     def load(self, path: Path, device: str, config: str | None = None) -> Any:
@@ -76,31 +78,35 @@ FAMILIES: dict[str, Family] = {
             "bridge.models.melody_rnn.model:MelodyRnn",
             "melody",
             generator="bridge.models.melody_rnn.generator",
-            magenta=True,
+            magenta=MAGENTA + "melody_rnn.melody_rnn_sequence_generator",
         ),
         Family(
             "drums_rnn",
             "bridge.models.drums_rnn.model:DrumsRnn",
             "drums",
             generator="bridge.models.drums_rnn.generator",
-            magenta=True,
+            magenta=MAGENTA + "drums_rnn.drums_rnn_sequence_generator",
         ),
-        Family("improv_rnn", None, magenta=True),
+        Family("improv_rnn", None, magenta=MAGENTA + "improv_rnn.improv_rnn_sequence_generator"),
         Family(
             "polyphony_rnn",
             "bridge.models.polyphony_rnn.model:PolyphonyRnn",
             "polyphony",
             generator="bridge.models.polyphony_rnn.generator",
-            magenta=True,
+            magenta=MAGENTA + "polyphony_rnn.polyphony_sequence_generator",
         ),
         Family(
             "performance_rnn",
             "bridge.models.performance_rnn.model:PerformanceRnn",
             "performance",
             generator="bridge.models.performance_rnn.generator",
-            magenta=True,
+            magenta=MAGENTA + "performance_rnn.performance_sequence_generator",
         ),
-        Family("pianoroll_rnn_nade", None, magenta=True),
+        Family(
+            "pianoroll_rnn_nade",
+            None,
+            magenta=MAGENTA + "pianoroll_rnn_nade.pianoroll_rnn_nade_sequence_generator",
+        ),
         Family(
             "music_vae",
             "bridge.models.music_vae.model:MusicVae",
@@ -120,4 +126,4 @@ def native_families() -> tuple[str, ...]:
 
 def magenta_families() -> tuple[str, ...]:
     """The families Google's magenta runs (backend: magenta)."""
-    return tuple(name for name, family in FAMILIES.items() if family.magenta)
+    return tuple(name for name, family in FAMILIES.items() if family.magenta is not None)

@@ -53,14 +53,20 @@ class Tool:
 
     @property
     def families(self) -> tuple[str, ...]:
-        """The families whose rows name this tool."""
-        return tuple(name for name, family in FAMILIES.items() if self.name in family.tools)
+        """The families whose rows name this tool, native ones first."""
+        serving = [family for family in FAMILIES.values() if self.name in family.tools]
+        return tuple(f.name for f in sorted(serving, key=lambda f: f.model is None))
 
     @property
     def runs_on(self) -> str:
         """The models it needs, in words."""
+        native = [name for name in self.families if FAMILIES[name].model is not None]
         configs = f" of config {' or '.join(self.configs)}" if self.configs else ""
-        return f"{' or '.join(self.families)} models{configs}"
+        words = f"{' or '.join(native)} models{configs}"
+        bundles = [name for name in self.families if FAMILIES[name].model is None]
+        if bundles:
+            words += f" (and {', '.join(bundles)} bundles on the magenta backend)"
+        return words
 
     def refusal(
         self, spec: ModelSpec, configured: Iterable[ModelSpec], missing: Iterable[ModelSpec] = ()

@@ -13,7 +13,7 @@ Every MIDI file under the folders is read with note_seq and goes through both:
   config) and ``eval_ratio=0``, so that every sequence lands in its training output; each
   SequenceExample is decoded back to event classes (the class of its first input, then
   every label);
-- ``bridge.training.polyphony_corpus.PolyphonyExtractionRules()`` (Magenta's
+- ``bridge.training.polyphony_rnn.corpus.PolyphonyExtractionRules()`` (Magenta's
   transpositions) through ``bridge.training.corpus``, as ``build_corpus`` runs it.
 
 Both must give the same sequences in the same order, event for event, and the same
@@ -39,7 +39,7 @@ import numpy as np
 from magenta.models.polyphony_rnn import polyphony_model, polyphony_rnn_pipeline
 
 from bridge.training.corpus import sequences_from_note_sequence
-from bridge.training.polyphony_corpus import PolyphonyExtractionRules
+from bridge.training.polyphony_rnn.corpus import PolyphonyExtractionRules
 
 MIN_STEPS, MAX_STEPS = 80, 512  # polyphony_rnn_create_dataset's arguments
 OUTPUT = "training_poly_tracks"

@@ -5,9 +5,9 @@ import pytest
 
 from bridge.frontends.cli import main
 from bridge.training.corpus import save_corpus
-from bridge.training.music_vae_corpus import Slices
+from bridge.training.music_vae.corpus import Slices
+from bridge.training.music_vae.train import VaeTrainingOptions, train_music_vae
 from bridge.training.tracking import RUN_FILE, tracking
-from bridge.training.train_music_vae import VaeTrainingOptions, train_music_vae
 
 mlflow = pytest.importorskip("mlflow")
 

@@ -35,3 +35,16 @@ def test_what_each_family_serves():
 def test_reading_the_table_imports_no_torch():
     code = "import sys, bridge.models.families, bridge.config; print('torch' in sys.modules)"
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
+
+
+def test_every_row_that_continues_names_a_generator_or_runs_on_magenta():
+    for family in FAMILIES.values():
+        if "continue" not in family.tools:
+            assert family.generator is None, f"{family.name}: a generator no tool uses"
+            continue
+        if family.model is None:
+            assert family.magenta and family.magenta.startswith("magenta.models.")
+            continue
+        generator = family.load_generator()
+        assert isinstance(generator.PITCH_CONSTRAINTS, bool)
+        assert callable(generator.read) and callable(generator.continue_clips)

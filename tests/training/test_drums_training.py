@@ -23,11 +23,11 @@ from bridge.models.melody_rnn.model import MelodyRnn
 from bridge.music.drums import NUM_DRUM_EVENTS, extract_drum_track
 from bridge.music.midi import read_midi
 from bridge.training.corpus import build_corpus, load_corpus, read_folder, save_corpus
-from bridge.training.drum_corpus import DrumExtractionRules
-from bridge.training.evaluation import compare_with_ngrams, evaluate_events_rnn
-from bridge.training.families import family_of_checkpoint, family_of_config
+from bridge.training.drums_rnn.corpus import DrumExtractionRules
+from bridge.training.events_rnn.evaluation import compare_with_ngrams, evaluate_events_rnn
+from bridge.training.events_rnn.train import TrainingOptions, train_events_rnn
+from bridge.training.events_rnn.trainable import family_of_checkpoint, family_of_config
 from bridge.training.ngram import NGramModel, class_vocabulary, melody_vocabulary
-from bridge.training.train_events_rnn import TrainingOptions, train_events_rnn
 
 FOLK = Path(__file__).parents[2] / "models" / "pretrained" / "folk_attention_rnn.safetensors"
 RULES = DrumExtractionRules()

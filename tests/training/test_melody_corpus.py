@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bridge.training.corpus import Corpus, build_corpus, load_corpus, read_folder, save_corpus
-from bridge.training.melody_corpus import ExtractionRules
+from bridge.training.melody_rnn.corpus import ExtractionRules
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 RULES = ExtractionRules()

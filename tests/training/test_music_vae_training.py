@@ -18,15 +18,15 @@ from bridge.models.music_vae.network import NetworkSizes, build_network
 from bridge.music.clip import Clip, Note
 from bridge.music.midi import write_midi
 from bridge.training.corpus import load_corpus, read_folder, save_corpus
-from bridge.training.music_vae_corpus import SliceRules, Slices, drum_slice_rules
-from bridge.training.music_vae_evaluation import evaluate_music_vae, majority_accuracy
-from bridge.training.music_vae_loss import (
+from bridge.training.music_vae.corpus import SliceRules, Slices, drum_slice_rules
+from bridge.training.music_vae.evaluation import evaluate_music_vae, majority_accuracy
+from bridge.training.music_vae.loss import (
     decoder_outputs,
     kl_divergence,
     reconstruction_loss,
     sampling_probability,
 )
-from bridge.training.train_music_vae import VaeTrainingOptions, train_music_vae
+from bridge.training.music_vae.train import VaeTrainingOptions, train_music_vae
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "music_vae"
 MELODY = config_named("cat-mel_2bar_small")

@@ -31,11 +31,11 @@ from bridge.music.polyphony import (
     PolyphonicSequence,
 )
 from bridge.training.corpus import read_folder, save_corpus
-from bridge.training.evaluation import evaluate_events_rnn
-from bridge.training.families import family_of_checkpoint, family_of_config
+from bridge.training.events_rnn.evaluation import evaluate_events_rnn
+from bridge.training.events_rnn.train import TrainingOptions, train_events_rnn
+from bridge.training.events_rnn.trainable import family_of_checkpoint, family_of_config
 from bridge.training.ngram import NGramModel, class_vocabulary
-from bridge.training.polyphony_corpus import PolyphonyExtractionRules
-from bridge.training.train_events_rnn import TrainingOptions, train_events_rnn
+from bridge.training.polyphony_rnn.corpus import PolyphonyExtractionRules
 
 SCRIPT = Path(__file__).resolve().parents[2] / "models" / "training" / "export_bach_chorales.py"
 _spec = importlib.util.spec_from_file_location("export_bach_chorales", SCRIPT)

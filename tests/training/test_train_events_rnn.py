@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bridge.models.melody_rnn.model import MelodyRnn
-from bridge.training.families import family_of_config
-from bridge.training.train_events_rnn import TrainingOptions, train_events_rnn, training_config
+from bridge.training.events_rnn.train import TrainingOptions, train_events_rnn, training_config
+from bridge.training.events_rnn.trainable import family_of_config
 
 
 def test_a_melody_config_trains_and_exports_a_melody_model(tmp_path):

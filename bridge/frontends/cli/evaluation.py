@@ -122,9 +122,9 @@ def _train_beside(data: Path | None, given: Path | None) -> Path:
 def _evaluate(args: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.evaluation.comparison import compare_models
-    from bridge.evaluation.likelihood import likelihood
     from bridge.evaluation.model_argument import model_spec
     from bridge.evaluation.report import strict_json
+    from bridge.training.scoring import held_out_scores
 
     test = args.test or args.data
     if test is None:
@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     orders = [int(order) for order in args.orders.split(",")]
     results: dict[str, Any] = {}
     if spec.backend == "native":
-        results = likelihood(spec, test, train, orders)
+        results = held_out_scores(spec, test, train, orders)
     if args.data is not None:
         comparison = compare_models(
             [spec],

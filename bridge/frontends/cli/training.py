@@ -139,13 +139,13 @@ def _train(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from bridge.training.families import family_of_config
-    from bridge.training.tracking import tracking
-    from bridge.training.train_events_rnn import (
+    from bridge.training.events_rnn.train import (
         TrainingOptions,
         train_events_rnn,
         training_config,
     )
+    from bridge.training.events_rnn.trainable import family_of_config
+    from bridge.training.tracking import tracking
 
     options = TrainingOptions(
         config=args.model_config,
@@ -184,9 +184,9 @@ def _train_vae(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from bridge.training.music_vae_corpus import read_slices
+    from bridge.training.music_vae.corpus import read_slices
+    from bridge.training.music_vae.train import VaeTrainingOptions, train_music_vae
     from bridge.training.tracking import tracking
-    from bridge.training.train_music_vae import VaeTrainingOptions, train_music_vae
 
     options = VaeTrainingOptions(
         config=args.vae_config,

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from bridge.models.catalog import ModelSpec
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.families import FAMILIES, magenta_families
 from bridge.music.clip import Clip, Note
 from bridge.music.notesequence import clip_to_note_sequence
 from bridge.music.timing import beats_to_seconds, seconds_to_beats, snap_beats
@@ -54,6 +55,11 @@ class GeneratorInfo:
     description: str
     bundle_description: str
     steps_per_quarter: int | None
+
+
+def magenta_generators() -> dict[str, str]:
+    """Each family magenta runs, by its module of generators (the family table's column)."""
+    return {name: str(FAMILIES[name].magenta) for name in magenta_families()}
 
 
 def magenta_python(configured: Path | None = None) -> Path:
@@ -143,7 +149,7 @@ class MagentaBackend:
             raise ValueError(f"bars and variations must be at least 1, got {bars}, {variations}")
         clip = replace(clip, length=clip.bar_end)
         options = options or SamplingOptions()
-        is_drum = self.config.family == "drums_rnn"
+        is_drum = FAMILIES[self.config.family].content == "drums"
         primer = _primer_midi(clip, is_drum=is_drum)
         length = bars * clip.beats_per_bar
         clips = []
@@ -218,7 +224,12 @@ class MagentaBackend:
                 raise self._failure(process, f"the magenta worker started badly: {ready}")
             self.start_seconds = time.perf_counter() - started
             loaded = self._exchange(
-                {"op": "load", "bundle": str(self.bundle.resolve()), "family": self.family},
+                {
+                    "op": "load",
+                    "bundle": str(self.bundle.resolve()),
+                    "family": self.family,
+                    "families": magenta_generators(),
+                },
                 self.start_timeout,
             )
         except MagentaBackendError:

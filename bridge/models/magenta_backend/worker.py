@@ -12,7 +12,8 @@ request may carry an "id", echoed in its reply. A failed request answers
 
     at start   -> {"ready": true, "pid": N, "import_seconds": s, "versions": {...}}
     {"op": "ping"}                                  -> {"ok": true, "pid": N, "generator": id}
-    {"op": "load", "bundle": path, "family": name?} -> {"generator", "description",
+    {"op": "load", "bundle": path, "family": name?,
+     "families": {name: module}}                    -> {"generator", "description",
                                                         "bundle_description", "family",
                                                         "steps_per_quarter", "load_seconds"}
     {"op": "generate", "primer": base64 MIDI, "start": seconds?,
@@ -42,18 +43,6 @@ import time
 import traceback
 import warnings
 
-# The families whose generators read `.mag` bundles, by the module holding their
-# get_generator_map(); imported only when a bundle needs them (each takes seconds).
-FAMILIES = {
-    "melody_rnn": "magenta.models.melody_rnn.melody_rnn_sequence_generator",
-    "drums_rnn": "magenta.models.drums_rnn.drums_rnn_sequence_generator",
-    "improv_rnn": "magenta.models.improv_rnn.improv_rnn_sequence_generator",
-    "polyphony_rnn": "magenta.models.polyphony_rnn.polyphony_sequence_generator",
-    "performance_rnn": "magenta.models.performance_rnn.performance_sequence_generator",
-    "pianoroll_rnn_nade": (
-        "magenta.models.pianoroll_rnn_nade.pianoroll_rnn_nade_sequence_generator"
-    ),
-}
 SEED_LIMIT = 2**32  # numpy's seeds
 
 
@@ -115,7 +104,10 @@ class Worker:
         except Exception as error:
             raise ValueError(f"{path} is not a magenta .mag bundle: {error}") from None
         generator_id = bundle.generator_details.id
-        family, creator = self._find_generator(generator_id, request.get("family"), path)
+        families = request.get("families")
+        if not isinstance(families, dict) or not families:
+            raise ValueError("load needs 'families': each family's module of generators")
+        family, creator = self._find_generator(generator_id, request.get("family"), families, path)
         generator = creator(checkpoint=None, bundle=bundle)
         generator.initialize()  # before closing the old one: a failed load changes nothing
         self._close()
@@ -200,16 +192,18 @@ class Worker:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _find_generator(self, generator_id: str, family: str | None, path: str):
-        """The family whose generator map knows the bundle's id (the configured one first)."""
-        if family is not None and family not in FAMILIES:
-            raise ValueError(f"unknown magenta family {family!r} (known: {', '.join(FAMILIES)})")
+    def _find_generator(self, generator_id: str, family: str | None, families: dict, path: str):
+        """The family whose generator map knows the bundle's id (the configured one first);
+        `families` maps each to magenta's module holding its get_generator_map(), imported
+        only when a bundle needs it (each takes seconds)."""
+        if family is not None and family not in families:
+            raise ValueError(f"unknown magenta family {family!r} (known: {', '.join(families)})")
         order = [family] if family else []
-        order += [name for name in FAMILIES if name != family]
+        order += [name for name in families if name != family]
         broken = []
         for name in order:
             try:
-                generators = importlib.import_module(FAMILIES[name]).get_generator_map()
+                generators = importlib.import_module(families[name]).get_generator_map()
             except ImportError as error:  # one broken family must not hide the others
                 broken.append(f"{name} ({error})")
                 continue
@@ -222,7 +216,7 @@ class Worker:
                 return name, generators[generator_id]
         raise ValueError(
             f"{path} holds generator {generator_id!r}, which no magenta family knows "
-            f"(looked in {', '.join(FAMILIES)})"
+            f"(looked in {', '.join(families)})"
             + (f"; these failed to import: {', '.join(broken)}" if broken else "")
         )
 

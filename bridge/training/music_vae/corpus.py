@@ -33,8 +33,8 @@ from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
 from bridge.music.quantize import STEPS_PER_QUARTER
 from bridge.training.corpus import EVENT_DTYPE, load_corpus, note_seq, read_folder, sequences_lib
-from bridge.training.drum_corpus import DrumExtractionRules
-from bridge.training.melody_corpus import ExtractionRules
+from bridge.training.drums_rnn.corpus import DrumExtractionRules
+from bridge.training.melody_rnn.corpus import ExtractionRules
 
 PIANO = (21, 108)
 MELODY_PROGRAMS = (0, 31)

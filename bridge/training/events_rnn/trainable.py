@@ -2,7 +2,7 @@
 
 Training, evaluation and the CLI look a family up here by one of its config names or by a
 checkpoint; another family (PerformanceRNN) trains once it has an extractor and an entry in
-`FAMILIES`.
+`TRAINABLE`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from bridge.models.polyphony_rnn.model import FAMILY as POLYPHONY
 from bridge.music.drums import NUM_DRUM_EVENTS
 from bridge.music.polyphony import NUM_POLYPHONIC_EVENTS, STEP_END
 from bridge.training.corpus import Extraction, load_corpus, read_folder
-from bridge.training.drum_corpus import DrumExtractionRules
-from bridge.training.melody_corpus import ExtractionRules
+from bridge.training.drums_rnn.corpus import DrumExtractionRules
+from bridge.training.melody_rnn.corpus import ExtractionRules
 from bridge.training.ngram import Vocabulary, class_vocabulary, melody_vocabulary
-from bridge.training.polyphony_corpus import MAGENTA_TRANSPOSITIONS, PolyphonyExtractionRules
+from bridge.training.polyphony_rnn.corpus import MAGENTA_TRANSPOSITIONS, PolyphonyExtractionRules
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class TrainableFamily:
         return corpus.sequences
 
 
-FAMILIES: dict[str, TrainableFamily] = {
+TRAINABLE: dict[str, TrainableFamily] = {
     family.checkpoints.name: family
     for family in (
         TrainableFamily(
@@ -85,10 +85,10 @@ FAMILIES: dict[str, TrainableFamily] = {
 
 def family_of_config(name: str) -> TrainableFamily:
     """The trainable family with a config of that name (attention_rnn, drum_kit, ...)."""
-    for family in FAMILIES.values():
+    for family in TRAINABLE.values():
         if name in family.checkpoints.configs:
             return family
-    known = ", ".join(c for f in FAMILIES.values() for c in f.checkpoints.configs)
+    known = ", ".join(c for f in TRAINABLE.values() for c in f.checkpoints.configs)
     raise ValueError(f"unknown config {name!r}: training knows {known}")
 
 
@@ -103,6 +103,6 @@ def family_of_checkpoint(path: Path) -> TrainableFamily:
 
 def family_named(name: str) -> TrainableFamily:
     """The trainable family a config file or native checkpoint names (melody_rnn, ...)."""
-    if name not in FAMILIES:
+    if name not in TRAINABLE:
         raise ValueError(f"family {name!r} cannot be trained or evaluated natively yet")
-    return FAMILIES[name]
+    return TRAINABLE[name]

@@ -32,9 +32,9 @@ from bridge.models.music_vae.network import (
     build_network,
 )
 from bridge.training.loop import Evaluation, Run, StepLog, adam, finish_run, run_training
-from bridge.training.music_vae_corpus import Slices
-from bridge.training.music_vae_evaluation import evaluate_music_vae
-from bridge.training.music_vae_loss import (
+from bridge.training.music_vae.corpus import Slices
+from bridge.training.music_vae.evaluation import evaluate_music_vae
+from bridge.training.music_vae.loss import (
     decoder_outputs,
     kl_divergence,
     reconstruction_loss,

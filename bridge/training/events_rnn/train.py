@@ -24,8 +24,8 @@ from torch import nn
 from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
-from bridge.training.evaluation import evaluate_events_rnn
-from bridge.training.families import family_of_config
+from bridge.training.events_rnn.evaluation import evaluate_events_rnn
+from bridge.training.events_rnn.trainable import family_of_config
 from bridge.training.loop import Evaluation, Run, StepLog, adam, finish_run, run_training
 from bridge.training.tracking import NO_TRACKING, Tracker
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from bridge.models.catalog import ModelSpec
 from bridge.models.music_vae.network import LstmDecoder, MusicVaeNetwork
-from bridge.training.music_vae_corpus import Slices
-from bridge.training.music_vae_loss import decoder_outputs, kl_divergence, reconstruction_loss
+from bridge.training.music_vae.corpus import Slices
+from bridge.training.music_vae.loss import decoder_outputs, kl_divergence, reconstruction_loss
 
 
 @torch.inference_mode()
@@ -74,3 +78,25 @@ def _classes(data: Slices) -> np.ndarray:
     return np.concatenate(
         [targets.argmax(-1).reshape(-1).numpy() for _, targets in data.batches(1024)]
     )
+
+
+def held_out_scores(
+    spec: ModelSpec, test: Path, train: Path | None, orders: Sequence[int] = ()
+) -> dict[str, Any]:
+    """A MusicVAE's held-out scores beside the majority class's accuracy (categorical data);
+    `orders` are for n-grams, which a MusicVAE is not compared with."""
+    from bridge.models.music_vae.model import MusicVae
+    from bridge.models.music_vae.network import LstmDecoder
+    from bridge.training.music_vae.corpus import read_slices
+
+    model = MusicVae.load(spec.path, spec.config or "", "cpu")
+    decoder = model.network.decoder
+    windows = read_slices(test, model.config.name)
+    results: dict[str, Any] = {"model": str(spec.path), "config": model.config.name}
+    results["test_windows"] = len(windows)
+    results.update(evaluate_music_vae(model.network, windows))
+    if train is not None and isinstance(decoder, LstmDecoder) and decoder.kind == "categorical":
+        results["majority_accuracy"] = majority_accuracy(
+            read_slices(train, model.config.name), windows
+        )
+    return results

@@ -11,10 +11,13 @@ both views agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from bridge.models.catalog import ModelSpec
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.network import EventsRnnNetwork
 from bridge.training.ngram import NGramModel, Vocabulary
@@ -84,3 +87,21 @@ def compare_with_ngrams(
         baseline = NGramModel.fit(train, order, vocabulary=vocabulary)
         results[f"{order}-gram"] = baseline.evaluate(test)
     return results
+
+
+def held_out_scores(
+    spec: ModelSpec, test: Path, train: Path | None, orders: Sequence[int]
+) -> dict[str, Any]:
+    """An event RNN's NLL and accuracy on `test`, beside n-grams fitted on `train` if given."""
+    from bridge.training.events_rnn.trainable import family_named
+
+    trainable = family_named(spec.family)
+    config, network = trainable.checkpoints.load_checkpoint(spec.path)
+    encoder = trainable.checkpoints.encoder_type(config)
+    held_out = trainable.read_sequences(test, config, held_out=True)
+    if train is None:
+        return {"model": evaluate_events_rnn(network, encoder, held_out)}
+    training = trainable.read_sequences(train, config)
+    return compare_with_ngrams(
+        network, encoder, trainable.vocabulary(config), training, held_out, orders
+    )

@@ -1,0 +1,1 @@
+"""Training MusicVAE: windows of bars, Magenta's loss, the trainer and held-out scoring."""

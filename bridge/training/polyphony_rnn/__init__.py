@@ -1,0 +1,1 @@
+"""PolyphonyRNN training data: sequences as magenta's polyphony_rnn pipeline makes them."""
