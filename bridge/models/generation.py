@@ -8,7 +8,8 @@ arguments (a `Continuation`), never a tool request, and orchestrate; the generat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +50,30 @@ class Generator(Protocol):
         self, model: Any, continuations: Sequence[Continuation], progress: Progress
     ) -> list[list[Clip]]:
         """One list of `variations` new clips per continuation, each `bars` bars from beat 0."""
+
+
+def one_at_a_time(
+    continue_one: Callable[[Any, Continuation, Progress], list[Clip]],
+) -> Callable[[Any, Sequence[Continuation], Progress], list[list[Clip]]]:
+    """`continue_clips` for a generator whose batches hold one continuation's variations:
+    the continuations run one after another."""
+
+    def continue_clips(
+        model: Any, continuations: Sequence[Continuation], progress: Progress
+    ) -> list[list[Clip]]:
+        return [continue_one(model, continuation, progress) for continuation in continuations]
+
+    return continue_clips
+
+
+@contextmanager
+def refused_as_clip_errors() -> Iterator[None]:
+    """What a model refuses (a ValueError: a primer it cannot take) as a ClipError, which
+    the client is shown."""
+    try:
+        yield
+    except ValueError as error:
+        raise ClipError(str(error)) from error
 
 
 def check_counts(**counts: object) -> None:

@@ -32,8 +32,20 @@ def check_continuation(spec: ModelSpec, continuation: Continuation, limits: Limi
         return
     generator = FAMILIES[spec.family].load_generator()
     if continuation.constrains_pitches and not generator.PITCH_CONSTRAINTS:
-        raise ClipError(f"a {spec.family} model takes no key or pitch range")
+        takers = " or ".join(sorted(_contents_taking_pitch_constraints()))
+        raise ClipError(
+            f"key and pitch range apply to {takers} models, not to a {spec.family} model"
+        )
     generator.read(continuation)
+
+
+def _contents_taking_pitch_constraints() -> set[str]:
+    """What the models that honour a key and a pitch range are made for (melody)."""
+    return {
+        family.content_of(None)
+        for family in FAMILIES.values()
+        if family.generator is not None and family.load_generator().PITCH_CONSTRAINTS
+    }
 
 
 def continue_clips(

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Magenta's own GrooveConverter and TrainedModel.encode on MIDI files, for the native
-groove converter's parity tests (tests/models/test_groove_data.py).
+groove converter's parity tests (tests/models/music_vae/test_groove_data.py).
 
 Run with the reference virtualenv's python (see setup_magenta_env.sh)::
 

@@ -38,7 +38,7 @@ LSTM makes a 25 MB bundle and trains slowly on two cores, so the fixtures use 3x
 The music21 corpus is under non-commercial terms: the weights may be committed, the data
 may not.  So the reference stores no primer (no events, inputs or labels): the JSON holds
 a recipe per primer (chorale, first beat, number of beats) and the SHA-256 of its events,
-and tests/models/test_performance_parity.py rebuilds it from music21.
+and tests/models/performance_rnn/test_performance_parity.py rebuilds it from music21.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def excerpt(sequence, start_beat: int, beats: int):
 
     Beats are at the chorale's first tempo; each note takes its voice's velocity
     (VOICE_VELOCITIES by MIDI track); total_time is the excerpt's length, where magenta's
-    generator would start a generate section.  tests/models/test_performance_parity.py
+    generator would start a generate section.  tests/models/performance_rnn/test_performance_parity.py
     makes the same excerpt.
     """
     qpm = sequence.tempos[0].qpm

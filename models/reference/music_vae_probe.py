@@ -20,7 +20,7 @@ depths) at small widths, its variables initialised at random with random biases,
 
 Random weights test the plumbing (names, gate order, forget bias, state layout, sequence
 reversal, hierarchy) on every value, which trained weights do not make stronger; the native
-tests compare against these numbers (tests/models/test_music_vae_parity.py).
+tests compare against these numbers (tests/models/music_vae/test_music_vae_parity.py).
 """
 
 from __future__ import annotations

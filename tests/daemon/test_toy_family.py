@@ -65,7 +65,7 @@ def test_the_toy_family_is_served_over_osc(looper_family, make_daemon):
         address, args = client.receive()[-1]
         assert (address, args) == (
             "/magenta/error",
-            ["e3", "a looper model takes no key or pitch range"],
+            ["e3", "key and pitch range apply to melody models, not to a looper model"],
         )
     finally:
         client.close()

@@ -1,6 +1,6 @@
 """Clips as Magenta's polyphonic event sequences, and back, on small hand-checked parts.
 
-tests/models/test_polyphony_encoding.py checks the same code against magenta's own
+tests/models/polyphony_rnn/test_polyphony_encoding.py checks the same code against magenta's own
 polyphony_lib on real chorales.
 """
 

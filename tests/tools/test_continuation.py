@@ -43,7 +43,9 @@ def test_limits_are_named(continuation, limits, words):
 def test_what_a_family_or_backend_cannot_honour_or_read_is_refused():
     keyed = Continuation(FOLK, key=parse_key("C:major"))
     check_continuation(MELODY, keyed, Limits())
-    with pytest.raises(ClipError, match="a drums_rnn model takes no key or pitch range"):
+    with pytest.raises(
+        ClipError, match="key and pitch range apply to melody models, not to a drums_rnn model"
+    ):
         check_continuation(DRUMS, keyed, Limits())
     with pytest.raises(ClipError, match="the magenta backend has neither"):
         check_continuation(BUNDLE, keyed, Limits())

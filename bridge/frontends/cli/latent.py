@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from bridge.frontends.cli.common import add_model_options, add_param_options
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` must not load the models
-    from bridge.config import ModelSpec
     from bridge.frontends.cli.common import Commands
+    from bridge.models.catalog import ModelSpec
     from bridge.models.music_vae.trio_data import Trio
 
 LATENT_INPUTS = {

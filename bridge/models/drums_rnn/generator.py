@@ -11,17 +11,22 @@ kit: each drum class keeps the pitch and mean velocity the clip gave it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
-from bridge.models.generation import Continuation, Progress, check_counts
+from bridge.models.generation import (
+    Continuation,
+    Progress,
+    check_counts,
+    one_at_a_time,
+    refused_as_clip_errors,
+)
 from bridge.music.clip import Clip
 from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
-from bridge.music.errors import ClipError
 
 PITCH_CONSTRAINTS = False
 
@@ -31,14 +36,10 @@ def read(continuation: Continuation) -> None:
     extract_drum_track(continuation.clip)
 
 
-def continue_clips(
-    model: DrumsRnn, continuations: Sequence[Continuation], progress: Progress
-) -> list[list[Clip]]:
-    """Each continuation on its own (variations share a batch, requests do not)."""
-    return [
-        continue_drums(model, c.clip, c.bars, c.variations, c.sampling, progress)
-        for c in continuations
-    ]
+@one_at_a_time
+def continue_clips(model: DrumsRnn, c: Continuation, progress: Progress) -> list[Clip]:
+    """One continuation's variations, as one batch."""
+    return continue_drums(model, c.clip, c.bars, c.variations, c.sampling, progress)
 
 
 def continue_drums(
@@ -57,12 +58,10 @@ def continue_drums(
     spq = model.config.steps_per_quarter
     primer = _to_step(extract_drum_track(clip, spq), round(clip.bar_end * spq))
     kit = DrumKit.from_clip(clip)
-    try:
+    with refused_as_clip_errors():
         results = model.generate(
             primer, bars * primer.steps_per_bar, variations, sampling_options, progress
         )
-    except ValueError as error:
-        raise ClipError(str(error)) from error
     length = bars * clip.beats_per_bar
     clips = []
     for result in results:

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bridge.models.generation import Continuation, Progress, check_counts
+from bridge.models.generation import (
+    Continuation,
+    Progress,
+    check_counts,
+    refused_as_clip_errors,
+)
 from bridge.models.melody_rnn.encoding import NO_EVENT
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.music.clip import Clip
@@ -45,10 +50,8 @@ def continue_clips(
         generations.append(
             Generation(primer, continuation.variations, continuation.sampling, allowed)
         )
-    try:
+    with refused_as_clip_errors():
         results = model.generate_batch(generations, _new_steps(continuations[0]), progress)
-    except ValueError as error:
-        raise ClipError(str(error)) from error
     return [_clips(c, melodies) for c, melodies in zip(continuations, results, strict=True)]
 
 

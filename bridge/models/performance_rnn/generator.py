@@ -13,12 +13,18 @@ model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
 from bridge.models.events_rnn.sampling import SamplingOptions
-from bridge.models.generation import Continuation, Progress, check_counts
+from bridge.models.generation import (
+    Continuation,
+    Progress,
+    check_counts,
+    one_at_a_time,
+    refused_as_clip_errors,
+)
 from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
@@ -41,16 +47,12 @@ def read(continuation: Continuation) -> None:
     extract_performance(continuation.clip)
 
 
-def continue_clips(
-    model: PerformanceRnn, continuations: Sequence[Continuation], progress: Progress
-) -> list[list[Clip]]:
-    """Each continuation on its own (variations share a batch, requests do not)."""
-    return [
-        continue_performance(
-            model, c.clip, c.bars, c.variations, c.sampling, c.quantize, progress=progress
-        )
-        for c in continuations
-    ]
+@one_at_a_time
+def continue_clips(model: PerformanceRnn, c: Continuation, progress: Progress) -> list[Clip]:
+    """One continuation's variations, as one batch."""
+    return continue_performance(
+        model, c.clip, c.bars, c.variations, c.sampling, c.quantize, progress=progress
+    )
 
 
 def continue_performance(
@@ -76,10 +78,8 @@ def continue_performance(
     start, end = generation_steps(clip, seconds)
     if end <= start:
         raise ClipError(f"{seconds:g} s is shorter than one 10 ms step after the clip's end")
-    try:
+    with refused_as_clip_errors():
         results = model.generate(primer, end - start, variations, sampling_options, progress)
-    except ValueError as error:
-        raise ClipError(str(error)) from error
     return [continuation_clip(result, clip, start, length, quantize=quantize) for result in results]
 
 

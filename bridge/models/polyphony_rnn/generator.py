@@ -12,15 +12,20 @@ model start one pitch twice on a step; such doubles sound as one note, the longe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from bridge.models.events_rnn.sampling import SamplingOptions
-from bridge.models.generation import Continuation, Progress, check_counts
+from bridge.models.generation import (
+    Continuation,
+    Progress,
+    check_counts,
+    one_at_a_time,
+    refused_as_clip_errors,
+)
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
-from bridge.music.errors import ClipError
 from bridge.music.polyphony import extract_polyphonic_sequence
 
 PITCH_CONSTRAINTS = False
@@ -31,14 +36,10 @@ def read(continuation: Continuation) -> None:
     extract_polyphonic_sequence(continuation.clip)
 
 
-def continue_clips(
-    model: PolyphonyRnn, continuations: Sequence[Continuation], progress: Progress
-) -> list[list[Clip]]:
-    """Each continuation on its own (variations share a batch, requests do not)."""
-    return [
-        continue_polyphony(model, c.clip, c.bars, c.variations, c.sampling, progress)
-        for c in continuations
-    ]
+@one_at_a_time
+def continue_clips(model: PolyphonyRnn, c: Continuation, progress: Progress) -> list[Clip]:
+    """One continuation's variations, as one batch."""
+    return continue_polyphony(model, c.clip, c.bars, c.variations, c.sampling, progress)
 
 
 def continue_polyphony(
@@ -58,12 +59,10 @@ def continue_polyphony(
     spq = model.config.steps_per_quarter
     primer = extract_polyphonic_sequence(clip, spq, steps=round(clip.bar_end * spq))
     velocity = round(float(np.mean([note.velocity for note in clip.audible_notes])))
-    try:
+    with refused_as_clip_errors():
         results = model.generate(
             primer, bars * primer.steps_per_bar, variations, sampling_options, progress
         )
-    except ValueError as error:
-        raise ClipError(str(error)) from error
     length = bars * clip.beats_per_bar
     return [
         Clip.from_notes(

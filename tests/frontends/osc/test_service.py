@@ -4,6 +4,7 @@ transport, a real engine, model and store behind it."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -127,3 +128,51 @@ def test_a_token_guards_everything_but_test_and_auth_per_socket(service):
     assert inbox.of("/magenta/error")[0][:1] == ["b"]
     assert "unauthorised" in inbox.of("/magenta/error")[0][1]
     assert inbox.of("/magenta/tools/list")[0][0] == "a2"
+
+
+def test_a_job_answers_accepted_progress_results_then_done_under_its_request_id(service):
+    inbox = Inbox()
+    peer = RecordingPeer(inbox)
+    run(service, peer, message("/magenta/clip/file", "j", 0, "folk_melody.mid"))
+    run(service, peer, message("/magenta/tool/continue", "j", "bars", 2, "variations", 2))
+    assert inbox.final.wait(60)
+    job = [(address, args) for _, address, args in inbox.replies if "/job/" in address]
+    order = [address.rsplit("/", 1)[1] for address, _ in job]
+    assert order[0] == "accepted" and order[-1] == "done"
+    assert {"progress", "result"} <= set(order) and order.index("result") > order.index("progress")
+    assert all(args[0] == "j" for _, args in job)
+    assert len({args[1] for address, args in job if address.endswith("result")}) == 2
+
+
+def test_bad_parameters_and_unknown_addresses_are_named_with_the_request_id(service):
+    inbox = Inbox()
+    peer = RecordingPeer(inbox)
+    run(service, peer, message("/magenta/clip/file", "p", 0, "folk_melody.mid"))
+    run(service, peer, message("/magenta/tool/continue", "p", "bars", 0))
+    run(service, peer, message("/magenta/tool/continue", "p", "colour", "red"))
+    run(service, peer, message("/magenta/tool/dance", "q"))
+    errors = inbox.of("/magenta/error")
+    assert errors[0][0] == "p" and "bars must be between 1 and 64, got 0" in errors[0][1]
+    assert errors[1][0] == "p" and "unknown parameter 'colour'" in errors[1][1]
+    assert errors[2][0] == "q" and "dance" in errors[2][1]
+    inbox.final.clear()
+    run(service, peer, message("/magenta/tool/continue", "p", "bars", 1))
+    assert inbox.final.wait(60) and inbox.of("/magenta/job/done"), "the clip was kept"
+
+
+def test_a_waiting_job_is_cancelled_by_its_request_id(service):
+    inbox = Inbox()
+    peer = RecordingPeer(inbox)
+    for request_id in ("long", "short"):
+        run(service, peer, message("/magenta/clip/file", request_id, 0, "folk_melody.mid"))
+    run(service, peer, message("/magenta/tool/continue", "long", "bars", 64, "variations", 8))
+    run(service, peer, message("/magenta/tool/continue", "short", "bars", 1, "beam_size", 2))
+    run(service, peer, message("/magenta/job/cancel", "short"))
+    run(service, peer, message("/magenta/job/cancel", "long"))
+    engine = service.engine
+    deadline = time.monotonic() + 60
+    while engine.health().queued + engine.health().running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ["short", "cancelled"] in inbox.of("/magenta/error")
+    assert ["long", "cancelled"] in inbox.of("/magenta/error")
+    assert not inbox.of("/magenta/job/done")
