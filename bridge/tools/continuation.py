@@ -1,11 +1,11 @@
 """Continue: extend a clip by some bars, in several variations, with any family that continues.
 
-The tool checks a request against the limits and hands it on: to the generator the model's
-family row names (bridge/models/<family>/generator.py), which reads the clip and generates,
-or, for a model on the magenta backend, to Google's own generator. Every family continues
-from the first bar line at or after the clip's end (`Clip.bar_end`), so a loop whose file
-ended a 16th short of it still lands on the bar grid; results hold only the added bars,
-from beat 0, to be placed at that bar line.
+The tool checks what the model can honour and read, then hands the request on: to the
+generator its family's row names (bridge/models/<family>/generator.py), which reads the clip
+and generates, or, for a model on the magenta backend, to Google's own generator. Every
+family continues from the first bar line at or after the clip's end (`Clip.bar_end`), so a
+loop whose file ended a 16th short of it still lands on the bar grid; results hold only the
+added bars, from beat 0, to be placed at that bar line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from bridge.config import Limits
 from bridge.models.catalog import ModelSpec
 from bridge.models.families import FAMILIES
 from bridge.models.generation import Continuation, Progress
@@ -21,9 +20,9 @@ from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 
 
-def check_continuation(spec: ModelSpec, continuation: Continuation, limits: Limits) -> None:
-    """Refuse, before any work, what the limits forbid or the model cannot honour or read."""
-    _check_limits(continuation, limits)
+def check_continuation(spec: ModelSpec, continuation: Continuation) -> None:
+    """Refuse, before any work, what the model cannot honour or read. (The counts and their
+    limits are the tool's parameter table's to check, once, as every frontend parses.)"""
     if spec.backend == "magenta":
         if continuation.constrains_pitches:
             raise ClipError(
@@ -52,17 +51,15 @@ def continue_clips(
     model: Any,
     spec: ModelSpec,
     continuations: Sequence[Continuation],
-    limits: Limits | None = None,
     progress: Progress = None,
 ) -> list[list[Clip]]:
-    """Continuations with the same batch key, together: one list of clips each.
+    """Continuations with the same batch key, each passed by `check_continuation` (the
+    tool's check, before a job is accepted), together: one list of clips each.
 
     `progress(done, total)` is called after each generated step.
     """
     if len({batch_key(c) for c in continuations}) > 1:
         raise ValueError("only continuations with the same batch_key can run together")
-    for continuation in continuations:
-        check_continuation(spec, continuation, limits or Limits())
     if spec.backend == "magenta":
         return [
             model.continue_clip(c.clip, c.bars, c.variations, c.sampling, progress)
@@ -82,23 +79,3 @@ def batch_key(continuation: Continuation) -> Hashable:
         sampling.branch_factor,
         sampling.steps_per_iteration,
     )
-
-
-def _check_limits(continuation: Continuation, limits: Limits) -> None:
-    """Refuse a continuation beyond the configured limits, naming the limit."""
-    bars, variations = continuation.bars, continuation.variations
-    if not 1 <= bars <= limits.max_bars:
-        raise ClipError(f"bars must be between 1 and {limits.max_bars}, got {bars}")
-    if not 1 <= variations <= limits.max_variations:
-        raise ClipError(
-            f"variations must be between 1 and {limits.max_variations}, got {variations}"
-        )
-    if continuation.sampling.beam_size > limits.max_beam_size:
-        raise ClipError(f"beam size must be at most {limits.max_beam_size}")
-    notes = len(continuation.clip.notes)
-    if notes > limits.max_notes:
-        raise ClipError(f"clip has {notes} notes; the limit is {limits.max_notes}")
-    if continuation.pitch_range is not None:
-        low, high = continuation.pitch_range
-        if not 0 <= low <= high <= 127:
-            raise ClipError(f"pitch range {low}-{high} must lie within 0-127, low to high")

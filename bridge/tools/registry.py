@@ -111,7 +111,7 @@ def _check_continue(
 ) -> None:
     from bridge.tools.continuation import check_continuation
 
-    check_continuation(spec, _continuation(clips, params), limits)
+    check_continuation(spec, _continuation(clips, params))
 
 
 def _continue(
@@ -120,7 +120,7 @@ def _continue(
     from bridge.tools.continuation import continue_clips
 
     continuations = [_continuation(clips, params) for clips, params in calls]
-    return continue_clips(model, spec, continuations, limits, progress)
+    return continue_clips(model, spec, continuations, progress)
 
 
 def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Hashable:
