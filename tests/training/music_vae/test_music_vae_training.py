@@ -28,7 +28,7 @@ from bridge.training.music_vae.loss import (
 )
 from bridge.training.music_vae.train import VaeTrainingOptions, train_music_vae
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "music_vae"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "music_vae"
 MELODY = config_named("cat-mel_2bar_small")
 TINY = NetworkSizes(encoder=(16,), decoder=(16, 16), z=8)
 

@@ -29,7 +29,7 @@ from bridge.training.events_rnn.train import TrainingOptions, train_events_rnn
 from bridge.training.events_rnn.trainable import family_of_checkpoint, family_of_config
 from bridge.training.ngram import NGramModel, class_vocabulary, melody_vocabulary
 
-FOLK = Path(__file__).parents[2] / "models" / "pretrained" / "folk_attention_rnn.safetensors"
+FOLK = Path(__file__).parents[3] / "models" / "pretrained" / "folk_attention_rnn.safetensors"
 RULES = DrumExtractionRules()
 GROOVES = {
     "train": [

@@ -37,7 +37,7 @@ from bridge.training.events_rnn.trainable import family_of_checkpoint, family_of
 from bridge.training.ngram import NGramModel, class_vocabulary
 from bridge.training.polyphony_rnn.corpus import PolyphonyExtractionRules
 
-SCRIPT = Path(__file__).resolve().parents[2] / "models" / "training" / "export_bach_chorales.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "models" / "training" / "export_bach_chorales.py"
 _spec = importlib.util.spec_from_file_location("export_bach_chorales", SCRIPT)
 export_bach_chorales = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = export_bach_chorales  # dataclasses look their module up there
