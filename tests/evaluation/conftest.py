@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# Grooves of tests/training/drums_rnn/test_drums_training.py (render_groove caches them per session).
+# Grooves of tests/training/drums_rnn/test_drums_training.py (render_groove caches them).
 GROOVES = {
     "train": [("stdlib/8beat", "8Beat"), ("stdlib/popballad", "PopBallad1")],
     "test": [("stdlib/popballad", "PopBallad2"), ("stdlib/8beat", "8BeatFill")],
