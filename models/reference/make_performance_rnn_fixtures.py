@@ -111,8 +111,8 @@ def excerpt(sequence, start_beat: int, beats: int):
 
     Beats are at the chorale's first tempo; each note takes its voice's velocity
     (VOICE_VELOCITIES by MIDI track); total_time is the excerpt's length, where magenta's
-    generator would start a generate section.  tests/models/performance_rnn/test_performance_parity.py
-    makes the same excerpt.
+    generator would start a generate section.
+    tests/models/performance_rnn/test_performance_parity.py makes the same excerpt.
     """
     qpm = sequence.tempos[0].qpm
     start, end = start_beat * 60.0 / qpm, (start_beat + beats) * 60.0 / qpm
