@@ -108,6 +108,12 @@ FAMILIES: dict[str, Family] = {
             magenta=MAGENTA + "pianoroll_rnn_nade.pianoroll_rnn_nade_sequence_generator",
         ),
         Family(
+            "coconet",
+            "bridge.models.coconet.model:Coconet",
+            "polyphony",
+            tools=("harmonize", "infill"),
+        ),
+        Family(
             "music_vae",
             "bridge.models.music_vae.model:MusicVae",
             configs=tuple(VAE_CONFIGS),

@@ -50,7 +50,7 @@ class Param:
         """Type, default and range in one short phrase, for help text and docs."""
         parts = [self.kind.__name__]
         if self.low is not None or self.high is not None or self.limit:
-            high = self.high if self.high is not None else f"limits.{self.limit}"
+            high = self.high if self.high is not None or not self.limit else f"limits.{self.limit}"
             parts.append(f"{_fmt(self.low)}..{_fmt(high)}")
         parts.append(f"default {self.default!r}")
         return ", ".join(parts)

@@ -320,6 +320,99 @@ DRUMIFY = Tool(
     configs=_groove_configs("tap"),
 )
 
+
+def _check_chorale(tool: str) -> CheckFunction:
+    """harmonize's or infill's check: the clip's voices (and infill's span) readable."""
+
+    def check(
+        spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
+    ) -> None:
+        from bridge.tools.chorale import check_chorale
+
+        check_chorale(tool, clips[0], params)
+
+    return check
+
+
+def _harmonize(
+    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.chorale import harmonize_clip
+
+    return [harmonize_clip(model, clips[0], params, progress) for clips, params in calls]
+
+
+def _infill(
+    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
+) -> list[list[Clip]]:
+    from bridge.tools.chorale import infill_clip
+
+    return [infill_clip(model, clips[0], params, progress) for clips, params in calls]
+
+
+GIBBS_STEPS = Param(
+    "gibbs_steps",
+    int,
+    None,
+    "Gibbs steps after the first fill (default: Magenta's, 16ths x voices); fewer are "
+    "faster and rougher",
+    1,
+    16384,
+)
+CHORALE_TEMPERATURE = Param(
+    "temperature", float, 0.99, "randomness of each Gibbs draw (Magenta's: 0.99)", 0.01, 10.0
+)
+
+
+VOICES_APART = Param(
+    "voices_apart",
+    bool,
+    True,
+    "each voice its own clip: a variation is its voices from the top, the result count "
+    "divided by the variations (false: one clip per variation, holding every voice)",
+    0,
+    1,
+)
+
+
+HARMONIZE = Tool(
+    name="harmonize",
+    summary="a melody becomes the top voice of four, kept note for note, in several variations",
+    inputs=1,
+    params=(
+        Param(
+            "variations", int, 1, "harmonizations, sampled as one batch", 1, None, "max_variations"
+        ),
+        CHORALE_TEMPERATURE,
+        SEED,
+        GIBBS_STEPS,
+        VOICES_APART,
+    ),
+    check=_check_chorale("harmonize"),
+    run=_harmonize,
+)
+
+INFILL = Tool(
+    name="infill",
+    summary="write a span of a one- to four-voice clip again, keeping every note outside it",
+    inputs=1,
+    params=(
+        Param("start", float, None, "span start, in beats", 0, None, "max_clip_beats"),
+        Param("end", float, None, "span end, in beats (not included)", 0, None, "max_clip_beats"),
+        Param("from_bar", int, None, "or: the span's first bar, counted from 1", 1),
+        Param("to_bar", int, None, "and its last bar (included)", 1),
+        Param("variations", int, 1, "versions, sampled as one batch", 1, None, "max_variations"),
+        CHORALE_TEMPERATURE,
+        SEED,
+        GIBBS_STEPS,
+        VOICES_APART,
+    ),
+    check=_check_chorale("infill"),
+    run=_infill,
+)
+
+
 TOOLS: dict[str, Tool] = {
-    tool.name: tool for tool in (CONTINUE, GENERATE, INTERPOLATE, VARY, GROOVE, DRUMIFY)
+    tool.name: tool
+    for tool in (CONTINUE, GENERATE, INTERPOLATE, VARY, GROOVE, DRUMIFY, HARMONIZE, INFILL)
 }

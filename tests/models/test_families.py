@@ -18,7 +18,7 @@ def test_every_native_row_names_a_model_class_that_loads_weights():
         module, _, name = family.model.partition(":")
         assert callable(getattr(importlib.import_module(module), name).load)
     assert native_families() == (
-        "melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn", "music_vae"
+        "melody_rnn", "drums_rnn", "polyphony_rnn", "performance_rnn", "coconet", "music_vae"
     )  # fmt: skip
     assert "music_vae" not in magenta_families() and "improv_rnn" in magenta_families()
 

@@ -1,4 +1,5 @@
-"""`magenta-bridge train` and `train-vae`: models trained on your music, tracked in MLflow."""
+"""`magenta-bridge train`, `train-vae` and `train-coconet`: models trained on your music,
+tracked in MLflow."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ if TYPE_CHECKING:
 
 
 def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
-    """Add `train-vae` and `train`; not `config_option`, since their own --config names a
-    model configuration."""
+    """Add `train-vae`, `train` and `train-coconet`; not `config_option`, since their own
+    --config names a model configuration."""
     _add_train_vae(commands)
     _add_train(commands)
+    _add_train_coconet(commands)
 
 
 def _add_train_vae(commands: Commands) -> None:
@@ -126,6 +128,75 @@ def _add_train(commands: Commands) -> None:
     train.set_defaults(run=_train)
 
 
+def _add_train_coconet(commands: Commands) -> None:
+    """`train-coconet`: four-voice chorales, coconet_train's recipe, the network's size."""
+    train = commands.add_parser(
+        "train-coconet",
+        help="train a Coconet (four-voice infilling and harmonization) on your own chorales",
+        description="Train a Coconet natively with magenta's coconet_train recipe: random "
+        "crops under orderless masks, lib_graph's rescaled loss, Adam, batch norm. DATA is a "
+        "corpus .npz (models/training/export_coconet_chorales.py) or a folder whose train/ "
+        "and valid/ folders hold MIDI files of four tracks, soprano first. Validation is the "
+        "orderless NLL per note. Resumes from OUT/checkpoint.pt.",
+    )
+    train.add_argument("data", type=Path, help="corpus .npz or folder with train/ and valid/")
+    train.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history")
+    train.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="also write the best model here as NAME.safetensors + NAME.json",
+    )
+    train.add_argument(
+        "--architecture", default="straight", help="straight or dilated (default straight)"
+    )
+    train.add_argument("--layers", type=int, default=16, help="layers of a straight network")
+    train.add_argument("--filters", type=int, default=64, help="filters per layer (default 64)")
+    train.add_argument(
+        "--dilation-blocks", type=int, default=3, help="blocks of a dilated network (default 3)"
+    )
+    train.add_argument("--crop", type=int, default=64, help="steps (16ths) per training crop")
+    train.add_argument("--batch-size", type=int, default=20, help="crops per step (default 20)")
+    train.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
+    train.add_argument(
+        "--learning-rate", type=float, default=2**-4, help="Adam's rate (default magenta's 2**-4)"
+    )
+    train.add_argument(
+        "--final-lr-fraction",
+        type=float,
+        default=1.0,
+        help="cosine-decay the rate to this fraction by the last step (default 1: magenta's "
+        "constant rate, halved on plateaus)",
+    )
+    train.add_argument(
+        "--patience", type=int, default=5, help="validations without progress before halving"
+    )
+    train.add_argument(
+        "--mask",
+        dest="maskout_method",
+        default="orderless",
+        help="training masks: orderless (magenta's default) or bernoulli",
+    )
+    train.add_argument(
+        "--mask-only", action="store_true", help="optimise the masked positions' loss only"
+    )
+    train.add_argument(
+        "--transpose",
+        type=int,
+        default=0,
+        help="move each crop by up to this many semitones (default 0: magenta moves nothing)",
+    )
+    train.add_argument("--eval-every", type=int, default=100, help="steps between validations")
+    train.add_argument(
+        "--valid-draws", type=int, default=2, help="orderless masks per validation window"
+    )
+    train.add_argument("--fp32", action="store_true", help="export fp32 weights (default fp16)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    _add_tracking_options(train)
+    train.set_defaults(run=_train_coconet)
+
+
 def _add_tracking_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-track", action="store_true", help="do not log the run to MLflow")
     parser.add_argument(
@@ -209,6 +280,54 @@ def _train_vae(args: argparse.Namespace) -> int:
             valid,
             args.out,
             options,
+            export_name=str(args.export) if args.export else None,
+            tracker=tracker,
+        )
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
+    return 0
+
+
+def _train_coconet(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from bridge.training.coconet.corpus import read_splits
+    from bridge.training.coconet.train import CoconetTrainingOptions, train_coconet
+    from bridge.training.tracking import tracking
+
+    options = CoconetTrainingOptions(
+        architecture=args.architecture,
+        num_layers=args.layers,
+        num_filters=args.filters,
+        num_dilation_blocks=args.dilation_blocks,
+        crop_piece_len=args.crop,
+        batch_size=args.batch_size,
+        maskout_method=args.maskout_method,
+        mask_only=args.mask_only,
+        learning_rate=args.learning_rate,
+        final_lr_fraction=args.final_lr_fraction,
+        patience=args.patience,
+        transpose=args.transpose,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        valid_draws=args.valid_draws,
+        half=not args.fp32,
+        seed=args.seed,
+    )
+    splits = read_splits(args.data)
+    missing = [split for split in ("train", "valid") if not len(splits.get(split, ()))]
+    if missing:
+        raise ValueError(f"{args.data} has no {' and no '.join(missing)} chorales")
+    params = {**asdict(options), "data": args.data, "device": args.device}
+    with tracking(
+        not args.no_track, args.tracking_uri, "train-coconet", args.out, params
+    ) as tracker:
+        summary = train_coconet(
+            splits["train"],
+            splits["valid"],
+            args.out,
+            options,
+            args.device,
             export_name=str(args.export) if args.export else None,
             tracker=tracker,
         )
