@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 PRETRAINED = REPO / "models" / "pretrained"
 # The real GrooVAE humanize model is optional and absent offline: a small magenta-made one.
 HUMANIZE = REPO / "tests" / "fixtures" / "music_vae" / "groovae_2bar_humanize" / "checkpoint"
+# Harmonize and infill: a small Coconet trained by magenta (the bundled one is too slow to test).
+CHORALES = REPO / "tests" / "fixtures" / "coconet" / "straight-8-32"
 MODELS = {
     "folk": {"family": "melody_rnn", "path": str(PRETRAINED / "folk_attention_rnn.safetensors")},
     "drums": {"family": "drums_rnn", "path": str(PRETRAINED / "mma_drum_kit.safetensors")},
@@ -35,6 +37,7 @@ MODELS = {
         "path": str(PRETRAINED / "mma_drumify_2bar.safetensors"),
     },
     "humanize": {"family": "music_vae", "config": "groovae_2bar_humanize", "path": str(HUMANIZE)},
+    "chorales": {"family": "coconet", "path": str(CHORALES)},
 }
 
 
