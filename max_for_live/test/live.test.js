@@ -29,7 +29,7 @@ test("on load the device finds the daemon and fills the model menu", { skip: SKI
     device.message("hello");
     assert.match(await device.waitForStatus(/^(daemon found|error)/, 10000), /^daemon found: magenta-bridge \d/);
     await new Promise((resolve) => setTimeout(resolve, 300)); // models/list follows the test reply
-    assert.deepEqual(device.menu, ["auto", "folk", "drums", "melody_vae", "drum_vae", "drumify", "humanize"]);
+    assert.deepEqual(device.menu, ["auto", "folk", "drums", "melody_vae", "drum_vae", "drumify", "humanize", "chorales"]);
     device.message("set", "model", "melody_vae");
     set.song.view.props.detail_clip = set.putClip(track.clip_slots[0] || (set.addScene(), track.clip_slots[0]),
       { length: TWO_BARS, notes: twoBars("folk_melody.mid") });
