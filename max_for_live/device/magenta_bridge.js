@@ -1,14 +1,14 @@
 // Magenta Bridge device logic for Max's `js` object (ES5 only: Max's js engine is ES5).
 //
 // Inlet 0 takes the UI's messages (continue, generate, interpolate, vary, groove, drumify,
-// cancel, confirm, hello, set <param> <value>) and the daemon's replies as udpreceive
-// outputs them (the OSC address is the message name). Outlet 0 goes to udpsend (one list
-// per OSC message, the address first); outlet 1 gives status lines ("set <text>") for a
+// harmonize, infill, cancel, confirm, hello, set <param> <value>) and the daemon's replies as
+// udpreceive outputs them (the OSC address is the message name). Outlet 0 goes to udpsend (one
+// list per OSC message, the address first); outlet 1 gives status lines ("set <text>") for a
 // comment; outlet 2 fills the model menu (a umenu: clear, append <name>...).
 //
 // Sections: settings, the daemon (OSC, watchdog), reading (LOM), the drum kit, replies,
-// writing results (LOM). The daemon's API is docs/osc-api.md; the Live Object Model is
-// Ableton's LOM reference.
+// writing results (LOM), harmonize's voices, infill's span. The daemon's API is
+// docs/osc-api.md; the Live Object Model is Ableton's LOM reference.
 
 inlets = 1;
 outlets = 3;
@@ -34,21 +34,29 @@ var JOB_TIMEOUT = 120;
 var replyPort = (typeof jsarguments !== "undefined" && jsarguments.length > 1) ? jsarguments[1] : 11301;
 
 // keepsNotes: the tool's results hold the source's notes in place (groove re-times the
-// clip's own hits), so their probability and velocity deviation carry over.
+// clip's own hits), so their probability and velocity deviation carry over. always: key/value
+// pairs sent whatever the UI says, as the tool's writer relies on them. span: the tool writes
+// a span of the clip again (the selected notes', else the loop region's). write: the tool's
+// own writer, when its results are not plain new clips.
 var TOOLS = {
     "continue": { clips: 1, params: ["bars", "variations", "temperature", "seed", "key", "pitch_low", "pitch_high"] },
     "generate": { clips: 0, params: ["bars", "variations", "temperature", "seed"] },
     "interpolate": { clips: 2, params: ["steps", "temperature", "seed"] },
     "vary": { clips: 1, params: ["variations", "temperature", "seed"] },
     "groove": { clips: 1, params: ["variations", "temperature", "seed"], keepsNotes: true },
-    "drumify": { clips: 1, params: ["variations", "temperature", "seed"] }
+    "drumify": { clips: 1, params: ["variations", "temperature", "seed"] },
+    "harmonize": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps"],
+        always: ["voices_apart", 1], write: writeVoices },
+    "infill": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps"],
+        always: ["voices_apart", 0], span: true, keepsNotes: true, write: writeInfill }
 };
 
 // What the UI set; an empty value is not sent, so the daemon's default applies.
 // kitmap: on a Drum Rack track, move Magenta's drum pitches to the pads that hold those
-// drums (by pad name), and read the pads' notes as the drums they name.
+// drums (by pad name), and read the pads' notes as the drums they name. gibbs_steps: Coconet's
+// passes (harmonize, infill): fewer are faster and rougher; "" leaves the daemon's default.
 var settings = { bars: 4, variations: 1, temperature: 1.0, steps: 5, seed: "", pitch_low: "",
-    pitch_high: "", keylock: 0, model: "", kitmap: 1 };
+    pitch_high: "", keylock: 0, model: "", kitmap: 1, gibbs_steps: "" };
 
 // Live's scale_name values that match a daemon mode; others turn key lock off.
 var LIVE_SCALES = {
@@ -60,11 +68,12 @@ var LIVE_SCALES = {
 };
 var ROOT_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
 
-// A seed or pitch bound of -1 (a number box's "off") or "" means: not set.
+// A seed or pitch bound of -1 (a number box's "off"), Gibbs steps below 1, or "" mean: not set.
 function set(name, value) {
     if (!(name in settings)) { return status("error: unknown setting " + name); }
     if (name === "model" && value === "auto") { value = ""; }
     if ((name === "seed" || name === "pitch_low" || name === "pitch_high") && value < 0) { value = ""; }
+    if (name === "gibbs_steps" && value < 1) { value = ""; }
     settings[name] = value;
 }
 
@@ -135,7 +144,7 @@ function sendClip(requestId, slot, clip, song, kit) {
     }
 }
 
-function toolParams(tool, song, drums) {
+function toolParams(tool, song, drums, span) {
     var args = [];
     var names = TOOLS[tool].params;
     for (var i = 0; i < names.length; i++) {
@@ -147,6 +156,8 @@ function toolParams(tool, song, drums) {
             args.push(name, settings[name]);
         }
     }
+    if (TOOLS[tool].always) { args = args.concat(TOOLS[tool].always); }
+    if (span) { args.push("start", span.start, "end", span.end); }
     if (settings.model) {
         args.push("model", settings.model);
     } else if (TOOLS[tool].clips === 0) {
@@ -198,18 +209,21 @@ function startJob(tool) {
     }
     if (!place) { place = { clip: "", track: deviceTrackPath(), slot: -1, session: true }; }
     var kit = drumKit(place.track);
-    job = { id: newRequestId(), tool: tool, place: place, sources: sources, kit: kit,
-        song: song, results: {}, count: -1, jobId: "" };
+    var span = TOOLS[tool].span ? selectedSpan(sources[0]) : null;
+    job = { id: newRequestId(), tool: tool, place: place, sources: sources, kit: kit, span: span,
+        variations: Number(settings.variations) || 1, song: song, results: {}, count: -1, jobId: "" };
     for (var i = 0; i < sources.length; i++) { sendClip(job.id, i, sources[i], song, kit); }
-    send("/magenta/tool/" + tool, [job.id].concat(toolParams(tool, song, kit !== null)));
+    send("/magenta/tool/" + tool, [job.id].concat(toolParams(tool, song, kit !== null, span)));
     expect("job", ANSWER_TIMEOUT);
     status(tool + ": sent " + sources.length + " clip(s), waiting for the daemon");
 }
 
 function cancel() {
     if (pending) {
+        var dropped = pending;
         pending = null;
-        return status("cancelled: nothing written");
+        return status(dropped.rewritten ? "cancelled: the other versions are not written"
+            : "cancelled: nothing written");
     }
     if (!job) { return status("nothing to cancel"); }
     send("/magenta/job/cancel", [job.id]);
@@ -229,6 +243,8 @@ function interpolate() { runTool("interpolate"); }
 function vary() { runTool("vary"); }
 function groove() { runTool("groove"); }
 function drumify() { runTool("drumify"); }
+function harmonize() { runTool("harmonize"); }
+function infill() { runTool("infill"); }
 // `continue` is a reserved word: Max routes that message through anything().
 
 function anything() {
@@ -321,7 +337,24 @@ function readClip(path) {
     var end = clip.get("loop_end")[0];
     var notes = JSON.parse(clip.call("get_notes_extended", 0, 128, start, end - start)).notes;
     notes.sort(function (a, b) { return a.start_time - b.start_time || a.pitch - b.pitch; });
-    return { path: path, notes: notes, start: start, length: end - start };
+    return { path: path, notes: notes, start: start, length: end - start, name: clip.get("name").join(" "),
+        looping: clip.get("looping")[0] };
+}
+
+// The span infill writes again, in beats from the clip's start (the loop start, as the clip
+// goes up): from the first selected note's start to the last one's end (Live 11's
+// get_selected_notes_extended), else the whole loop region. A selection outside the loop
+// region is sent as it is: the daemon says why it cannot take it.
+function selectedSpan(source) {
+    var selected = JSON.parse(new LiveAPI(source.path).call("get_selected_notes_extended")).notes;
+    if (!selected.length) { return { start: 0, end: source.length }; }
+    var first = selected[0].start_time;
+    var last = selected[0].start_time + selected[0].duration;
+    for (var i = 1; i < selected.length; i++) {
+        first = Math.min(first, selected[i].start_time);
+        last = Math.max(last, selected[i].start_time + selected[i].duration);
+    }
+    return { start: first - source.start, end: last - source.start };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -494,14 +527,21 @@ function assemble(result) {
 
 function write(done, confirmed) {
     try {
-        var where = done.place.session || liveMajorVersion() < 12
-            ? writeSession(done) : writeArrangement(done, confirmed);
-        if (where) {
-            status("done: " + done.tool + " wrote " + done.clips.length + " clip(s) " + where);
-        }
+        var what = (TOOLS[done.tool].write || writeClips)(done, confirmed);
+        if (what) { status("done: " + done.tool + " " + what); }
     } catch (error) {
         status("error: " + done.tool + ": writing clips failed: " + error.message);
     }
+}
+
+// Each result a new clip; "" while they wait for Confirm.
+function writeClips(done, confirmed) {
+    var where = inSession(done) ? writeSession(done) : writeArrangement(done, confirmed);
+    return where ? "wrote " + done.clips.length + " clip(s) " + where : "";
+}
+
+function inSession(done) {
+    return done.place.session || liveMajorVersion() < 12;
 }
 
 // Track.create_midi_clip, which writes into the Arrangement, came with Live 12.
@@ -572,7 +612,7 @@ function undoStep(edit) {
 
 function fillClip(path, done, index, extras) {
     var clip = new LiveAPI(path);
-    clip.set("name", done.tool + " " + (index + 1));
+    clip.set("name", done.clips[index].name || done.tool + " " + (index + 1));
     clip.call("add_new_notes", { notes: liveNotes(done.clips[index].notes, extras, done.kit) });
 }
 
@@ -641,4 +681,205 @@ function liveNotes(notes, extras, kit) {
         out.push(note);
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Harmonize: each voice on a new track
+
+var VOICE_NAMES = ["soprano", "alto", "tenor", "bass"];
+
+// The daemon sends each variation's voices from the top (voices_apart 1). A Live track plays
+// one clip at a time, so the voices go on new MIDI tracks right after the source's, one per
+// voice and named for it, where they sound together: in Session each variation is a row (the
+// source's scene first, then the rows below it, new scenes when none is left), so launching
+// the scene plays the chorale; in the Arrangement (Live 12) each variation starts where the
+// source does, later ones one after another. New tracks have no instrument yet: the user
+// picks one, as for any new MIDI track. Every voice clip keeps the source's length and its
+// loop switch. One undo step a variation (the first also makes the tracks).
+function writeVoices(done) {
+    var voices = done.clips.length / done.variations;
+    if (voices !== Math.floor(voices)) {
+        throw new Error(done.clips.length + " results do not divide into " + done.variations + " variations");
+    }
+    var sourceTrack = Number(done.place.track.split(" ")[2]);
+    var session = inSession(done);
+    var source = done.sources[0];
+    var start = session ? 0 : new LiveAPI(source.path).get("start_time")[0];
+    var tracks = [];
+    var names = [];
+    var rows = [];
+    for (var k = 0; k < voices; k++) {
+        tracks.push("live_set tracks " + (sourceTrack + 1 + k));
+        names.push(capitalized(voiceName(k)));
+    }
+    for (var v = 0; v < done.variations; v++) {
+        var row = session ? sceneRow(Math.max(done.place.slot, 0) + v) : -1;
+        var at = start + v * done.clips[0].length;
+        undoStep(function () {
+            if (v === 0) { newTracks(sourceTrack + 1, names); }
+            for (var k = 0; k < voices; k++) {
+                var result = done.clips[v * voices + k];
+                var path;
+                if (session) {
+                    new LiveAPI(tracks[k] + " clip_slots " + row).call("create_clip", result.length);
+                    path = tracks[k] + " clip_slots " + row + " clip";
+                } else {
+                    new LiveAPI(tracks[k]).call("create_midi_clip", at, result.length);
+                    path = arrangementClipAt(tracks[k], at);
+                }
+                var clip = new LiveAPI(path);
+                clip.set("name", voiceName(k) + (v > 0 ? " " + (v + 1) : ""));
+                clip.set("looping", source.looping);
+                clip.call("add_new_notes", { notes: liveNotes(result.notes, {}, done.kit) });
+            }
+        });
+        rows.push(session ? row : at);
+    }
+    return "wrote " + done.clips.length + " clip(s) on new tracks " + names.join(", ") +
+        (session ? " in slots " + rows.join(", ") : " in the Arrangement from beat " + start);
+}
+
+function voiceName(k) {
+    return VOICE_NAMES[k] || "voice " + (k + 1);
+}
+
+function capitalized(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// MIDI tracks from index `at` on, named in order.
+function newTracks(at, names) {
+    var song = new LiveAPI("live_set");
+    for (var k = 0; k < names.length; k++) {
+        song.call("create_midi_track", at + k);
+        new LiveAPI("live_set tracks " + (at + k)).set("name", names[k]);
+    }
+}
+
+// Scene row `row`, made when the set has fewer scenes.
+function sceneRow(row) {
+    var song = new LiveAPI("live_set");
+    while (song.getcount("scenes") <= row) { song.call("create_scene", -1); }
+    return row;
+}
+
+// ---------------------------------------------------------------------------------------
+// Infill: the span written again in the clip itself
+
+// Beats: more than the float32 noise of the wire (up to 6e-5 at beat 1024), so a note the
+// daemon may call inside the span is never kept here beside the one it writes instead.
+var EPSILON = 1e-4;
+
+// The first variation goes into the source clip, in one undo step: the notes the daemon wrote
+// again (those lying wholly in the span, not muted) are removed by id and the new ones added,
+// so every other note keeps its id, probability and per-note automation. Further variations
+// are new clips, placed as every tool places its results: the source's notes with the span
+// written again.
+function writeInfill(done, confirmed) {
+    var source = done.sources[0];
+    var span = done.span;
+    if (!done.rewritten) {
+        var kept = [];
+        for (var i = 0; i < source.notes.length; i++) {
+            var n = source.notes[i];
+            if (!regenerated(n.start_time - source.start, n, span)) { kept.push(n); }
+        }
+        var versions = [];
+        for (i = 0; i < done.clips.length; i++) {
+            versions.push(newNotes(done.clips[i].notes, kept, source, span));
+        }
+        rewriteSpan(done, versions[0]);
+        done.rewritten = "wrote beats " + shown(source.start + span.start) + " to " +
+            shown(source.start + span.end) + " of \"" + source.name + "\" again";
+        var length = done.clips[0].length;
+        done.clips = [];
+        for (i = 1; i < versions.length; i++) {
+            done.clips.push({ name: "infill " + (i + 1), length: length,
+                notes: relative(kept, source).concat(versions[i]) });
+        }
+        if (!done.clips.length) { return done.rewritten; }
+        status("infill: " + done.rewritten);
+    }
+    var more = writeClips(done, confirmed);
+    return more ? done.rewritten + "; the other versions: " + more : "";
+}
+
+// Beats for the status line, without float noise.
+function shown(beats) {
+    return Math.round(beats * 1000) / 1000;
+}
+
+// Whether the daemon writes a note again: audible and wholly inside the span (beats from the
+// clip's start), as its infill decides.
+function regenerated(start, note, span) {
+    return !note.mute && start >= span.start - EPSILON && start + note.duration <= span.end + EPSILON;
+}
+
+// The generated notes of a result (beats from the clip's start): what is left when the kept
+// notes, which the daemon sends back as they were, are taken out; cut to the span, which the
+// daemon widens to whole 16ths.
+function newNotes(result, kept, source, span) {
+    var left = {};
+    var i;
+    var key;
+    for (i = 0; i < kept.length; i++) {
+        key = exactKey(kept[i].pitch, kept[i].start_time - source.start, kept[i].duration);
+        left[key] = (left[key] || 0) + 1;
+    }
+    var out = [];
+    for (i = 0; i < result.length; i++) {
+        var n = result[i];
+        key = exactKey(n.pitch, n.start_time, n.duration);
+        if (left[key]) {
+            left[key] -= 1;
+            continue;
+        }
+        var start = Math.max(n.start_time, span.start);
+        var end = Math.min(n.start_time + n.duration, span.end);
+        if (end - start > EPSILON) {
+            out.push({ pitch: n.pitch, start_time: start, duration: end - start, velocity: n.velocity,
+                mute: 0 });
+        }
+    }
+    return out;
+}
+
+function exactKey(pitch, start, duration) {
+    return noteKey(pitch, start) + "+" + Math.round(duration * 960);
+}
+
+// Source notes (absolute clip time) as beats from the clip's start (liveNotes adds their
+// probability and velocity deviation back, as infill keepsNotes).
+function relative(notes, source) {
+    var out = [];
+    for (var i = 0; i < notes.length; i++) {
+        var n = notes[i];
+        out.push({ pitch: n.pitch, start_time: n.start_time - source.start, duration: n.duration,
+            velocity: n.velocity, mute: n.mute });
+    }
+    return out;
+}
+
+// The clip's notes in the span now (the user may have edited it while the daemon worked) go,
+// the generated ones come, in one undo step.
+function rewriteSpan(done, notes) {
+    var source = done.sources[0];
+    var span = done.span;
+    var clip = new LiveAPI(source.path);
+    var from = source.start + span.start - EPSILON;
+    var now = JSON.parse(clip.call("get_notes_extended", 0, 128, from, span.end - span.start + 2 * EPSILON)).notes;
+    var ids = [];
+    for (var i = 0; i < now.length; i++) {
+        if (regenerated(now[i].start_time - source.start, now[i], span)) { ids.push(now[i].note_id); }
+    }
+    var placed = [];
+    for (i = 0; i < notes.length; i++) {
+        var n = notes[i];
+        placed.push({ pitch: n.pitch, start_time: n.start_time + source.start, duration: n.duration,
+            velocity: n.velocity, mute: 0 });
+    }
+    undoStep(function () {
+        if (ids.length) { clip.call.apply(clip, ["remove_notes_by_id"].concat(ids)); }
+        if (placed.length) { clip.call("add_new_notes", { notes: liveNotes(placed, {}, done.kit) }); }
+    });
 }

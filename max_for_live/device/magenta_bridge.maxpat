@@ -12,7 +12,7 @@
     "rect": [
       100,
       100,
-      1320,
+      1420,
       520
     ],
     "openinpresentation": 1,
@@ -277,7 +277,9 @@
                 "interpolate",
                 "vary",
                 "groove",
-                "drumify"
+                "drumify",
+                "harmonize",
+                "infill"
               ],
               "parameter_initial_enable": 1,
               "parameter_initial": [
@@ -1250,6 +1252,88 @@
             15
           ]
         }
+      },
+      {
+        "box": {
+          "id": "obj-gibbs",
+          "maxclass": "live.numbox",
+          "patching_rect": [
+            1260,
+            20,
+            44,
+            15
+          ],
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Gibbs steps",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Gibbs steps",
+              "parameter_shortname": "Gibbs",
+              "parameter_type": 1,
+              "parameter_mmin": -1,
+              "parameter_mmax": 16384,
+              "parameter_initial": [
+                -1
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            105,
+            84,
+            45,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-gibbs_steps",
+          "maxclass": "newobj",
+          "patching_rect": [
+            1260,
+            200,
+            130,
+            22
+          ],
+          "text": "prepend set gibbs_steps",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-label-gibbs_steps",
+          "maxclass": "comment",
+          "patching_rect": [
+            1260,
+            80,
+            90,
+            20
+          ],
+          "text": "Gibbs steps (-1 auto)",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "outlettype": [],
+          "fontsize": 9.0,
+          "presentation": 1,
+          "presentation_rect": [
+            5,
+            84,
+            100,
+            15
+          ]
+        }
       }
     ],
     "lines": [
@@ -1725,6 +1809,30 @@
         "patchline": {
           "source": [
             "obj-set-kitmap",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-gibbs",
+            0
+          ],
+          "destination": [
+            "obj-set-gibbs_steps",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-gibbs_steps",
             0
           ],
           "destination": [

@@ -111,14 +111,22 @@ class LiveSet {
   // A MIDI track with one clip slot per scene and this device on it. `drumRack`: true for a
   // rack of Live's default kit layout (GM keys), or {note: pad name} for the loaded pads.
   addTrack(name, { drumRack = false } = {}) {
-    const track = this.object("Track", { name, playing_slot_index: -1, has_midi_input: 1 });
-    track.clip_slots = [];
-    track.arrangement_clips = [];
+    const track = this.midiTrack(name, this.song.tracks.length);
     // This device (a MIDI effect) first, then the instrument: a Drum Rack when `drumRack`.
     track.devices = [this.object("Device", { name: "Magenta Bridge", can_have_drum_pads: 0 })];
     if (drumRack) track.devices.push(this.drumRack(drumRack === true ? DEFAULT_KIT : drumRack));
     for (const device of track.devices) device.parent = track;
-    this.song.tracks.push(track);
+    return track;
+  }
+
+  // An empty MIDI track inserted at `index` (as Song.create_midi_track makes one: no devices,
+  // a clip slot per scene).
+  midiTrack(name, index) {
+    const track = this.object("Track", { name, playing_slot_index: -1, has_midi_input: 1 });
+    track.clip_slots = [];
+    track.arrangement_clips = [];
+    track.devices = [];
+    this.song.tracks.splice(index, 0, track);
     for (let s = 0; s < this.song.scenes.length; s++) track.clip_slots.push(this.clipSlot(track));
     return track;
   }
@@ -145,14 +153,16 @@ class LiveSet {
     return slot;
   }
 
-  // A MIDI clip in a slot, notes as get_notes_extended gives them.
-  putClip(slot, { name = "", length, loopStart = 0, loopEnd = length, notes = [] }) {
+  // A MIDI clip in a slot, notes as get_notes_extended gives them; `length` is the loop's
+  // (Clip.length: the loop length of a looped clip).
+  putClip(slot, { name = "", length, loopStart = 0, loopEnd = loopStart + length, looping = 1, notes = [] }) {
     const clip = this.object("Clip", {
-      name, length, loop_start: loopStart, loop_end: loopEnd, is_midi_clip: 1,
+      name, length, loop_start: loopStart, loop_end: loopEnd, looping, is_midi_clip: 1,
     });
     clip.parent = slot;
     clip.notes = [];
     clip.nextNoteId = 1;
+    clip.selected = new Set(); // note ids selected in the clip's editor
     slot.clip = clip;
     slot.props.has_clip = 1;
     addNotes(clip, notes);
@@ -160,17 +170,23 @@ class LiveSet {
   }
 
   // A MIDI clip in the Arrangement from beat `start`, its markers at 0 and `length`.
-  putArrangementClip(track, { name = "", start, length, notes = [] }) {
+  putArrangementClip(track, { name = "", start, length, looping = 0, notes = [] }) {
     const clip = this.object("Clip", {
-      name, length, loop_start: 0, loop_end: length, is_midi_clip: 1, start_time: start, end_time: start + length,
+      name, length, loop_start: 0, loop_end: length, looping, is_midi_clip: 1, start_time: start, end_time: start + length,
     });
     clip.parent = track;
     clip.notes = [];
     clip.nextNoteId = 1;
+    clip.selected = new Set();
     track.arrangement_clips.push(clip);
     track.arrangement_clips.sort((a, b) => a.props.start_time - b.props.start_time);
     addNotes(clip, notes);
     return clip;
+  }
+
+  // Selects the clip's notes for which `which(note)` holds, as a user does in the clip's editor.
+  selectNotes(clip, which) {
+    clip.selected = new Set(clip.notes.filter(which).map((n) => n.note_id));
   }
 
   pathOf(obj) {
@@ -260,7 +276,23 @@ function getValue(set, obj, name) {
   return [value];
 }
 
-const SETTABLE = { Clip: ["name", "loop_start", "loop_end"], Song: ["tempo"], Track: ["name"] };
+const SETTABLE = { Clip: ["name", "loop_start", "loop_end", "looping"], Song: ["tempo"], Track: ["name"] };
+
+// get_selected_notes_extended's optional dict: {"return": [the note properties to give]}.
+function returnedFields(args, name) {
+  if (args.length === 0) return NOTE_FIELDS;
+  const [dict] = args;
+  if (args.length !== 1 || !dict || typeof dict !== "object" || Object.keys(dict).join() !== "return"
+      || !Array.isArray(dict.return) || !dict.return.every((key) => NOTE_FIELDS.includes(key))) {
+    throw new Error(`${name} takes nothing or a dict {"return": [note properties]}`);
+  }
+  return dict.return;
+}
+
+// Max's js receives a notes dict as a JSON string.
+function notesJson(notes, fields = NOTE_FIELDS) {
+  return JSON.stringify({ notes: notes.map((n) => Object.fromEntries(fields.map((key) => [key, n[key]]))) });
+}
 
 function callFunction(set, obj, name, args) {
   const where = `${obj.type}.${name}`;
@@ -269,7 +301,21 @@ function callFunction(set, obj, name, args) {
     const [fromPitch, pitchSpan, fromTime, timeSpan] = args;
     const notes = obj.notes.filter((n) => n.pitch >= fromPitch && n.pitch < fromPitch + pitchSpan
       && n.start_time >= fromTime && n.start_time < fromTime + timeSpan);
-    return JSON.stringify({ notes: notes.map((n) => ({ ...n })) }); // Max's js receives a JSON string
+    return notesJson(notes);
+  }
+  if (where === "Clip.get_selected_notes_extended") { // Live 11.0: the notes selected in the editor
+    return notesJson(obj.notes.filter((n) => obj.selected.has(n.note_id)), returnedFields(args, name));
+  }
+  if (where === "Clip.remove_notes_by_id") { // Live 11.0: the IDs as a list of ints
+    if (args.length === 0) throw new Error("remove_notes_by_id takes a list of note IDs");
+    for (const id of args) {
+      if (!Number.isInteger(id) || !obj.notes.some((n) => n.note_id === id)) {
+        throw new Error(`remove_notes_by_id: ${JSON.stringify(id)} is not the ID of a note in the clip`);
+      }
+    }
+    obj.notes = obj.notes.filter((n) => !args.includes(n.note_id));
+    for (const id of args) obj.selected.delete(id);
+    return undefined;
   }
   if (where === "Clip.add_new_notes") {
     const dict = args[0];
@@ -302,6 +348,16 @@ function callFunction(set, obj, name, args) {
     if (!set.openStep) throw new Error("end_undo_step without begin_undo_step");
     set.undoSteps.push(set.openStep);
     set.openStep = null;
+    return undefined;
+  }
+  if (where === "Song.create_midi_track") { // at index 0..len(tracks), or -1: at the end
+    const [index] = args;
+    const count = set.song.tracks.length;
+    if (args.length !== 1 || !(index === -1 || (Number.isInteger(index) && index >= 0 && index <= count))) {
+      throw new Error(`create_midi_track: index must be -1 or 0..${count}, got ${args}`);
+    }
+    const at = index === -1 ? count : index;
+    set.midiTrack(`${at + 1}-MIDI`, at); // Live's default name
     return undefined;
   }
   if (where === "Song.create_scene") {

@@ -1,7 +1,7 @@
-// End to end, every tool but continue (e2e.test.js): generate, interpolate, vary, groove and
-// drumify, from the harness's Live set against the real daemon in MAGENTA_BRIDGE_PORT, whose
-// config (tests/max_for_live/test_device.py) serves each with a MusicVAE. Two bars and few
-// variations keep them fast.
+// End to end, every MusicVAE tool: generate, interpolate, vary, groove and drumify (continue is
+// in e2e.test.js, harmonize and infill in chorale.test.js), from the harness's Live set against
+// the real daemon in MAGENTA_BRIDGE_PORT, whose config (tests/max_for_live/test_device.py)
+// serves each with a MusicVAE. Two bars and few variations keep them fast.
 "use strict";
 
 const test = require("node:test");

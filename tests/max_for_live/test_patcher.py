@@ -102,7 +102,20 @@ def test_parameters_set_what_the_device_knows(boxes: dict[str, dict]) -> None:
     assert {"live.menu", "live.dial", "live.numbox", "live.toggle", "live.text"} <= classes
     (menu,) = [b for b in boxes.values() if b["maxclass"] == "live.menu"]
     tools = menu["saved_attribute_attributes"]["valueof"]["parameter_enum"]
-    assert tools == ["continue", "generate", "interpolate", "vary", "groove", "drumify"]
+    assert tools == [
+        "continue",
+        "generate",
+        "interpolate",
+        "vary",
+        "groove",
+        "drumify",
+        "harmonize",
+        "infill",
+    ]
+    # The JS answers each of them (continue, a reserved word, through anything()).
+    declared = set(re.findall(r"^function (\w+)\(\)", DEVICE_JS.read_text(), re.MULTILINE))
+    assert set(tools) - {"continue"} <= declared
+    assert re.findall(r'^    "(\w+)": \{ clips', DEVICE_JS.read_text(), re.MULTILINE) == tools
     labels = {b.get("text") for b in boxes.values() if b["maxclass"] == "live.text"}
     assert labels == {"Go", "Cancel", "Confirm", "Refresh"}
     for box in boxes.values():
