@@ -1,4 +1,4 @@
--- The six actions: what each reads from the selection, what it asks the daemon, and where its
+-- The eight actions: what each reads from the selection, what it asks the daemon, and where its
 -- results land. Every action runs the same way: check the settings, write the selection as MIDI
 -- files, start one `magenta-bridge client` per request in the background, poll from
 -- reaper.defer with a status tooltip, then write every result in one undo block.
@@ -48,6 +48,7 @@ local function named(tool, clips, source)
 end
 
 -- One request per selected MIDI item, each placing its results with `place(source, clips)`.
+-- `options_for(source)` gives the client's options, or nil and why the item cannot go.
 local function per_item(tool, options_for, place)
   local items = project.selected_midi_items()
   if #items == 0 then return nil, ("Select one or more MIDI items to %s."):format(tool) end
@@ -57,8 +58,10 @@ local function per_item(tool, options_for, place)
     if #source.clip.notes == 0 then
       return nil, ("An item on track '%s' has no notes to %s."):format(source.name, tool)
     end
+    local options, why = options_for(source)
+    if not options then return nil, why end
     requests[#requests + 1] = {
-      inputs = { source.clip }, drums = source.drums, options = options_for(source),
+      inputs = { source.clip }, drums = source.drums, options = options,
       place = function(clips) place(source, clips) end,
     }
   end
@@ -123,6 +126,72 @@ TOOLS.drumify = function(values)
     local item = project.new_item(drum_tracks[source.track], source.start_qn, source.end_qn)
     project.write_takes(item, named("drumify", clips, source), source.start_qn, source.end_qn,
       true)
+  end)
+end
+
+-- Options of the chorale tools (Coconet's harmonize and infill).
+local function chorale(values)
+  local options = append(common(values), "--variations", values.variations)
+  if values.gibbs_steps then append(options, "--gibbs-steps", values.gibbs_steps) end
+  return options
+end
+
+local VOICES = { "soprano", "alto", "tenor", "bass" }
+
+-- Each voice on a track of its own below the item's track ("Lead alto"), in an item where
+-- the source lies, the variations as its takes: voices sound together (takes of one item would
+-- not), each can have its instrument, and selecting the voices' items and switching takes
+-- (T) moves every voice to the same variation, as take n is variation n on every track.
+TOOLS.harmonize = function(values)
+  local voice_tracks = {} -- per source track, its voices' tracks
+  return per_item("harmonize", function()
+    return append(chorale(values), "--voices-apart", 1)
+  end, function(source, clips)
+    local voices = #clips // values.variations -- a variation is its voices, top first
+    if not voice_tracks[source.track] then
+      local tracks, above = {}, source.track
+      for voice = 1, voices do
+        above = project.new_track(above, ("%s %s"):format(project.track_title(source.track),
+          VOICES[voice]))
+        tracks[voice] = above
+      end
+      voice_tracks[source.track] = tracks
+    end
+    for voice, track in ipairs(voice_tracks[source.track]) do
+      local results = {}
+      for variation = 1, values.variations do
+        local result = { clip = clips[(variation - 1) * voices + voice],
+          name = ("harmonize %d"):format(variation), channel = source.channel }
+        -- The soprano is the melody itself: written from the item, tick for tick (the result
+        -- files have half REAPER's ticks), each note on its own channel.
+        if voice == 1 then result.clip, result.channel = source.clip, nil end
+        results[variation] = result
+      end
+      local item = project.new_item(track, source.start_qn, source.end_qn)
+      project.write_takes(item, results, source.start_qn, source.end_qn, true)
+    end
+  end)
+end
+
+-- The part of each item inside the time selection, written again in its own take (the first
+-- variation) and in new takes (the others); everything outside the selection stays.
+TOOLS.infill = function(values)
+  local from_time, to_time = reaper.GetSet_LoopTimeRange(false, false, 0, 0, false)
+  local spans = {} -- per source, the span in beats from its start
+  return per_item("infill", function(source)
+    if to_time <= from_time then
+      return nil, "Make a time selection over the part of the items to infill."
+    end
+    local from, to = project.span(source, from_time, to_time)
+    if not from then
+      return nil, ("The time selection does not overlap the item on track '%s'; select the "
+        .. "part of it to infill."):format(source.name)
+    end
+    spans[source] = { from, to }
+    return append(chorale(values), "--voices-apart", 0, "--start", from, "--end", to)
+  end, function(source, clips)
+    local span = spans[source]
+    project.write_span(source, span[1], span[2], named("infill", clips, source))
   end)
 end
 

@@ -5,7 +5,8 @@
 -- A clip is { notes = { {pitch, start, duration, velocity, channel, muted}... }, length, qpm,
 -- numerator, denominator }, times in beats (quarter notes) from the clip's start. The length is
 -- where the tracks end, as magenta-bridge reads it; muted notes go on a track named "muted"
--- (MIDI has no mute flag), the bridge's own convention both ways.
+-- (MIDI has no mute flag), the bridge's own convention both ways. A clip read from a file also
+-- has `ppq`, the file's ticks per quarter note: how finely its notes were placed.
 
 local midi_file = {}
 
@@ -191,6 +192,7 @@ function midi_file.decode(data)
       qpm = found.tempo and 60000000 / found.tempo or 120,
       numerator = found.numerator or 4,
       denominator = found.denominator or 4,
+      ppq = division,
     }
     for _, note in ipairs(notes) do
       if note.off > note.on then

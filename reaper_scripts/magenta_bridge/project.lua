@@ -48,6 +48,19 @@ function project.selected_midi_items()
   return items
 end
 
+-- A take's note as the item shows it, in beats from the item's start (which starts at QN
+-- `start_qn` and ends at `end_qn`), cut at its end; nil for a note that starts outside it.
+local function shown_note(take, index, start_qn, end_qn)
+  local _, _, muted, on_ppq, off_ppq, channel, pitch, velocity = reaper.MIDI_GetNote(take, index)
+  local on = on_tick(reaper.MIDI_GetProjQNFromPPQPos(take, on_ppq) - start_qn)
+  local off = on_tick(math.min(reaper.MIDI_GetProjQNFromPPQPos(take, off_ppq), end_qn) - start_qn)
+  if on >= 0 and on < end_qn - start_qn - EPSILON and off > on then
+    return { pitch = pitch, start = on, duration = off - on, velocity = velocity,
+      channel = channel, muted = muted }
+  end
+  return nil
+end
+
 -- An item's active take as a clip (see midi_file): the notes that start inside the item, cut
 -- at its end (what a trimmed or extended take hides stays hidden), with their channels,
 -- velocities and mutes, and the tempo and metre where the item starts. Also where the item
@@ -61,13 +74,10 @@ function project.read(item)
   local notes, uses = {}, {}
   local _, count = reaper.MIDI_CountEvts(take)
   for index = 0, count - 1 do
-    local _, _, muted, on_ppq, off_ppq, channel, pitch, velocity = reaper.MIDI_GetNote(take, index)
-    local on = on_tick(reaper.MIDI_GetProjQNFromPPQPos(take, on_ppq) - start_qn)
-    local off = on_tick(math.min(reaper.MIDI_GetProjQNFromPPQPos(take, off_ppq), end_qn) - start_qn)
-    if on >= 0 and on < end_qn - start_qn - EPSILON and off > on then
-      notes[#notes + 1] = { pitch = pitch, start = on, duration = off - on, velocity = velocity,
-        channel = channel, muted = muted }
-      uses[channel] = (uses[channel] or 0) + 1
+    local note = shown_note(take, index, start_qn, end_qn)
+    if note then
+      notes[#notes + 1] = note
+      uses[note.channel] = (uses[note.channel] or 0) + 1
     end
   end
   local channel, most = 0, 0
@@ -109,6 +119,13 @@ function project.key_of(take)
   return nil
 end
 
+-- A track's name as REAPER shows it: its own, or "Track N" when it has none.
+function project.track_title(track)
+  local name = project.track_name(track)
+  if name ~= "" then return name end
+  return ("Track %d"):format(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER"))
+end
+
 -- A new track right below `track` (at the end when nil), named.
 function project.new_track(track, name)
   local index = track and reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER")
@@ -139,31 +156,121 @@ local function add_take(item, start_qn, end_qn)
   return reaper.GetTake(item, reaper.CountTakes(item) - 1)
 end
 
+-- Notes of a clip (beats from `start_qn`) into a MIDI take, cut at `end_qn`, on `channel`
+-- (nil: each note's own).
 local function fill(take, clip, start_qn, end_qn, channel)
   for _, note in ipairs(clip.notes) do
     local on = start_qn + note.start
     local off = math.min(on + note.duration, end_qn)
     if on < end_qn - EPSILON and off > on then
       reaper.MIDI_InsertNote(take, false, note.muted, reaper.MIDI_GetPPQPosFromProjQN(take, on),
-        reaper.MIDI_GetPPQPosFromProjQN(take, off), channel, note.pitch, note.velocity, true)
+        reaper.MIDI_GetPPQPosFromProjQN(take, off), channel or note.channel, note.pitch,
+        note.velocity, true)
     end
   end
   reaper.MIDI_Sort(take)
 end
 
+local function write_take(take, result, start_qn, end_qn)
+  fill(take, result.clip, start_qn, end_qn, result.channel)
+  reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", result.name, true)
+end
+
 -- Results as takes of `item`, which spans start_qn to end_qn (notes past it are cut): each
--- { clip, name, channel }. An item just made holds the first in the take it came with, an
--- existing one gets them all as new takes. The first result becomes the active take.
+-- { clip, name, channel } (channel nil: each note's own). An item just made holds the first in
+-- the take it came with, an existing one gets them all as new takes. The first result becomes
+-- the active take.
 function project.write_takes(item, results, start_qn, end_qn, item_is_new)
   local first
   for index, result in ipairs(results) do
     local take = (item_is_new and index == 1) and reaper.GetActiveTake(item)
       or add_take(item, start_qn, end_qn)
-    fill(take, result.clip, start_qn, end_qn, result.channel)
-    reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", result.name, true)
+    write_take(take, result, start_qn, end_qn)
     first = first or take
   end
   reaper.SetActiveTake(first)
+end
+
+-- The part of a read item (project.read) inside a stretch of project time in seconds (a time
+-- selection), in beats from the item's start, on the tick grid; nil when they do not overlap.
+function project.span(source, from_time, to_time)
+  local from = on_tick(math.max(reaper.TimeMap2_timeToQN(0, from_time) - source.start_qn, 0))
+  local to = on_tick(math.min(reaper.TimeMap2_timeToQN(0, to_time) - source.start_qn,
+    source.clip.length))
+  if to - from < EPSILON then return nil end
+  return from, to
+end
+
+-- What infill writes again: a played note lying wholly inside the span (beats). A note that
+-- sounds across its edge is kept, and so is a muted one (the model does not hear it).
+local function rewritten(note, from, to)
+  return not note.muted and note.start >= from - EPSILON
+    and note.start + note.duration <= to + EPSILON
+end
+
+-- A result's new notes: those that are not a kept note coming back (`heard`, by pitch; the
+-- result files round positions to their own ticks), cut to the span, on `channel`.
+local function new_notes(clip, heard, from, to, channel)
+  local tolerance = 0.5 / clip.ppq + EPSILON
+  local waiting = {}
+  for _, note in ipairs(heard) do
+    waiting[note.pitch] = waiting[note.pitch] or {}
+    table.insert(waiting[note.pitch], note)
+  end
+  local notes = {}
+  for _, note in ipairs(clip.notes) do
+    local same = waiting[note.pitch] or {}
+    local back
+    for index, old in ipairs(same) do
+      if math.abs(old.start - note.start) <= tolerance
+          and math.abs(old.duration - note.duration) <= 2 * tolerance then
+        back = index
+        break
+      end
+    end
+    if back then
+      table.remove(same, back)
+    else
+      local on, off = math.max(note.start, from), math.min(note.start + note.duration, to)
+      if off - on > EPSILON then
+        notes[#notes + 1] = { pitch = note.pitch, start = on, duration = off - on,
+          velocity = note.velocity, channel = channel, muted = false }
+      end
+    end
+  end
+  return notes
+end
+
+-- Infill's results written back into a read item (project.read) whose beats `from`-`to` were
+-- written again; each result is { clip, name, channel }, the clip holding the kept notes and
+-- the new ones, and channel the one for the new notes. The first goes into the item's take
+-- itself: the notes the daemon wrote again are deleted and the new ones inserted, every other
+-- note (outside the span, across its edges, muted, hidden by a trim) left as it is. Each further
+-- result becomes a new take, named: the item's notes but those written again, and its new ones.
+function project.write_span(source, from, to, results)
+  local take = source.take
+  local _, count = reaper.MIDI_CountEvts(take)
+  for index = count - 1, 0, -1 do -- backwards: deleting a note moves the later ones down
+    local note = shown_note(take, index, source.start_qn, source.end_qn)
+    if note and rewritten(note, from, to) then reaper.MIDI_DeleteNote(take, index) end
+  end
+  local kept, heard = {}, {}
+  for _, note in ipairs(source.clip.notes) do
+    if not rewritten(note, from, to) then
+      kept[#kept + 1] = note
+      if not note.muted then heard[#heard + 1] = note end
+    end
+  end
+  for index, result in ipairs(results) do
+    local notes = new_notes(result.clip, heard, from, to, result.channel)
+    if index == 1 then
+      fill(take, { notes = notes }, source.start_qn, source.end_qn)
+    else
+      table.move(kept, 1, #kept, #notes + 1, notes)
+      write_take(add_take(source.item, source.start_qn, source.end_qn),
+        { clip = { notes = notes }, name = result.name }, source.start_qn, source.end_qn)
+    end
+  end
 end
 
 return project

@@ -63,6 +63,8 @@ settings.FIELDS = {
     check = number_in(1, 64, true) },
   { key = "steps", caption = "Interpolation steps", default = "3",
     check = number_in(2, 64, true) },
+  { key = "gibbs_steps", caption = "Gibbs steps (blank: model's)", default = "",
+    check = optional(number_in(1, 16384, true)) },
   { key = "key", caption = "Key lock (auto/off/C:major...)", default = "auto", check = key_lock },
   { key = "seed", caption = "Seed (blank: random)", default = "",
     check = optional(number_in(0, 2147483647, true)) },

@@ -16,6 +16,7 @@ local POLL = 0.03 -- seconds between defer cycles: REAPER runs them about 30 tim
 local real_execute = os.execute
 local state = {
   tempo = {}, tracks = {}, extstate = {}, cursor = 0,
+  time_selection = { 0, 0 }, loop = { 0, 0 }, -- seconds; start == end: none
   messages = {}, tooltips = {}, prompts = {}, answers = {}, executed = {},
   undo = {}, undo_depth = 0, unblocked_edits = {}, refresh = 0, errors = {},
   deferred = {}, at_exit = {}, callbacks = 0, longest_callback = 0,
@@ -124,6 +125,12 @@ end
 
 function harness.set_cursor(time)
   state.cursor = time
+end
+
+-- The time selection from `start` to `stop` seconds (equal: none). REAPER can link the loop
+-- points to it (a preference); here they stay apart, as they are when unlinked.
+function harness.set_time_selection(start, stop)
+  state.time_selection = { start, stop }
 end
 
 function harness.set_extstate(section, key, value)
@@ -484,6 +491,19 @@ function api.GetCursorPosition()
   return state.cursor
 end
 
+-- isLoop picks the loop points, else the time selection; isSet sets them to start-end. Both
+-- read and set answer the range (start == end when there is none).
+function api.GetSet_LoopTimeRange(set, loop, start, stop, autoseek)
+  check(set, "boolean", "isSet")
+  check(loop, "boolean", "isLoop")
+  check(start, "number", "start")
+  check(stop, "number", "end")
+  check(autoseek, "boolean", "allowautoseek")
+  local range = loop and "loop" or "time_selection"
+  if set then state[range] = { start, stop } end
+  return state[range][1], state[range][2]
+end
+
 function api.CountSelectedMediaItems(project)
   check(project, "number", "proj")
   return #selected_items()
@@ -613,6 +633,16 @@ function api.MIDI_InsertNote(take, selected, muted, start, stop, channel, pitch,
   take.sorted = false
   if not no_sort then sort_notes(take) end
   edit("MIDI_InsertNote")
+  return true
+end
+
+-- Indices are those of MIDI_GetNote: the notes after the deleted one move down by one.
+function api.MIDI_DeleteNote(take, index)
+  check(take, "MediaItem_Take", "take")
+  index = check(index, "number", "noteidx")
+  if not take.notes[index + 1] then return false end
+  table.remove(take.notes, index + 1)
+  edit("MIDI_DeleteNote")
   return true
 end
 

@@ -1,5 +1,6 @@
 """Lua drivers for the REAPER harness: a project described in Python (tempo map, tracks, MIDI
-items, ExtState, dialog answers), an action run on it under lua5.4, and the project it left."""
+items, time selection, ExtState, dialog answers), an action run on it under lua5.4, the project
+it left, and the checks every action's test makes of it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bridge.music.midi import read_midi
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "reaper_scripts"
 HARNESS = Path(__file__).with_name("harness.lua")
+EXAMPLES = REPO / "examples"
+CLIENT = REPO / ".venv" / "bin" / "magenta-bridge"
 LUA = shutil.which("lua5.4")
 PPQ = 960
 SECTION = "MagentaBridge"
@@ -47,6 +50,7 @@ class Project:
     settings: dict[str, str] = field(default_factory=dict)
     answers: list[list[str] | None] = field(default_factory=list)  # GetUserInputs dialogs
     cursor: float = 0.0  # seconds
+    time_selection: tuple[float, float] = (0.0, 0.0)  # seconds; equal: none
 
 
 def notes_from(midi: Path, beats: float, channel: int = 0, offset: float = 0.0) -> list[tuple]:
@@ -86,6 +90,8 @@ def driver(project: Project, script: Path, state: Path) -> str:
         f"local harness = dofile({lua(str(HARNESS))})",
         f"harness.tempo_map({lua(project.tempo)})",
         f"harness.set_cursor({lua(project.cursor)})",
+        f"harness.set_time_selection({lua(project.time_selection[0])}, "
+        f"{lua(project.time_selection[1])})",
     ]
     for key, value in project.settings.items():
         lines.append(f"harness.set_extstate({lua(SECTION)}, {lua(key)}, {lua(value)})")
@@ -127,3 +133,27 @@ def run_action(project: Project, action: str, folder: Path) -> dict[str, Any]:
     result = json.loads(state.read_text())
     result["temp_files"] = sorted(str(p.relative_to(temp)) for p in temp.rglob("*") if p.is_file())
     return result
+
+
+def last_job(daemon) -> Any:
+    return daemon.store.history(1)[0]
+
+
+def assert_clean(result: dict[str, Any], undo: str | None) -> None:
+    """No script error, every edit in one undo block (or none), the UI never blocked, the
+    temporary files removed, every take's notes sorted."""
+    assert result["errors"] == []
+    assert result["unblocked_edits"] == []
+    assert [block["name"] for block in result["undo"]] == ([undo] if undo else [])
+    assert result["refresh"] == 0 and result["undo_depth"] == 0
+    assert result["longest_callback"] < 0.5  # REAPER's UI would have hung that long
+    assert result["temp_files"] == []
+    for track in result["tracks"]:
+        for item in track["items"]:
+            assert all(take["sorted"] for take in item["takes"])
+
+
+def assert_inside(take: dict[str, Any], start_qn: float, end_qn: float) -> None:
+    assert take["notes"], f"{take['name']} is empty"
+    for note in take["notes"]:
+        assert start_qn - 1e-6 <= note["start_qn"] < note["end_qn"] <= end_qn + 1e-6, note

@@ -4,68 +4,32 @@ takes the harness ends up with, and the inputs the daemon stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from reaper_project import (
+    CLIENT,
+    EXAMPLES,
     GM_DRUMS,
     LUA,
     REPO,
     Item,
     Project,
     Track,
+    assert_clean,
+    assert_inside,
+    last_job,
     notes_from,
     run_action,
 )
-from tool_daemons import tool_daemon, unused_port
+from tool_daemons import unused_port
 
 from bridge.music.midi import read_midi
 from bridge.music.scales import parse_key
 
 pytestmark = pytest.mark.skipif(LUA is None, reason="lua5.4 missing (setup.sh installs it)")
 
-EXAMPLES = REPO / "examples"
-CLIENT = REPO / ".venv" / "bin" / "magenta-bridge"
 MAJOR = 0b101010110101  # REAPER's scale mask: bit n = n semitones above the root
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory) -> Iterator[Any]:
-    daemon = tool_daemon(tmp_path_factory.mktemp("daemon"))
-    yield daemon
-    daemon.close()
-
-
-@pytest.fixture
-def settings(daemon) -> dict[str, str]:
-    """Settings that reach the test daemon with this checkout's client, reproducibly."""
-    return {"port": str(daemon.udp.address[1]), "executable": str(CLIENT), "seed": "7"}
-
-
-def last_job(daemon) -> Any:
-    return daemon.store.history(1)[0]
-
-
-def assert_clean(result: dict[str, Any], undo: str | None) -> None:
-    """No script error, every edit in one undo block (or none), the UI never blocked, the
-    temporary files removed, every take's notes sorted."""
-    assert result["errors"] == []
-    assert result["unblocked_edits"] == []
-    assert [block["name"] for block in result["undo"]] == ([undo] if undo else [])
-    assert result["refresh"] == 0 and result["undo_depth"] == 0
-    assert result["longest_callback"] < 0.5  # REAPER's UI would have hung that long
-    assert result["temp_files"] == []
-    for track in result["tracks"]:
-        for item in track["items"]:
-            assert all(take["sorted"] for take in item["takes"])
-
-
-def assert_inside(take: dict[str, Any], start_qn: float, end_qn: float) -> None:
-    assert take["notes"], f"{take['name']} is empty"
-    for note in take["notes"]:
-        assert start_qn - 1e-6 <= note["start_qn"] < note["end_qn"] <= end_qn + 1e-6, note
 
 
 def slow_client(folder: Path, seconds: float) -> Path:

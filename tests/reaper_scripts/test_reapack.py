@@ -30,4 +30,4 @@ def test_the_index_installs_every_script_and_registers_the_actions():
     actions = {path for path in on_disk if path.startswith("Magenta Bridge - ")}
     assert {path for path, main in listed.items() if main == "main"} == actions
     assert {path for path, main in listed.items() if main is None} == on_disk - actions
-    assert len(actions) == 7  # six tools and the settings
+    assert len(actions) == 9  # eight tools and the settings

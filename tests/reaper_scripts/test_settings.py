@@ -13,17 +13,19 @@ FIELDS = [
     "variations",
     "bars",
     "steps",
+    "gibbs_steps",
     "key",
     "seed",
     "executable",
     "port",
     "timeout",
 ]
-DEFAULTS = ["", "", "4", "4", "3", "auto", "", "", "", "60"]
+DEFAULTS = ["", "", "4", "4", "3", "", "auto", "", "", "", "60"]
 
 
 def test_the_dialog_shows_the_defaults_and_stores_the_answer(tmp_path):
-    answer = ["drum_vae", "0.8", "6", "2", "5", "D:dorian", "42", str(REPO / "README.md"), "11301"]
+    answer = ["drum_vae", "0.8", "6", "2", "5", "16", "D:dorian", "42", str(REPO / "README.md")]
+    answer.append("11301")
     answer.append(" 30 ")  # spaces around a value are dropped
     result = run_action(Project(tracks=[], answers=[answer]), "Settings", tmp_path)
     assert result["errors"] == [] and result["messages"] == []
@@ -36,8 +38,8 @@ def test_the_dialog_shows_the_defaults_and_stores_the_answer(tmp_path):
 
 
 def test_bad_answers_are_named_and_asked_again_with_the_users_text_kept(tmp_path):
-    bad = ["", "hot", "0", "4", "1", "auto", "-3", "", "", "60"]
-    good = ["", "0.5", "2", "4", "2", "off", "", "", "", "60"]
+    bad = ["", "hot", "0", "4", "1", "0", "auto", "-3", "", "", "60"]
+    good = ["", "0.5", "2", "4", "2", "8", "off", "", "", "", "60"]
     project = Project(tracks=[], settings={"bars": "8"}, answers=[bad, good])
     result = run_action(project, "Settings", tmp_path)
     first, second = result["prompts"]
@@ -48,6 +50,7 @@ def test_bad_answers_are_named_and_asked_again_with_the_users_text_kept(tmp_path
         "temperature must be a number from 0.01 to 10 (got 'hot')",
         "variations must be a whole number from 1 to 64 (got '0')",
         "steps must be a whole number from 2 to 64 (got '1')",
+        "gibbs_steps must be a whole number from 1 to 16384 (got '0')",
         "seed must be a whole number from 0 to 2147483647 (got '-3')",
     ]
     assert [result["extstate"][SECTION][key] for key in FIELDS] == good
