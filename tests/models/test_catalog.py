@@ -52,7 +52,7 @@ def test_an_optional_default_model_that_is_not_installed_is_refused(tmp_path):
 def test_unknown_model_names_list_the_known_ones():
     with pytest.raises(
         CatalogError,
-        match="configured models: drum_vae, drumify, drums, folk_melody, melody_vae, poly",
+        match="models: chorales, drum_vae, drumify, drums, folk_melody, melody_vae, poly",
     ):
         catalog(DEFAULT_CONFIG).model("nope")
 
