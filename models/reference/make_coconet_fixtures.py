@@ -528,6 +528,7 @@ def make(name: str, spec: dict, chorales: Chorales, args, work: str) -> None:
     weights = {
         path: os.path.getsize(os.path.join(destination, path))
         for path in sorted(os.listdir(destination))
+        if not path.startswith("reference.")
     }
     doc = {
         "config": name,

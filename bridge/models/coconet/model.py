@@ -81,11 +81,13 @@ class Coconet:
         initial_fill: bool = True,
         uniforms: Uniforms | None = None,
     ) -> np.ndarray:
-        """Fill the masked positions by Gibbs sampling (sampling.py; coconet_sample's
-        default schedule: `time x voices` steps after one fill); the rest is kept.
+        """Fill the masked positions by Gibbs sampling (sampling.py); the rest is kept.
 
+        `steps` are the Gibbs steps after one model evaluation fills every masked position
+        (None: coconet_sample's default, `time x voices`); each is one pass of the network.
         Rows are sampled together as one batch; a seed gives the same rolls again on the
-        same device. `uniforms` replaces the seeded generator (magenta's numpy draws)."""
+        same device. `initial_fill=False` and `uniforms` (e.g. sampling.numpy_uniforms)
+        run lib_sampling's numpy GibbsSampler instead, which replays magenta's own draws."""
         _check_temperature(temperature)
         if steps is not None and (
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 0

@@ -79,8 +79,10 @@ def sample_pitches(logits: torch.Tensor, temperature: float, uniforms: Uniforms)
         scaled = (logits - logits.amax(dim=2, keepdim=True)) / temperature
         cumulative = torch.exp(scaled).cumsum(dim=2)
         draws = uniforms((batch, time, voices))[:, :, None, :]
-        below = draws * cumulative[:, :, -1:, :] < cumulative
-        choice = below.to(torch.uint8).argmax(dim=2)
+        # lib_util.sample's argmax(u * total < cumulative): the first pitch past the draw,
+        # which is how many cumulative weights the draw reaches.
+        passed = (cumulative <= draws * cumulative[:, :, -1:, :]).sum(dim=2)
+        choice = passed.clamp(max=pitches - 1)
     return F.one_hot(choice, pitches).permute(0, 1, 3, 2).to(logits.dtype)
 
 

@@ -148,6 +148,17 @@ def test_harmonize_keeps_the_melody_and_writes_three_voices(model):
     assert again == results
 
 
+def test_fewer_gibbs_steps_are_one_keyword_away(model):
+    calls = []
+    harmonize(
+        model, MELODY, 2, 1.0, 1, lambda done, total: calls.append((done, total)), gibbs_steps=2
+    )
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    calls.clear()
+    infill(model, SATB, 0.0, 2.0, 1, 1.0, 1, lambda *args: calls.append(args), gibbs_steps=0)
+    assert calls == [(1, 1)]
+
+
 def test_harmonize_moves_a_melody_by_octaves_and_back(model):
     high = clip((96, 0, 1), (98, 1, 1), (100, 2, 2), length=4.0)
     (result,) = harmonize(model, high, 1, 0.5, 3)
