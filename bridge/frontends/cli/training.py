@@ -4,11 +4,13 @@ tracked in MLflow."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bridge.frontends.cli.common import Commands
+    from bridge.training.tracking import Tracker
 
 
 def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> None:
@@ -207,7 +209,6 @@ def _add_tracking_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import json
     from dataclasses import asdict
 
     from bridge.training.events_rnn.train import (
@@ -216,7 +217,6 @@ def _train(args: argparse.Namespace) -> int:
         training_config,
     )
     from bridge.training.events_rnn.trainable import family_of_config
-    from bridge.training.tracking import tracking
 
     options = TrainingOptions(
         config=args.model_config,
@@ -235,10 +235,11 @@ def _train(args: argparse.Namespace) -> int:
     train = family.read_sequences(args.train, config)
     valid = family.read_sequences(args.valid, config, held_out=True)[: args.valid_limit]
     params = {**asdict(options), "train": args.train, "valid": args.valid, "device": args.device}
-    with tracking(
-        not args.no_track, args.tracking_uri, f"train {options.config}", args.out, params
-    ) as tracker:
-        summary = train_events_rnn(
+    return _tracked(
+        args,
+        f"train {options.config}",
+        params,
+        lambda tracker: train_events_rnn(
             train,
             valid,
             args.out,
@@ -246,18 +247,15 @@ def _train(args: argparse.Namespace) -> int:
             args.device,
             export_name=str(args.export) if args.export else None,
             tracker=tracker,
-        )
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
-    return 0
+        ),
+    )
 
 
 def _train_vae(args: argparse.Namespace) -> int:
-    import json
     from dataclasses import asdict
 
     from bridge.training.music_vae.corpus import read_slices
     from bridge.training.music_vae.train import VaeTrainingOptions, train_music_vae
-    from bridge.training.tracking import tracking
 
     options = VaeTrainingOptions(
         config=args.vae_config,
@@ -272,28 +270,26 @@ def _train_vae(args: argparse.Namespace) -> int:
     valid = read_slices(args.valid, options.config, limit=args.valid_limit)
     params = {**asdict(options), **asdict(options.hparams()), "train": args.train}
     params["valid"] = args.valid
-    with tracking(
-        not args.no_track, args.tracking_uri, f"train-vae {options.config}", args.out, params
-    ) as tracker:
-        summary = train_music_vae(
+    return _tracked(
+        args,
+        f"train-vae {options.config}",
+        params,
+        lambda tracker: train_music_vae(
             train,
             valid,
             args.out,
             options,
             export_name=str(args.export) if args.export else None,
             tracker=tracker,
-        )
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
-    return 0
+        ),
+    )
 
 
 def _train_coconet(args: argparse.Namespace) -> int:
-    import json
     from dataclasses import asdict
 
     from bridge.training.coconet.corpus import read_splits
     from bridge.training.coconet.train import CoconetTrainingOptions, train_coconet
-    from bridge.training.tracking import tracking
 
     options = CoconetTrainingOptions(
         architecture=args.architecture,
@@ -319,10 +315,11 @@ def _train_coconet(args: argparse.Namespace) -> int:
     if missing:
         raise ValueError(f"{args.data} has no {' and no '.join(missing)} chorales")
     params = {**asdict(options), "data": args.data, "device": args.device}
-    with tracking(
-        not args.no_track, args.tracking_uri, "train-coconet", args.out, params
-    ) as tracker:
-        summary = train_coconet(
+    return _tracked(
+        args,
+        "train-coconet",
+        params,
+        lambda tracker: train_coconet(
             splits["train"],
             splits["valid"],
             args.out,
@@ -330,6 +327,22 @@ def _train_coconet(args: argparse.Namespace) -> int:
             args.device,
             export_name=str(args.export) if args.export else None,
             tracker=tracker,
-        )
+        ),
+    )
+
+
+def _tracked(
+    args: argparse.Namespace,
+    name: str,
+    params: dict[str, Any],
+    train: Callable[[Tracker], dict[str, Any]],
+) -> int:
+    """Run a trainer under experiment tracking (unless --no-track) and print its summary."""
+    import json
+
+    from bridge.training.tracking import tracking
+
+    with tracking(not args.no_track, args.tracking_uri, name, args.out, params) as tracker:
+        summary = train(tracker)
     print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
     return 0
