@@ -15,14 +15,13 @@ and written back, by Coconet's generator (bridge/models/coconet/generator.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bridge.models.generation import Progress
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.tools.params import ParamError
-
-Progress = Callable[[int, int], None] | None
 
 
 def harmonize_clip(
