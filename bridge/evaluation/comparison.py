@@ -4,7 +4,9 @@ One function makes every row: each model's teacher-forced scores on the held-out
 the musical statistics of its samples (`samples.py`, `metrics.py`), the n-gram baseline's
 continuations of the same primers and its NLL, and the held-out music itself, whose own
 distances are between its two halves (even and odd pieces): what a model as good as the data
-would score with this few samples. `evaluate` is this with one model, `compare` with several.
+would score with this few samples. Rows of four-voice samples (harmonizations) also get the
+part-writing statistics of `chorale_metrics.py`, and so do the held-out pieces when they are
+four-track chorales. `evaluate` is this with one model, `compare` with several.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
+from bridge.evaluation.chorale_metrics import chorale_statistics
 from bridge.evaluation.heldout import HeldOutPiece, read_held_out
 from bridge.evaluation.metrics import interpolation_smoothness, sample_statistics
 from bridge.evaluation.samples import SampleOptions, Samples, baseline_samples, model_samples
@@ -117,7 +120,7 @@ def compare_models(
                 "model",
                 _describe(spec),
                 samples,
-                sample_statistics(samples.clips, references),
+                sample_statistics(samples.clips, references) | _part_writing(samples.voices),
                 scores,
                 _smoothness(samples.interpolations),
                 notes,
@@ -137,22 +140,53 @@ def compare_models(
             else {},
         )
     )
-    entries.append(_held_out_entry(references, data))
+    voiced = any(entry.samples.voices for entry in entries)
+    entries.append(_held_out_entry(pieces, data, options, voiced))
     return Comparison(content, data, pieces, options, entries)
 
 
-def _held_out_entry(references: list[Clip], data: Path) -> Entry:
+def _held_out_entry(
+    pieces: list[HeldOutPiece], data: Path, options: SampleOptions, voiced: bool
+) -> Entry:
+    references = [piece.reference for piece in pieces]
     statistics = sample_statistics(references, references)
     halves = sample_statistics(references[1::2], references[0::2])
     for name in ("pitch_class_distance", "onset_position_distance"):
         statistics[name] = halves[name]
+    voices, notes = _held_out_voices(pieces, data, options) if voiced else ([], [])
     return Entry(
         HELD_OUT,
         "held-out",
         f"the real bars that follow each primer in {data} (distances: odd pieces to even)",
-        Samples("reference", references),
-        statistics,
+        Samples("reference", references, voices=voices),
+        statistics | _part_writing(voices),
+        notes=notes,
     )
+
+
+def _held_out_voices(
+    pieces: list[HeldOutPiece], data: Path, options: SampleOptions
+) -> tuple[list[np.ndarray], list[str]]:
+    """The references' voices as their files' tracks hold them (soprano first), and a note
+    for each piece that is not a four-track chorale."""
+    from bridge.training.coconet.corpus import ChoraleError, chorale_pitches
+
+    steps_per_bar = 16  # 16ths in a 4/4 bar: held-out pieces are 4/4
+    start = options.primer_bars * steps_per_bar
+    voices, notes = [], []
+    for piece in pieces:
+        try:
+            pitches = chorale_pitches(data / piece.name)
+        except (ChoraleError, OSError) as error:
+            notes.append(f"{piece.name}: no part-writing statistics ({error})")
+            continue
+        voices.append(pitches[start : start + options.bars * steps_per_bar])
+    return voices, notes
+
+
+def _part_writing(voices: Sequence[np.ndarray]) -> dict[str, float]:
+    """Chorale statistics of four-voice samples (none for other music)."""
+    return chorale_statistics(voices) if voices else {}
 
 
 def _smoothness(paths: Sequence[list[Clip]]) -> dict[str, float]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.evaluation.chorale_metrics import VOICES
 from bridge.evaluation.comparison import Comparison, Entry
 from bridge.evaluation.metrics import (
     STEPS_PER_QUARTER,
@@ -86,7 +87,9 @@ def _markdown(
     lines = _introduction(comparison, command)
     lines += _likelihood_table(entries)
     lines += _reconstruction_table(entries)
+    lines += _orderless_table(entries)
     lines += _statistics_table(comparison)
+    lines += _part_writing_table(entries)
     lines += _smoothness_table(entries, comparison.options.interpolation_steps)
     lines += _rows(entries)
     lines += _media(figures, audio, out)
@@ -152,6 +155,53 @@ def _reconstruction_table(entries: Sequence[Entry]) -> list[str]:
         lines.append(
             f"| {entry.name} | {v['test_windows']:,} | {_f(v['kl_bits'], 1)} | "
             f"{_f(v['r_loss'], 2)} | {_f(v['accuracy'])} | {_f(v['greedy_accuracy'])} |"
+        )
+    return [*lines, ""]
+
+
+def _orderless_table(entries: Sequence[Entry]) -> list[str]:
+    """Coconets' held-out scores (training/coconet/evaluation.py); none if no row is one."""
+    rows = [
+        (e.name, e.likelihood["model"])
+        for e in entries
+        if "harmonization_nll" in e.likelihood.get("model", {})
+    ]
+    if not rows:
+        return []
+    lines = [
+        "## Held-out likelihood (Coconet, orderless masks, per note)",
+        "",
+        "| model | NLL per note (nats) | accuracy | harmonization NLL |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, m in rows:
+        lines.append(
+            f"| {name} | {_f(m['nll'])} | {_f(m['accuracy'])} | {_f(m['harmonization_nll'])} |"
+        )
+    return [*lines, ""]
+
+
+def _part_writing_table(entries: Sequence[Entry]) -> list[str]:
+    """Part-writing statistics of the four-voice rows; none if no row has voices."""
+    voiced = [e for e in entries if "crossing_share" in e.statistics]
+    if not voiced:
+        return []
+    lines = [
+        "## Part writing (four voices)",
+        "",
+        "| row | voice crossings | parallel fifths | parallel octaves | in key "
+        "| outside textbook ranges | soprano | alto | tenor | bass |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |",
+    ]
+    for entry in voiced:
+        s = entry.statistics
+        ranges = " | ".join(
+            f"{_f(s[f'{voice}_lowest'], 0)}-{_f(s[f'{voice}_highest'], 0)}" for voice in VOICES
+        )
+        lines.append(
+            f"| {entry.name} | {_f(s['crossing_share'])} | {_f(s['parallel_fifths_share'])} | "
+            f"{_f(s['parallel_octaves_share'])} | {_f(s['in_key_ratio'])} | "
+            f"{_f(s['out_of_range_share'])} | {ranges} |"
         )
     return [*lines, ""]
 

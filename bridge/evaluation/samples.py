@@ -3,23 +3,26 @@
 A model makes music the way a user would get it: an events RNN (native or on the magenta
 backend) continues each held-out primer (`continue`), a MusicVAE samples its prior
 (`generate`) and interpolates between held-out references (`interpolate`), a GrooVAE drumifies
-or grooves each reference. Every call has its own seed (the run's seed plus the piece's
-index), so the samples are the same on every run and the baseline meets the same primers.
+or grooves each reference, a Coconet harmonizes each reference's top voice (`harmonize`; its
+four voices are kept apart for the part-writing statistics). Every call has its own seed (the
+run's seed plus the piece's index), so the samples are the same on every run and the baseline
+meets the same primers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
 from bridge.evaluation.heldout import HeldOutPiece
 from bridge.models.catalog import ModelSpec
-from bridge.music.clip import Clip
+from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.tools.params import parse_params
 from bridge.tools.registry import TOOLS
@@ -41,11 +44,13 @@ class Samples:
     task: str  # the tool that made them
     clips: list[Clip]
     interpolations: list[list[Clip]] = field(default_factory=list)
+    voices: list[np.ndarray] = field(default_factory=list)  # four-voice samples: [step, voice]
     refused: int = 0  # pieces the model could not read (their message is in `errors`)
     errors: list[str] = field(default_factory=list)
 
 
-SAMPLE_TOOLS = ("continue", "groove", "drumify", "generate")  # the first a model serves
+# The first of these a model serves makes its samples.
+SAMPLE_TOOLS = ("continue", "groove", "drumify", "generate", "harmonize")
 
 
 def task_for(spec: ModelSpec) -> str:
@@ -73,6 +78,8 @@ def model_samples(
             task, model, spec, [], {**params, "temperature": options.vae_temperature}, limits
         )
         return Samples(task, clips, _interpolations(model, spec, pieces, options, limits))
+    if task == "harmonize":
+        return _harmonizations(model, spec, pieces, options, limits)
     clips, errors = [], []
     for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: {task}", unit="piece")):
         seed = options.seed + index
@@ -86,6 +93,36 @@ def model_samples(
         except ClipError as error:
             errors.append(f"{piece.name}: {error}")
     return Samples(task, clips, refused=len(errors), errors=errors)
+
+
+def _harmonizations(
+    model: Any,
+    spec: ModelSpec,
+    pieces: Sequence[HeldOutPiece],
+    options: SampleOptions,
+    limits: Limits,
+) -> Samples:
+    """Four voices under each reference's top voice (its soprano), at the sampling
+    temperature the tool defaults to: one clip of every voice, and the voices apart."""
+    from bridge.models.coconet.generator import read_voices, voice_pitches
+
+    clips, voices, errors = [], [], []
+    for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: harmonize", unit="piece")):
+        params = {"variations": 1, "seed": options.seed + index, "voices_apart": True}
+        try:
+            soprano = read_voices(piece.reference)[0]
+            chorale = _run("harmonize", model, spec, [soprano], params, limits)
+        except ClipError as error:
+            errors.append(f"{piece.name}: {error}")
+            continue
+        notes = [note for voice in chorale for note in voice.notes]
+        clips.append(replace(piece.reference, notes=tuple(sorted(notes, key=_onset))))
+        voices.append(voice_pitches(chorale, piece.reference.length))
+    return Samples("harmonize", clips, voices=voices, refused=len(errors), errors=errors)
+
+
+def _onset(note: Note) -> tuple[float, int]:
+    return note.start, -note.pitch
 
 
 def baseline_samples(

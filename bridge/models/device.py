@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 
@@ -23,3 +26,17 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {name!r} requested but MPS is not available here")
     return device
+
+
+@contextmanager
+def subnormals_flushed() -> Iterator[None]:
+    """Run CPU arithmetic on this thread with subnormal floats flushed to zero, as
+    TensorFlow's CPU kernels do. A deep network's activations can decay into subnormals,
+    which x86 CPUs compute many times slower (a random-weight Coconet ran 30% slower);
+    values below 1.2e-38 make no audible difference. The flag is per thread, so it is set
+    around the work, on the thread doing it."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)

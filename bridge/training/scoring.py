@@ -3,9 +3,10 @@ training side of the family table, keyed by the names the families' own packages
 
 Event RNNs: NLL per step and accuracy (Magenta's label view and the event view) beside n-gram
 baselines fitted on the training data. MusicVAEs and GrooVAEs: KL from the prior,
-reconstruction loss and accuracy beside the majority class. Models on the magenta backend are
-not scored here: their worker exposes melody probabilities only, and the same `.mag` loads
-natively, where the parity tests show it gives magenta's probabilities.
+reconstruction loss and accuracy beside the majority class. Coconets: orderless NLL per note,
+accuracy and the harmonization NLL beside per-voice Markov chains. Models on the magenta
+backend are not scored here: their worker exposes melody probabilities only, and the same
+`.mag` loads natively, where the parity tests show it gives magenta's probabilities.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bridge.models.catalog import ModelSpec
+from bridge.models.coconet.native import FAMILY as COCONET
 from bridge.models.music_vae.native import FAMILY as MUSIC_VAE
+from bridge.training.coconet import evaluation as coconet
 from bridge.training.events_rnn import evaluation as events_rnn
 from bridge.training.events_rnn.trainable import TRAINABLE
 from bridge.training.music_vae import evaluation as music_vae
@@ -25,6 +28,7 @@ Scorer = Callable[[ModelSpec, Path, Path | None, Sequence[int]], dict[str, Any]]
 SCORERS: dict[str, Scorer] = {
     **dict.fromkeys(TRAINABLE, events_rnn.held_out_scores),
     MUSIC_VAE: music_vae.held_out_scores,
+    COCONET: coconet.held_out_scores,
 }
 
 

@@ -67,6 +67,33 @@ def patch_unbatch() -> None:
     tf.data.Dataset.unbatch = _unbatch
 
 
+def patch_coconet_dilated_conv() -> None:
+    """Let Coconet's `dilated` architecture run on a CPU.
+
+    lib_graph builds it with tf.nn.conv2d(..., dilations=[1, d, d, 1]), whose CPU kernel
+    refuses any dilation ("Current CPU implementations do not yet support dilation rates
+    larger than 1"); magenta trained it on GPUs. tf.nn.convolution computes the same
+    convolution on the same variable (through SpaceToBatch on a CPU), so only the kernel
+    TensorFlow picks changes, not the graph's variables or its math."""
+    import tensorflow.compat.v1 as tf
+    from magenta.models.coconet import lib_graph
+
+    conv2d = lib_graph.tf.nn.conv2d
+    if getattr(conv2d, "dilations_on_cpu", False):
+        return
+
+    def patched(input, filters=None, strides=None, padding=None, dilations=None, **kwargs):
+        filters = kwargs.pop("filter", filters)
+        if dilations is None or all(d == 1 for d in dilations):
+            return conv2d(input, filters, strides, padding, dilations=dilations, **kwargs)
+        return tf.nn.convolution(
+            input, filters, padding=padding, strides=strides[1:3], dilation_rate=dilations[1:3]
+        )
+
+    patched.dilations_on_cpu = True
+    lib_graph.tf.nn.conv2d = patched
+
+
 def setup(verbose: bool = False, graph_mode: bool = True):
     """Prepare TensorFlow for magenta; returns ``tensorflow.compat.v1``."""
     global _DONE

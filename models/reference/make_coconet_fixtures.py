@@ -46,7 +46,7 @@ check when that folder (or ``$COCONET_FULL_CHECKPOINT``) is there.
 
 Two runtime patches, in this script: lib_util.batches calls ``int()`` on a 1-element array,
 which numpy 2.4 refuses (``_NumpyForLibUtil``), and TensorFlow's CPU Conv2D kernel refuses
-the dilated architecture's dilations (``_conv2d_dilated_on_cpu``).
+the dilated architecture's dilations (``magenta_runtime.patch_coconet_dilated_conv``).
 """
 
 from __future__ import annotations
@@ -191,27 +191,7 @@ class _NumpyForLibUtil:
 lib_util.np = _NumpyForLibUtil()
 
 
-def _conv2d_dilated_on_cpu(conv2d):
-    """tf.nn.conv2d that hands dilated convolutions to tf.nn.convolution.
-
-    lib_graph builds the `dilated` architecture with tf.nn.conv2d(..., dilations=[1, d, d, 1]),
-    whose CPU kernel refuses any dilation ("Current CPU implementations do not yet support
-    dilation rates larger than 1"); magenta trained it on GPUs. tf.nn.convolution computes
-    the same convolution on the same variable (through SpaceToBatch on a CPU), so only the
-    kernel TensorFlow picks changes, not the graph's variables or its math."""
-
-    def patched(input, filters=None, strides=None, padding=None, dilations=None, **kwargs):
-        filters = kwargs.pop("filter", filters)
-        if dilations is None or all(d == 1 for d in dilations):
-            return conv2d(input, filters, strides, padding, dilations=dilations, **kwargs)
-        return tf.nn.convolution(
-            input, filters, padding=padding, strides=strides[1:3], dilation_rate=dilations[1:3]
-        )
-
-    return patched
-
-
-lib_graph.tf.nn.conv2d = _conv2d_dilated_on_cpu(lib_graph.tf.nn.conv2d)
+magenta_runtime.patch_coconet_dilated_conv()
 
 
 # --------------------------------------------------------------------------

@@ -67,6 +67,17 @@ def read_voices(clip: Clip) -> tuple[Clip, ...]:
     return tuple(replace(clip, notes=tuple(notes)) for notes in voices)
 
 
+def voice_pitches(voices: Sequence[Clip], length: float) -> np.ndarray:
+    """[16th step, voice] MIDI pitches (NaN: rest) of voice clips over `length` beats, as
+    the model reads them: what chorale statistics are measured on."""
+    steps = _steps(length)
+    columns = [
+        _column(_placed(voice), steps, name)
+        for voice, name in zip(voices, VOICE_NAMES[: len(voices)], strict=True)
+    ]
+    return np.column_stack(columns)
+
+
 def harmonize(
     model: Coconet,
     melody: Clip,

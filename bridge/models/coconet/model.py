@@ -22,7 +22,7 @@ from bridge.models.coconet.masks import completion_mask, harmonization_mask
 from bridge.models.coconet.native import SUFFIXES, load_native, save_native
 from bridge.models.coconet.network import CoconetNetwork
 from bridge.models.coconet.sampling import Progress, Uniforms, gibbs, torch_uniforms
-from bridge.models.device import resolve_device
+from bridge.models.device import resolve_device, subnormals_flushed
 
 DEFAULT_TEMPERATURE = 0.99  # coconet_sample's
 
@@ -65,7 +65,8 @@ class Coconet:
         """lib_graph's predictions, teacher-forced: for every position, the distribution of
         its pitch (softmax over pitch per voice and step) given the unmasked context."""
         rolls, masks_ = self._tensors(pianorolls, masks)
-        logits = self.network(rolls, masks_)
+        with subnormals_flushed():
+            logits = self.network(rolls, masks_)
         return self.network.predictions(logits).float().cpu().numpy()
 
     @torch.inference_mode()
@@ -96,9 +97,10 @@ class Coconet:
         rolls, masks_ = self._tensors(pianorolls, masks)
         if uniforms is None:
             uniforms = torch_uniforms(seed, torch.device(self.device))
-        filled = gibbs(
-            self.network, rolls, masks_, temperature, uniforms, steps, initial_fill, progress
-        )
+        with subnormals_flushed():
+            filled = gibbs(
+                self.network, rolls, masks_, temperature, uniforms, steps, initial_fill, progress
+            )
         return filled.cpu().numpy().astype(np.float32)
 
     def harmonize(self, pianorolls: np.ndarray, **options) -> np.ndarray:

@@ -25,15 +25,19 @@ measured on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from bridge.models.catalog import ModelSpec
 from bridge.models.coconet.model import Coconet
 from bridge.models.coconet.network import CoconetNetwork
 from bridge.models.coconet.pianoroll import decode, encode
 from bridge.training.coconet.baseline import VoiceMarkov
 from bridge.training.coconet.batches import Batch, held_out_batches
+from bridge.training.coconet.corpus import Chorales, load_chorales, read_midi_folder
 
 # (rolls, masks, lengths) -> log-probabilities over pitch [batch, time, pitch, voice]
 Predictor = Callable[[Batch], np.ndarray]
@@ -90,28 +94,54 @@ def harmonization_batches(windows: Sequence[Batch]) -> list[Batch]:
 
 def held_out_report(
     network: CoconetNetwork,
-    train: tuple[np.ndarray, ...],
+    train: tuple[np.ndarray, ...] | None,
     test: tuple[np.ndarray, ...],
     draws: int = 8,
     seed: int = 0,
     window: int = 64,
 ) -> dict[str, dict[str, float]]:
-    """The network and the two baselines (fitted on `train`) on the same test windows and
-    masks: orderless NLL per note and accuracy, and the harmonization NLL."""
+    """The network and the two baselines (fitted on `train`; none without it) on the same
+    test windows and masks: orderless NLL per note and accuracy, and the harmonization NLL."""
     config = network.config
     orderless = held_out_batches(test, config, window, draws, seed)
     harmonization = harmonization_batches(held_out_batches(test, config, window, 1, seed))
-    predictors: dict[str, Predictor] = {
-        "coconet": network_predictor(network),
-        "markov": VoiceMarkov.fit(train, 1),
-        "unigram": VoiceMarkov.fit(train, 0),
-    }
+    predictors: dict[str, Predictor] = {"model": network_predictor(network)}
+    if train is not None:
+        predictors["markov"] = VoiceMarkov.fit(train, 1)
+        predictors["unigram"] = VoiceMarkov.fit(train, 0)
     report = {}
     for name, predict in predictors.items():
         scores = score(predict, orderless)
         scores["harmonization_nll"] = score(predict, harmonization)["nll"]
         report[name] = scores
     return report
+
+
+def held_out_scores(
+    spec: ModelSpec, test: Path, train: Path | None, orders: Sequence[int] = ()
+) -> dict[str, Any]:
+    """`evaluate`'s and `compare`'s scores of a Coconet: `held_out_report` on the chorales of
+    `test`, the baselines fitted on those of `train` if given. Each is a corpus `.npz`
+    (its test or train split) or a folder of four-track MIDI files (its `test/` or `train/`
+    folder if it has one). The baselines are per-voice Markov chains; `orders` do not apply."""
+    model = Coconet.load(spec.path, spec.device)
+    training = None if train is None else chorales_of(train, "train").pieces
+    return held_out_report(model.network, training, chorales_of(test, "test").pieces)
+
+
+def chorales_of(path: Path, split: str) -> Chorales:
+    """The `split` of a corpus `.npz`, or the four-track MIDI files of a folder (of its
+    `split` folder when it has one)."""
+    if path.is_file():
+        splits = load_chorales(path)
+        if split not in splits:
+            raise ValueError(f"{path} has no {split} split (it has {', '.join(sorted(splits))})")
+        return splits[split]
+    folder = path / split if (path / split).is_dir() else path
+    chorales, _ = read_midi_folder(folder)
+    if not chorales.pieces:
+        raise ValueError(f"{folder} holds no four-track chorale (MIDI, soprano first)")
+    return chorales
 
 
 def harmonize_openings(
