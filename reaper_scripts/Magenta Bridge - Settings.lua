@@ -4,4 +4,4 @@
 -- ExtState.
 local folder = ({ reaper.get_action_context() })[2]:match("^(.*)[/\\]")
 package.path = folder .. "/?.lua;" .. package.path
-require("magenta_bridge.settings").edit()
+require("magenta_bridge.settings").edit(folder)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tool_daemons import tool_daemon, unused_port
+from tool_daemons import MODELS, tool_daemon, unused_port
 
 from bridge.music.midi import read_midi
 from bridge.tools.registry import TOOLS
@@ -133,3 +133,15 @@ def test_the_daemons_refusal_is_the_error(port, tmp_path):
     error = json.loads(done.stdout.splitlines()[-1])["error"]
     assert "vary runs on music_vae models" in error
     assert done.stderr.strip() == f"magenta-bridge: error: {error}"
+
+
+def test_models_lists_what_the_daemon_serves_and_reloads_on_request(port):
+    done = client("--port", port, "--json", "models")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert listed["ok"] and [m["name"] for m in listed["models"]] == list(MODELS)
+    chorales = next(m for m in listed["models"] if m["name"] == "chorales")
+    assert (chorales["family"], chorales["content"]) == ("coconet", "polyphony")
+    reloaded = client("--port", port, "models", "--reload")
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert [line.split()[0] for line in reloaded.stdout.splitlines()] == list(MODELS)

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.config import Limits
+from bridge.config import Config, Limits
 from bridge.engine.jobs import Busy, Job, JobListener, JobRequest, JobStopped, RequestError
-from bridge.engine.warm_models import WarmModels
+from bridge.engine.warm_models import Reloaded, WarmModel, WarmModels
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.render import RenderError
@@ -76,17 +76,14 @@ class Engine:
         self.job_timeout = job_timeout
         self.renderer = renderer
         self._lock = threading.Condition()
-        self._queues: dict[str, deque[Job]] = {m.device: deque() for m in models}
+        self._queues: dict[str, deque[Job]] = {}
         self._running: dict[str, Job] = {}
         self._in_tool: dict[int, list[Job]] = {}  # worker thread id -> the batch in its tool
         self._interrupted: set[int] = set()
         self._closing = False
-        self._workers = [
-            threading.Thread(target=self._work, args=(device,), name=f"worker-{device}")
-            for device in self._queues
-        ]
-        for worker in self._workers:
-            worker.start()
+        self._workers: list[threading.Thread] = []
+        for device in dict.fromkeys(m.device for m in models):
+            self._start_worker(device)
         self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
         self._watchdog.start()
 
@@ -148,6 +145,25 @@ class Engine:
             queue.append(job)
             self._lock.notify_all()
         return job
+
+    def reload_models(
+        self, config: Config, announce: Callable[[WarmModel], None] = lambda _: None
+    ) -> Reloaded:
+        """Serve the models `config` names now (WarmModels.reload), with a worker for any
+        device new to this engine. A model no longer served is closed (the magenta
+        backend's process) unless a job is running on it; jobs still queued for it fail
+        when their turn comes."""
+        reloaded = self.models.reload(config, announce)
+        with self._lock:
+            for warm in self.models:
+                if warm.device not in self._queues:
+                    self._start_worker(warm.device)
+            busy = {job.record.model for job in self._running.values()}
+        for warm in reloaded.removed:
+            close = getattr(warm.model, "close", None)
+            if close is not None and warm.spec.name not in busy:
+                close()
+        return reloaded
 
     def check_clip(self, clip: Clip, what: str) -> None:
         """Refuse a clip beyond the limits, whichever frontend it came through."""
@@ -211,6 +227,12 @@ class Engine:
         return None
 
     # -- the worker ----------------------------------------------------------------------
+    def _start_worker(self, device: str) -> None:
+        self._queues[device] = deque()
+        worker = threading.Thread(target=self._work, args=(device,), name=f"worker-{device}")
+        self._workers.append(worker)
+        worker.start()
+
     def _work(self, device: str) -> None:
         queue = self._queues[device]
         while True:
@@ -321,8 +343,12 @@ class Engine:
 
         if not live:
             return
+        warm = self.models.get(live[0].record.model)
+        if warm is None:
+            for job in live:
+                self._fail(job, f"model {job.record.model!r} was unloaded by a reload", "failed")
+            return
         try:
-            warm = self.models.get(live[0].record.model)
             calls = [(job.request.clips, job.params) for job in live]
             with self._interruptible(live):
                 outputs = live[0].tool.run(warm.model, warm.spec, calls, self.limits, progress)

@@ -1,7 +1,9 @@
-"""Models loaded once at start and kept on their device for every later request."""
+"""Models loaded at start and kept on their device for every later request; a reload
+loads what the config adds or changes without a restart."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,12 +25,25 @@ class WarmModel:
     load_seconds: float
 
 
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload changed, by model name."""
+
+    loaded: tuple[str, ...]  # new, or configured differently than before
+    kept: tuple[str, ...]  # the same settings: the model already warm stays as it is
+    # Models no longer served: gone from the config or replaced by a new load of the name.
+    removed: tuple[WarmModel, ...]
+
+
 class WarmModels:
-    """The configured models, loaded; looked up by name, or chosen for a clip."""
+    """The configured models, loaded; looked up by name, or chosen for a clip.
+
+    The models and the catalog they came from are swapped together by `reload`, as one
+    tuple, so a request on another thread sees either the old set or the new one."""
 
     def __init__(self, models: dict[str, WarmModel], catalog: Catalog):
-        self._models = models
-        self.catalog = catalog
+        self._state = (models, catalog)
+        self._reloading = threading.Lock()
 
     @classmethod
     def load(
@@ -39,16 +54,46 @@ class WarmModels:
         catalog = Catalog.of(config)
         models = {}
         for spec in catalog.models.values():
-            started = time.perf_counter()
-            model = load_model(spec)
-            warm = WarmModel(spec, model, str(model.device), time.perf_counter() - started)
-            models[spec.name] = warm
-            announce(warm)
+            models[spec.name] = _warm(spec)
+            announce(models[spec.name])
         return cls(models, catalog)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._state[1]
+
+    def reload(
+        self, config: Config, announce: Callable[[WarmModel], None] = lambda _: None
+    ) -> Reloaded:
+        """Serve the models `config` names now: load the new and changed ones, keep the rest
+        warm, drop the ones gone. All or nothing: if a model fails to load, the exception
+        propagates and the models served before stay as they were."""
+        with self._reloading:
+            catalog = Catalog.of(config)
+            before, _ = self._state
+            models, loaded = {}, []
+            for spec in catalog.models.values():
+                current = before.get(spec.name)
+                if current is not None and current.spec == spec:
+                    models[spec.name] = current
+                    continue
+                try:
+                    models[spec.name] = _warm(spec)
+                except Exception as error:  # any loader's failure, named for the client
+                    raise RuntimeError(
+                        f"model {spec.name!r} could not load from {spec.path}: {error}"
+                    ) from error
+                loaded.append(spec.name)
+                announce(models[spec.name])
+            self._state = (models, catalog)
+        kept = tuple(name for name in models if name not in loaded)
+        removed = tuple(warm for name, warm in before.items() if models.get(name) is not warm)
+        return Reloaded(tuple(loaded), kept, removed)
 
     def get(self, name: str | None) -> WarmModel | None:
         """The named model (None: the default), or None if there is none of that name."""
-        return self._models.get(name or self.catalog.default_model)
+        models, catalog = self._state
+        return models.get(name or catalog.default_model)
 
     def choose(
         self,
@@ -60,14 +105,21 @@ class WarmModels:
         """The named model (None if unknown), or the one the config chooses for the first
         clip (else `content`) and the tool (`choose_model`); with the reason, which the
         client is told."""
+        models, catalog = self._state
         if name:
-            return self.get(name), "named in the request"
+            return models.get(name), "named in the request"
         first = clips[0] if clips else None
-        spec, reason = choose_model(self.catalog, None, first, serves, content)
-        return self._models[spec.name], reason
+        spec, reason = choose_model(catalog, None, first, serves, content)
+        return models[spec.name], reason
 
     def __iter__(self) -> Iterator[WarmModel]:
-        return iter(self._models.values())
+        return iter(self._state[0].values())
 
     def names(self) -> list[str]:
-        return sorted(self._models)
+        return sorted(self._state[0])
+
+
+def _warm(spec: ModelSpec) -> WarmModel:
+    started = time.perf_counter()
+    model = load_model(spec)
+    return WarmModel(spec, model, str(model.device), time.perf_counter() - started)

@@ -39,6 +39,14 @@ class JobResult:
     warning: str = ""  # e.g. which results are silent
 
 
+@dataclass(frozen=True)
+class ServedModel:
+    name: str
+    family: str
+    device: str
+    content: str  # what it is made for: melody, drums, polyphony, trio or performance
+
+
 class DaemonClient:
     def __init__(self, host: str = "127.0.0.1", port: int = 11300, timeout: float = 60.0):
         self.timeout = timeout
@@ -106,6 +114,14 @@ class DaemonClient:
                 paths = [Path(p) for p in args[2:]]
                 job_id = args[1] or job_id
                 return JobResult(job_id, model, reason, clips_out, paths, previews, warning)
+
+    def models(self, reload: bool = False) -> list[ServedModel]:
+        """The models the daemon serves; `reload` first has it read its config again."""
+        request_id = next(self._ids)
+        address = f"{ROOT}/models/{'reload' if reload else 'list'}"
+        self._send(address, request_id)
+        _, args = self._expect(request_id, address)
+        return [ServedModel(*map(str, args[i : i + 4])) for i in range(1, len(args) - 3, 4)]
 
     def _upload(self, request_id: str, slot: int, clip: Clip) -> None:
         numerator, denominator = clip.time_signature

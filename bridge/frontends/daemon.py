@@ -10,9 +10,9 @@ import functools
 import time
 from collections.abc import Callable
 
-from bridge.config import Config, MidiConfig
+from bridge.config import Config, MidiConfig, load_config
 from bridge.engine.engine import Engine, Renderer
-from bridge.engine.warm_models import WarmModel, WarmModels
+from bridge.engine.warm_models import Reloaded, WarmModel, WarmModels
 from bridge.frontends.midi.call_response import CallAndResponse, settings_from
 from bridge.frontends.midi.clock import FollowingClock
 from bridge.frontends.midi.player import Player
@@ -47,7 +47,10 @@ class Daemon:
             job_timeout=config.engine.job_timeout_s,
             renderer=renderer,
         )
+        self.config_source = config.source
+        self.announce = announce
         self.service = OscService(self.engine, OscSettings(osc.input_folder, osc.token))
+        self.service.reload_models = self.reload_models
         try:
             self.udp = UdpServer(self.service, osc.host, osc.port, osc.max_datagram, osc.reply_port)
             self.tcp = TcpServer(self.service, osc.host, self.udp.address[1], osc.max_tcp_packet)
@@ -61,7 +64,7 @@ class Daemon:
         self.calls: CallAndResponse | None = None
         if self.midi_in is not None and self.midi_out is not None:
             self.player = Player(self.midi_out.send)
-            continuing = tuple(m.spec.name for m in self.models if TOOLS["continue"].serves(m.spec))
+            continuing = self._continuing()
             self.calls = CallAndResponse(
                 self.engine.submit,
                 self.player,
@@ -77,6 +80,22 @@ class Daemon:
             f"ready: OSC on udp://{host}:{port} and tcp://{host}:{port} (SLIP); "
             f"results in {self.store.root}"
         )
+
+    def reload_models(self) -> Reloaded:
+        """Read the config file again and serve the models it names now (see
+        Engine.reload_models); the MIDI model control follows."""
+        reloaded = self.engine.reload_models(
+            load_config(self.config_source), lambda warm: self.announce(_model_line(warm))
+        )
+        for warm in reloaded.removed:
+            if warm.spec.name not in reloaded.kept + reloaded.loaded:
+                self.announce(f"model {warm.spec.name}: no longer served")
+        if self.calls is not None:
+            self.calls.serve_models(self._continuing())
+        return reloaded
+
+    def _continuing(self) -> tuple[str, ...]:
+        return tuple(m.spec.name for m in self.models if TOOLS["continue"].serves(m.spec))
 
     def close(self) -> None:
         # The engine first, while the sockets are open: the job in flight finishes and

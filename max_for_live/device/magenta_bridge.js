@@ -86,6 +86,7 @@ var pending = null; // results waiting for the user to confirm writing over Arra
 var daemon = { found: false, version: "", models: [] }; // models: [{name, family, content}]
 var watchdog = new Task(timedOut, this);
 var waitingFor = ""; // what the watchdog waits for: "hello" or "job"
+var reloadId = ""; // the models/reload request waiting for its answer
 
 function newRequestId() {
     requestCount += 1;
@@ -118,12 +119,21 @@ function timedOut() {
     waitingFor = "";
 }
 
-// Find the daemon and its models: live.thisdevice sends hello once Live's API is ready,
-// the Refresh button whenever the user asks.
+// Find the daemon and its models: live.thisdevice sends hello once Live's API is ready.
 function hello() {
     var id = newRequestId();
     send("/magenta/test", [id, replyPort]);
     send("/magenta/models/list", [id, replyPort]);
+    expect("hello", ANSWER_TIMEOUT);
+}
+
+// The Refresh button: the daemon reads its config again (models just fetched, or added by
+// hand) and the model menu lists what it serves now. Loading takes a while: no watchdog.
+function refresh() {
+    var id = newRequestId();
+    reloadId = id;
+    send("/magenta/test", [id, replyPort]);
+    send("/magenta/models/reload", [id, replyPort]);
     expect("hello", ANSWER_TIMEOUT);
 }
 
@@ -436,8 +446,13 @@ function drumRackPath(track) {
 // Replies (udpreceive -> anything())
 
 function reply(address, args) {
-    if (address === "/magenta/test" || address === "/magenta/models/list") {
+    if (address === "/magenta/test" || address === "/magenta/models/list" ||
+        address === "/magenta/models/reload") {
         return daemonReply(address, args);
+    }
+    if (address === "/magenta/error" && args[0] === reloadId) {
+        reloadId = "";
+        return status("error: " + args[1]);
     }
     if (!job || args[0] !== job.id) { return; } // an old job's late datagram
     expect("job", JOB_TIMEOUT);
@@ -474,6 +489,10 @@ function daemonReply(address, args) {
     for (var i = 1; i + 3 < args.length; i += 4) {
         daemon.models.push({ name: args[i], family: args[i + 1], content: args[i + 3] });
         outlet(MENU_OUT, ["append", args[i]]);
+    }
+    if (address === "/magenta/models/reload") {
+        reloadId = "";
+        status("models reloaded: " + daemon.models.length + " served");
     }
 }
 

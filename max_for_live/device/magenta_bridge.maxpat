@@ -597,7 +597,7 @@
             50,
             22
           ],
-          "text": "hello",
+          "text": "refresh",
           "numinlets": 2,
           "numoutlets": 1,
           "outlettype": [

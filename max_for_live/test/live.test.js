@@ -41,6 +41,21 @@ test("on load the device finds the daemon and fills the model menu", { skip: SKI
   }
 });
 
+test("Refresh reloads the daemon's models and fills the menu again", { skip: SKIP }, async () => {
+  const set = new LiveSet();
+  const track = set.addTrack("Melody");
+  const device = await loadDevice({ set, deviceTrack: track, daemonPort: PORT });
+  try {
+    device.message("refresh");
+    assert.deepEqual(device.sent.filter((m) => m.address.startsWith("/magenta/models")).map((m) => m.address),
+      ["/magenta/models/reload"]);
+    assert.match(await device.waitForStatus(/^(models reloaded|error)/, 30000), /^models reloaded: 7 served$/);
+    assert.deepEqual(device.menu, ["auto", "folk", "drums", "melody_vae", "drum_vae", "drumify", "humanize", "chorales"]);
+  } finally {
+    device.close();
+  }
+});
+
 test("no daemon: the status line says so within seconds, for load and for a tool", async () => {
   const set = new LiveSet();
   const track = set.addTrack("Melody");

@@ -78,6 +78,25 @@ function client.start(executable, arguments, folder, sep)
   return job
 end
 
+-- The names of the models the daemon serves, after it read its config again (models fetched
+-- or added since it started); nil and why when it cannot be asked. Synchronous, for dialogs:
+-- REAPER waits for it, at most `timeout` seconds.
+function client.models(executable, port, timeout)
+  local words = { quote(executable), "client", "--json", "--timeout", tostring(timeout) }
+  if port then words[#words + 1] = "--port"; words[#words + 1] = tostring(port) end
+  words[#words + 1] = "models"
+  words[#words + 1] = "--reload"
+  local output = reaper.ExecProcess(table.concat(words, " "), math.floor(timeout * 1000) + 2000)
+  if not output then return nil, "could not run " .. executable end
+  local line = output:match("\n(%b{})")
+  local ok, reply = pcall(json.decode, line or "")
+  if not ok or type(reply) ~= "table" then return nil, "no answer from " .. executable end
+  if not reply.ok then return nil, reply.error end
+  local names = {}
+  for _, model in ipairs(reply.models) do names[#names + 1] = model.name end
+  return names
+end
+
 -- nil and the last progress fraction while the job runs; then its result: the client's JSON
 -- ({ ok = true, paths = ... } or { ok = false, error = ... }), or, when the client printed no
 -- result (it could not even start), { ok = false, silent = true, error = its stderr }.

@@ -2,6 +2,8 @@
 -- and edited by "Magenta Bridge - Settings". Each value is stored as the text the user typed,
 -- and checked again when an action reads it, so a hand-edited ini cannot slip a bad value past.
 
+local client = require("magenta_bridge.client")
+
 local settings = {}
 
 settings.SECTION = "MagentaBridge"
@@ -117,16 +119,37 @@ end
 -- GetUserInputs splits its answer on this; commas may appear in paths, newlines may not.
 local SEPARATOR = "\n"
 
+-- The daemon's models, asked for once the dialog opens (it reads its config again, so models
+-- fetched since it started are there): the dialog's title lists them and the model setting
+-- must be one of them. Nil when no daemon answers: any model name is then taken.
+local function served_models(texts, script_folder)
+  local port = tonumber(trimmed(texts.port))
+  local executable = client.executable(trimmed(texts.executable), script_folder)
+  return client.models(executable, port, 20)
+end
+
+local function served_check(models, model)
+  if not models or model == "" then return nil end
+  for _, name in ipairs(models) do
+    if name == model then return nil end
+  end
+  return ("model must be one the daemon serves: %s (got '%s')"):format(
+    table.concat(models, ", "), model)
+end
+
 -- The settings dialog: asks again, with the user's text kept, until every value is valid or
 -- the dialog is cancelled. Returns whether settings were saved.
-function settings.edit()
+function settings.edit(script_folder)
   local captions, texts = {}, settings.texts()
   for _, field in ipairs(settings.FIELDS) do captions[#captions + 1] = field.caption end
   local caption_csv = table.concat(captions, ",") .. ",extrawidth=220,separator=" .. SEPARATOR
+  local models = served_models(texts, script_folder)
+  local title = "Magenta Bridge settings"
+  if models then title = title .. " (models: " .. table.concat(models, ", ") .. ")" end
   while true do
     local shown = {}
     for _, field in ipairs(settings.FIELDS) do shown[#shown + 1] = texts[field.key] end
-    local ok, answer = reaper.GetUserInputs("Magenta Bridge settings", #settings.FIELDS,
+    local ok, answer = reaper.GetUserInputs(title, #settings.FIELDS,
       caption_csv, table.concat(shown, SEPARATOR))
     if not ok then return false end
     local index = 0
@@ -135,6 +158,12 @@ function settings.edit()
       if settings.FIELDS[index] then texts[settings.FIELDS[index].key] = part end
     end
     local values, problems = settings.check(texts)
+    local unserved = served_check(models, trimmed(texts.model))
+    if unserved then
+      problems = problems or {}
+      problems[#problems + 1] = unserved
+      values = nil
+    end
     if values then
       settings.save(texts)
       return true

@@ -165,9 +165,9 @@ def test_buttons_send_their_messages(patcher: dict, boxes: dict[str, dict]) -> N
             assert path, f"{box['text']} reaches the js"
             sent[box["text"]] = boxes[path[-2]].get("text")
     go = "zl reg continue"  # Go sends the tool the menu chose
-    assert sent == {"Go": go, "Cancel": "cancel", "Confirm": "confirm", "Refresh": "hello"}
+    assert sent == {"Go": go, "Cancel": "cancel", "Confirm": "confirm", "Refresh": "refresh"}
     declared = set(re.findall(r"^function (\w+)\(\)", DEVICE_JS.read_text(), re.MULTILINE))
-    assert {"cancel", "confirm", "hello"} <= declared
+    assert {"cancel", "confirm", "hello", "refresh"} <= declared
 
 
 def test_the_model_menu_is_filled_by_the_js_and_sets_the_model(

@@ -696,6 +696,20 @@ reaper = setmetatable({}, {
   __newindex = function() error("harness: the reaper table is read-only", 2) end,
 })
 
+-- ExecProcess runs the command for real (under sh, killed after the timeout), recorded with
+-- the rest. Like REAPER it returns the exit code, a newline, then the command's output.
+function api.ExecProcess(command, timeout_ms)
+  check(command, "string", "cmdline")
+  check(timeout_ms, "number", "timeoutmsec")
+  state.executed[#state.executed + 1] = command
+  local seconds = timeout_ms > 0 and timeout_ms / 1000 or 3600
+  local quoted = "'" .. command:gsub("'", "'\\''") .. "'"
+  local pipe = io.popen(("timeout %.3f sh -c %s 2>/dev/null"):format(seconds, quoted))
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  return tostring(code) .. "\n" .. output
+end
+
 -- The scripts launch their client with os.execute: recorded, then run for real.
 os.execute = function(command)
   state.executed[#state.executed + 1] = command

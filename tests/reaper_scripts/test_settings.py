@@ -61,3 +61,22 @@ def test_cancel_keeps_the_settings(tmp_path):
     result = run_action(project, "Settings", tmp_path)
     assert len(result["prompts"]) == 1 and result["messages"] == []
     assert result["extstate"][SECTION] == {"variations": "9"}
+
+
+def test_the_dialog_lists_the_daemons_models_and_refuses_others(settings, tmp_path):
+    answer = ["nonesuch", "", "4", "4", "3", "", "auto", "7", settings["executable"]]
+    answer += [settings["port"], "60"]
+    fixed = ["drums", *answer[1:]]
+    project = Project(tracks=[], settings=settings, answers=[answer, fixed])
+    result = run_action(project, "Settings", tmp_path)
+    assert result["errors"] == []
+    first, _ = result["prompts"]
+    served = "folk, drums, melody_vae, drum_vae, drumify, humanize, chorales"
+    assert first["title"] == f"Magenta Bridge settings (models: {served})"
+    (message,) = result["messages"]
+    assert message["message"].splitlines()[2:] == [
+        f"model must be one the daemon serves: {served} (got 'nonesuch')"
+    ]
+    assert result["extstate"][SECTION]["model"] == "drums"
+    (asked,) = result["executed"]
+    assert asked.endswith("models --reload")  # models fetched since it started are listed too

@@ -74,6 +74,15 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
 
     for tool in TOOLS.values():
         _add_client_tool(client_tools, tool)
+    models = client_tools.add_parser(
+        "models",
+        help="the models the daemon serves",
+        description="List the models a running daemon serves (name, family, device, content); "
+        "with --reload it first reads its config again, loading models fetched or added since "
+        "it started (/magenta/models/reload).",
+    )
+    models.add_argument("--reload", action="store_true", help="read the config again first")
+    models.set_defaults(run=_client_models)
 
 
 def _add_client_tool(client_tools: Commands, tool: Tool) -> None:
@@ -229,6 +238,30 @@ def _run_client(args: argparse.Namespace) -> int:
     else:
         for wav in result.previews:
             print(f"preview: {wav}")
+    return 0
+
+
+def _client_models(args: argparse.Namespace) -> int:
+    """Print the daemon's models; with --json (errors too) as one JSON line."""
+    from dataclasses import asdict
+
+    from bridge.config import load_config
+    from bridge.frontends.client import DaemonClient
+
+    try:
+        config = load_config(args.config)
+        host, port = args.host or config.osc.host, args.port or config.osc.port
+        with DaemonClient(host, port, args.timeout) as client:
+            models = client.models(reload=args.reload)
+    except (ValueError, OSError, RuntimeError) as error:
+        if args.json:
+            print(json.dumps({"ok": False, "error": str(error)}), flush=True)
+        raise
+    if args.json:
+        print(json.dumps({"ok": True, "models": [asdict(m) for m in models]}), flush=True)
+        return 0
+    for model in models:
+        print(f"{model.name:16} {model.family:16} {model.device:8} {model.content}")
     return 0
 
 

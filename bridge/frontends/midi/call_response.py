@@ -130,6 +130,13 @@ class CallAndResponse:
             self._answer = None
         self.player.panic()
 
+    def serve_models(self, models: tuple[str, ...]) -> None:
+        """After a reload: the model control picks from these; a chosen model that is gone
+        gives way to the choice by the phrase's content."""
+        with self._lock:
+            model = self.settings.model if self.settings.model in models else None
+            self.settings = replace(self.settings, models=models, model=model)
+
     def learn(self, control: str) -> None:
         """Bind `control` to the next control change that arrives."""
         if control not in MIDI_CONTROLS:

@@ -82,6 +82,18 @@ REQUESTS: tuple[Address, ...] = (
         (f"{ROOT}/models/list request_id (name family device content)...",),
     ),
     Address(
+        f"{ROOT}/models/reload",
+        "models_reload",
+        "Read the config file again and serve the models it names now, without a restart: new "
+        "and changed models load (those `magenta-bridge models fetch` installed too), the "
+        "others stay warm, removed ones are dropped. All or nothing: if a model fails to load, "
+        "the error names it and the models served before stay. Other settings need a restart. "
+        "The reply comes once loading is done (seconds for large models) and lists the models "
+        "as models/list does.",
+        (REQUEST_ID, REPLY_PORT),
+        (f"{ROOT}/models/reload request_id (name family device content)...",),
+    ),
+    Address(
         f"{ROOT}/tools/list",
         "tools_list",
         "The tools this daemon serves.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +75,8 @@ class OscService:
         self.engine = engine
         self.settings = settings
         self.midi: MidiSide | None = None  # set by the daemon when its MIDI ports are open
+        # Set by the daemon, which knows the config file: reads it again and reloads.
+        self.reload_models: Callable[[], object] | None = None
         limits = engine.limits
         self.uploads = Uploads(
             limits.max_notes, limits.max_clip_beats, limits.max_uploads_per_client
@@ -149,12 +151,34 @@ class OscService:
     def models_list(self, address: Address, args: list[Any], peer: Peer) -> None:
         reply_to = _reply_peer(peer, args, 2)
         (request_id,) = _positional(address, args, 1)
-        flat = [
+        reply_to.send(message(address.path, request_id, *self._models_flat()))
+
+    def models_reload(self, address: Address, args: list[Any], peer: Peer) -> None:
+        """Loading takes seconds: it runs on a thread of its own, and the dispatcher goes on."""
+        reply_to = _reply_peer(peer, args, 2)
+        (request_id,) = _positional(address, args, 1)
+        reload = self.reload_models
+        if reload is None:
+            raise RequestError("this service was started without a config file to reload")
+
+        def run() -> None:
+            try:
+                reload()
+                reply_to.send(message(address.path, request_id, *self._models_flat()))
+            except Exception as error:  # any failure to load: the client hears which
+                log.warning("models/reload failed: %s", error)
+                self.send_error(
+                    reply_to, request_id, f"reload failed, the models served before stay: {error}"
+                )
+
+        threading.Thread(target=run, name="models-reload", daemon=True).start()
+
+    def _models_flat(self) -> list[str]:
+        return [
             value
             for model in self.engine.models
             for value in (model.spec.name, model.spec.family, model.device, model.spec.content)
         ]
-        reply_to.send(message(address.path, request_id, *flat))
 
     def tools_list(self, address: Address, args: list[Any], peer: Peer) -> None:
         reply_to = _reply_peer(peer, args, 2)
