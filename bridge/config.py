@@ -1,7 +1,10 @@
 """The daemon's configuration: models, devices and limits, read from YAML.
 
 Relative model paths are resolved against the folder holding the config file, so a
-checkout works from any current directory.
+checkout works from any current directory. Models fetched with `magenta-bridge models
+fetch` join the configured ones: each is a folder of the downloads folder whose
+`model.yaml` is a model entry, its paths taken from that folder, so a fetched model needs
+no editing of the config file (where a model of the same name wins).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 BACKENDS = ("native", "magenta")
 DEFAULT_DATA_FOLDER = Path.home() / ".local" / "share" / "magenta-bridge"
+# A fetched model's folder holds this file: its model entry (written by bridge.downloads).
+INSTALLED_MODEL_FILE = "model.yaml"
 # MIDI systems by config name; "auto" is the platform's own (bridge/frontends/midi/ports.py).
 MIDI_APIS = ("auto", "alsa", "jack", "coremidi", "windows")
 # What control changes can do to call and response (bridge/frontends/midi/call_response.py).
@@ -97,6 +102,15 @@ class MidiConfig:
 
 
 @dataclass(frozen=True)
+class DownloadsConfig:
+    """Where `magenta-bridge models fetch` installs Google's models, and how it downloads."""
+
+    folder: Path = DEFAULT_DATA_FOLDER / "models"  # in the config file: data_folder/models
+    mirror: str | None = None  # a server with the official layout, e.g. http://host/magenta
+    timeout_s: float = 30.0  # for connecting and for each read: a stalled server fails
+
+
+@dataclass(frozen=True)
 class Config:
     models: dict[str, ModelEntry]
     default_model: str | None = None  # None: the first model that is installed
@@ -109,6 +123,7 @@ class Config:
     soundfont: Path | None = None  # None: look in the usual system locations
     source: Path | None = None
     by_content: dict[str, str] = field(default_factory=dict)  # melody/drums/polyphony -> model
+    downloads: DownloadsConfig = field(default_factory=DownloadsConfig)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -116,10 +131,14 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path else DEFAULT_CONFIG
     raw = _read_yaml(path)
     device = str(raw.get("device", "auto"))
+    data_folder = _path(path, raw.get("data_folder", Config.data_folder))
+    downloads = _downloads_section(path, raw, data_folder)
     models = {
         name: _model_entry(path, name, entry, device)
         for name, entry in (raw.get("models") or {}).items()
     }
+    fetched = _installed_models(downloads.folder, device)
+    models |= {name: entry for name, entry in fetched.items() if name not in models}
     if not models:
         raise ConfigError(f"{path}: no models configured")
     default_model = raw.get("default_model")
@@ -140,10 +159,11 @@ def load_config(path: str | Path | None = None) -> Config:
         _osc_section(path, raw),
         _engine_section(path, raw),
         _midi_section(path, raw, models),
-        _path(path, raw.get("data_folder", Config.data_folder)),
+        data_folder,
         _path(path, soundfont) if soundfont else None,
         path,
         {str(content): str(name) for content, name in by_content.items()},
+        downloads,
     )
 
 
@@ -183,6 +203,39 @@ def _model_entry(path: Path, name: str, entry: object, device: str) -> ModelEntr
         _executable(path, entry["python"]) if entry.get("python") else None,
         bool(entry.get("optional", False)),
         entry.get("config"),
+    )
+
+
+def _installed_models(folder: Path, device: str) -> dict[str, ModelEntry]:
+    """The models fetched into the downloads folder, by folder name; hidden folders are
+    downloads and installs in progress, never models."""
+    if not folder.is_dir():
+        return {}
+    entries = {}
+    for model_file in sorted(folder.glob(f"*/{INSTALLED_MODEL_FILE}")):
+        name = model_file.parent.name
+        if not name.startswith("."):
+            entries[name] = _model_entry(model_file, name, _read_yaml(model_file), device)
+    return entries
+
+
+def _downloads_section(path: Path, raw: dict, data_folder: Path) -> DownloadsConfig:
+    """Where fetched models go (default: the data folder's `models`), a mirror, a timeout."""
+    downloads = _section(path, raw, "downloads", DownloadsConfig)
+    folder, mirror, timeout = downloads.folder, downloads.mirror, downloads.timeout_s
+    given = (raw.get("downloads") or {}).get("folder") is not None  # null: the default
+    if given and not (isinstance(folder, str) and folder):
+        raise ConfigError(f"{path}: downloads.folder must be a folder path, or null")
+    if mirror is not None and not (
+        isinstance(mirror, str) and mirror.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(f"{path}: downloads.mirror must be an http(s) URL, or null")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ConfigError(f"{path}: downloads.timeout_s must be positive seconds, got {timeout!r}")
+    return replace(
+        downloads,
+        folder=_path(path, folder) if given else data_folder / "models",
+        timeout_s=float(timeout),
     )
 
 

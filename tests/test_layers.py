@@ -3,8 +3,10 @@
 frontends -> engine -> tools -> models -> music. Config, store and render sit beside that
 stack: they may use music, and the layers above models may use them (models and config
 never import each other: a model is built from settings, not from the config file).
-Training and evaluation build on tools and models, and the CLI frontend runs them; the
-daemon (frontends/daemon.py) assembles everything. Any module may read the version.
+Training and evaluation build on tools and models, and the CLI frontend runs them, as it
+runs downloads (Google's models fetched; the config reads what they install without
+importing them). The daemon (frontends/daemon.py) assembles everything. Any module may read
+the version.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ MAY_IMPORT = {
     "engine": {"tools", "models", "music"} | BESIDE,
     "training": {"tools", "models", "music"} | BESIDE,
     "evaluation": {"training", "tools", "models", "music"} | BESIDE,
-    "frontends": {"engine", "training", "evaluation", "tools", "models", "music"} | BESIDE,
+    "downloads": {"models", "music"} | BESIDE,
+    "frontends": {"engine", "training", "evaluation", "downloads", "tools", "models", "music"}
+    | BESIDE,
     "": {"music"},  # bridge/__init__.py
 }
 

@@ -11,7 +11,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.frontends.cli import clip_tools, daemon, evaluation, latent, midi, models, training
+from bridge.frontends.cli import (
+    clip_tools,
+    daemon,
+    doctor,
+    evaluation,
+    latent,
+    midi,
+    models,
+    training,
+)
 
 EXAMPLE = """examples:
   magenta-bridge continue examples/folk_melody.mid -o out.mid --bars 4 --variations 4 --seed 7
@@ -24,7 +33,7 @@ EXAMPLE = """examples:
 
 
 # In the order `--help` lists their commands.
-COMMAND_MODULES = (clip_tools, training, evaluation, models, latent, daemon, midi)
+COMMAND_MODULES = (clip_tools, training, evaluation, models, latent, daemon, midi, doctor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
