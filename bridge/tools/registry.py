@@ -41,15 +41,15 @@ class Tool:
     configs: tuple[str, ...] = ()  # the MusicVAE configs it needs (none: any of its families')
 
     def serves(self, spec: ModelSpec) -> bool:
-        """Whether this tool can run on a configured model."""
+        """Whether this tool can run on a configured model: its family's row names the tool,
+        and a tool needing MusicVAE configs runs natively on one of them (magenta's worker
+        runs the event generators only)."""
+        family = FAMILIES.get(spec.family)
+        if family is None or self.name not in family.tools:
+            return False
         if spec.backend == "magenta":
             return not self.configs
-        family = FAMILIES.get(spec.family)
-        return (
-            family is not None
-            and self.name in family.tools
-            and (not self.configs or spec.config in self.configs)
-        )
+        return not self.configs or spec.config in self.configs
 
     @property
     def families(self) -> tuple[str, ...]:

@@ -47,10 +47,7 @@ def test_each_served_entry_becomes_a_model_entry_the_family_table_accepts(entry)
     spec = spec_of(entry)
     spec.check()
     served = [name for name, tool in TOOLS.items() if tool.serves(spec)]
-    if entry.model.backend == "native":
-        assert list(entry.tools) == served
-    else:  # magenta's generators continue clips
-        assert entry.tools == ("continue",)
+    assert list(entry.tools) == served
 
 
 @pytest.mark.parametrize("entry", CATALOG.values(), ids=list(CATALOG))

@@ -21,7 +21,7 @@ from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi, write_midi
 from bridge.tools.groove import drumify, groove
 from bridge.tools.latent import generate, vary
-from bridge.tools.registry import DRUMIFY, GROOVE, VARY
+from bridge.tools.registry import DRUMIFY, GROOVE, TOOLS, VARY
 
 REPO = Path(__file__).parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "music_vae"
@@ -148,6 +148,8 @@ def test_tools_ask_for_the_model_kind_they_need():
     assert VARY.serves(humanize) and VARY.serves(tap)
     folk = ModelSpec("folk", "melody_rnn", Path("folk.safetensors"))
     assert not GROOVE.serves(replace(folk, backend="magenta")), "a bundle has no GrooVAE config"
+    on_magenta = replace(folk, backend="magenta")
+    assert [name for name, tool in TOOLS.items() if tool.serves(on_magenta)] == ["continue"]
     message = GROOVE.refusal(tap, [folk, humanize, tap], [replace(humanize, name="official")])
     assert message == (
         f"model 'drumify' is a music_vae ({TAP}) model; groove runs on music_vae models of "
