@@ -11,7 +11,7 @@ per input, does not take.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +25,8 @@ from bridge.music.errors import ClipError
 
 Progress = Callable[[int, int], None] | None
 Piece = Clip | Trio  # what a model reads and writes: a clip, or a trio for trio models
+REDRAWS = 8  # further draws for variations that repeat the clip or each other
+SEED_STRIDE = 7919  # a redraw's seed: the request's plus this times the draw
 
 
 def check_clip_inputs(model_config_data: str, config_name: str) -> None:
@@ -92,13 +94,43 @@ def vary(
     seed: int | None,
     progress: Progress = None,
 ) -> list[Piece]:
-    """`variations` clips decoded around the clip's code, `distance` away from it."""
+    """`variations` distinct clips decoded around the clip's code, `distance` away from it.
+
+    A variation whose notes repeat the clip's or an earlier variation's on the 16th grid is
+    drawn again, in a batch with the others that repeated, up to REDRAWS times (with seeds
+    following `seed`, so a seed whose first draw is all distinct gives what it always gave).
+    Fewer come back only when those draws found no more; the tool's reply says so."""
     mu, _, chunks = model.encode(clip)
-    points = neighbours(mu, variations, distance, seed)
-    outputs = model.decode(points.reshape(-1, points.shape[-1]), temperature, seed)
-    clips = _clips(model, outputs, mu.shape[0], clip, chunks)
+    seen, kept = {_pattern(clip)}, []
+    for draw in range(1 + REDRAWS):
+        missing = variations - len(kept)
+        if not missing:
+            break
+        draw_seed = None if seed is None else seed + draw * SEED_STRIDE
+        points = neighbours(mu, missing, distance, draw_seed)
+        outputs = model.decode(points.reshape(-1, points.shape[-1]), temperature, draw_seed)
+        for piece in _clips(model, outputs, mu.shape[0], clip, chunks):
+            pattern = _pattern(piece)
+            if pattern not in seen:
+                seen.add(pattern)
+                kept.append(piece)
+    if not kept:
+        raise ClipError(
+            f"every variation repeated the clip itself in {1 + REDRAWS} draws: a larger "
+            f"distance than {distance:g} (or a higher temperature) gives variations"
+        )
     _done(progress, variations)
-    return clips
+    return kept
+
+
+def fewer_variations(asked: int, found: int) -> str:
+    """What the client is told when vary found fewer distinct variations than asked."""
+    if found >= asked:
+        return ""
+    return (
+        f"{found} distinct variations of the {asked} asked: {1 + REDRAWS} draws found no "
+        "more that differ from the clip and each other; a larger distance gives more"
+    )
 
 
 def run_request(
@@ -145,6 +177,13 @@ def _clips(
         model.to_clip(outputs[start : start + spans], like, chunks)
         for start in range(0, len(outputs), spans)
     ]
+
+
+def _pattern(piece: Piece) -> Hashable:
+    """What makes two variations the same to a listener: their notes' (16th step, pitch)."""
+    if isinstance(piece, Trio):
+        return tuple(_pattern(part) for part in (piece.melody, piece.bass, piece.drums))
+    return frozenset((round(note.start * 4), note.pitch) for note in piece.audible_notes)
 
 
 def _done(progress: Progress, total: int) -> None:

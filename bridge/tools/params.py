@@ -9,6 +9,7 @@ and anything out of range or not finite is rejected with a message naming the ke
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,8 @@ class Param:
             if self.limit is not None:
                 cap = getattr(limits, self.limit)
                 high = cap if high is None else min(high, cap)
+            if self.kind is float:
+                value = _snapped(value, (self.low, high))
             if (self.low is not None and value < self.low) or (high is not None and value > high):
                 raise ParamError(
                     f"{self.name} must be between {_span(self.low, high)}, got {raw!r}"
@@ -85,6 +88,24 @@ def pairs_to_mapping(args: Iterable[Any]) -> dict[str, Any]:
             raise ParamError(f"parameter {key!r} is given twice")
         mapping[key] = value
     return mapping
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _snapped(value: float, bounds: Iterable[float | None]) -> float:
+    """A bound itself when `value` is its nearest 32-bit float: OSC carries floats in 32 bits,
+    so a client sending the documented minimum 0.01 delivers 0.0099999998."""
+    if abs(value) > FLOAT32_MAX:
+        return value  # no 32-bit float: not a rounded bound either
+    for bound in bounds:
+        if bound is not None and _float32(value) == _float32(bound):
+            return float(bound)
+    return value
+
+
+def _float32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
 
 
 def _convert(kind: type, raw: Any, name: str) -> Any:

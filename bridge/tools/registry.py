@@ -25,6 +25,7 @@ Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, che
 ToolFunction = Callable[[Any, ModelSpec, Sequence[Call], Limits, Progress], list[list[Clip]]]
 CheckFunction = Callable[[ModelSpec, Sequence[Clip], Mapping[str, Any], Limits], None]
 BatchKey = Callable[[Sequence[Clip], Mapping[str, Any]], Hashable]
+WarnFunction = Callable[[Mapping[str, Any], Sequence[Clip]], str]  # params, results -> "" or why
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Tool:
     run: ToolFunction  # several calls in, one list of result clips per call out
     batch_key: BatchKey | None = None  # calls with equal keys may share a run; None: one at a time
     configs: tuple[str, ...] = ()  # the MusicVAE configs it needs (none: any of its families')
+    warn: WarnFunction | None = None  # what the client hears besides a call's results
 
     def serves(self, spec: ModelSpec) -> bool:
         """Whether this tool can run on a configured model: its family's row names the tool,
@@ -184,6 +186,12 @@ def _latent(name: str) -> ToolFunction:
     return run
 
 
+def _vary_warning(params: Mapping[str, Any], results: Sequence[Clip]) -> str:
+    from bridge.tools.latent import fewer_variations
+
+    return fewer_variations(params["variations"], len(results))
+
+
 VAE_TEMPERATURE = Param(
     "temperature", float, 0.5, "randomness of the decoding: lower is closer to the code", 0.01, 10.0
 )
@@ -220,7 +228,8 @@ INTERPOLATE = Tool(
 
 VARY = Tool(
     name="vary",
-    summary="variations of the clip decoded around its MusicVAE code, as one batch",
+    summary="variations of the clip decoded around its MusicVAE code, as one batch, each a "
+    "pattern of its own (repeats are drawn again)",
     inputs=1,
     params=(
         Param("variations", int, 8, "variations, decoded as one batch", 1, None, "max_variations"),
@@ -238,6 +247,7 @@ VARY = Tool(
     ),
     check=_check_latent,
     run=_latent("vary"),
+    warn=_vary_warning,
 )
 
 

@@ -92,7 +92,21 @@ def test_varying_a_drum_loop_64_ways(client):
         for clip in clips
     ]
     assert sum(shared) / len(shared) > 0.5, "variations stay near the loop, on its kit"
-    assert len({tuple(clip.notes) for clip in clips}) > 32, "and differ from one another"
+    patterns = {frozenset((round(n.start * 4), n.pitch) for n in clip.notes) for clip in clips}
+    assert len(patterns) == 64 and frozenset(hits) not in patterns, "each a pattern of its own"
+
+
+def test_fewer_distinct_variations_than_asked_come_with_a_warning(client):
+    for index, name in enumerate(["rock_groove.mid"]):
+        client.send("/magenta/clip/file", "few", index, name)
+        client.receive(("/magenta/clip/ready",))
+    client.send("/magenta/tool/vary", "few", "variations", 8, "distance", 0, "temperature", 0.01)
+    replies = client.receive()
+    assert replies[-1][0] == "/magenta/job/done", replies[-1]
+    (warning,) = [args for address, args in replies if address == "/magenta/job/warning"]
+    found = len(result_clips(replies))
+    assert 1 <= found < 8 and warning[0] == "few"
+    assert warning[1].startswith(f"{found} distinct variations of the 8 asked")
 
 
 def test_drumifying_a_melodys_rhythm(client):
