@@ -365,7 +365,8 @@ class Engine:
         for job, results in zip(live, outputs, strict=True):
             try:
                 job.check()
-                tool_warning = job.tool.warn(job.params, results) if job.tool.warn else ""
+                warn = job.tool.warn
+                tool_warning = warn(job.request.clips, job.params, results) if warn else ""
                 job.warning = "; ".join(filter(None, (tool_warning, _silence(results))))
                 render_started = time.monotonic()
                 previews = self._render(job, results) if job.request.render else []

@@ -71,10 +71,13 @@ def interpolate(
     seed: int | None,
     progress: Progress = None,
 ) -> list[Piece]:
-    """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`)."""
+    """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`).
+
+    Clips of unequal length meet at the longer one's: the shorter clip is looped to it, as a
+    DAW loops a clip (see `looped`), so no span of the path is interpolated from silence."""
     length = max(start.length, end.length)
     (mu_start, _, chunks), (mu_end, _, _) = model.encode_many(
-        [replace(start, length=length), replace(end, length=length)]
+        [looped(start, length), looped(end, length)]
     )
     path = interpolation_path(mu_start, mu_end, steps if endpoints else steps + 2, spherical)
     if not endpoints:
@@ -121,6 +124,42 @@ def vary(
         )
     _done(progress, variations)
     return kept
+
+
+def looped(piece: Piece, length: float) -> Piece:
+    """The clip played again from its start until `length` beats (the last pass cut there),
+    as a DAW loops a clip; a trio's parts each so. The clip itself if it is that long."""
+    if piece.length >= length:
+        return piece
+    if isinstance(piece, Trio):
+        return replace(
+            piece,
+            melody=looped(piece.melody, length),
+            bass=looped(piece.bass, length),
+            drums=looped(piece.drums, length),
+            length=length,
+        )
+    if piece.length <= 0:
+        return replace(piece, length=length)
+    notes = [
+        replace(note, start=start, duration=min(note.duration, length - start))
+        for offset in np.arange(0.0, length, piece.length)
+        for note in piece.notes
+        if (start := float(offset) + note.start) < length
+    ]
+    return replace(piece, notes=tuple(notes), length=length)
+
+
+def looped_inputs(lengths: Sequence[float]) -> str:
+    """What the client is told when interpolate looped a shorter clip."""
+    longest = max(lengths)
+    shorter = [length for length in lengths if length < longest]
+    if not shorter:
+        return ""
+    return (
+        f"the {shorter[0]:g}-beat clip was looped to {longest:g} beats to meet the other; "
+        "give clips of one length to avoid it"
+    )
 
 
 def fewer_variations(asked: int, found: int) -> str:

@@ -25,7 +25,8 @@ Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, che
 ToolFunction = Callable[[Any, ModelSpec, Sequence[Call], Limits, Progress], list[list[Clip]]]
 CheckFunction = Callable[[ModelSpec, Sequence[Clip], Mapping[str, Any], Limits], None]
 BatchKey = Callable[[Sequence[Clip], Mapping[str, Any]], Hashable]
-WarnFunction = Callable[[Mapping[str, Any], Sequence[Clip]], str]  # params, results -> "" or why
+# (inputs, params, results) -> "" or what the client should know about the results
+WarnFunction = Callable[[Sequence[Clip], Mapping[str, Any], Sequence[Clip]], str]
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,20 @@ def _latent(name: str) -> ToolFunction:
     return run
 
 
-def _vary_warning(params: Mapping[str, Any], results: Sequence[Clip]) -> str:
+def _vary_warning(
+    inputs: Sequence[Clip], params: Mapping[str, Any], results: Sequence[Clip]
+) -> str:
     from bridge.tools.latent import fewer_variations
 
     return fewer_variations(params["variations"], len(results))
+
+
+def _interpolate_warning(
+    inputs: Sequence[Clip], params: Mapping[str, Any], results: Sequence[Clip]
+) -> str:
+    from bridge.tools.latent import looped_inputs
+
+    return looped_inputs([clip.length for clip in inputs])
 
 
 VAE_TEMPERATURE = Param(
@@ -224,6 +235,7 @@ INTERPOLATE = Tool(
     ),
     check=_check_latent,
     run=_latent("interpolate"),
+    warn=_interpolate_warning,
 )
 
 VARY = Tool(

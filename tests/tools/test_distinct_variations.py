@@ -35,7 +35,7 @@ def test_sixteen_variations_of_a_two_bar_loop_are_sixteen_patterns(drums, seed):
     patterns = [pattern(clip) for clip in results]
     assert len(results) == 16 and len(set(patterns)) == 16
     assert pattern(LOOP) not in patterns
-    assert VARY.warn({"variations": 16}, results) == ""
+    assert VARY.warn([LOOP], {"variations": 16}, results) == ""
 
 
 def test_a_seed_whose_first_draw_is_distinct_gives_what_it_always_gave(drums, monkeypatch):
@@ -51,7 +51,7 @@ def test_when_no_more_differ_fewer_come_back_and_the_reply_says_how_many(drums):
     results = vary(drums, LOOP, 8, 0.0, 0.01, 0)
     assert 1 <= len(results) < 8
     assert len({pattern(clip) for clip in results}) == len(results)
-    warning = VARY.warn({"variations": 8}, results)
+    warning = VARY.warn([LOOP], {"variations": 8}, results)
     assert warning.startswith(f"{len(results)} distinct variations of the 8 asked")
 
 

@@ -85,7 +85,7 @@ def _latent(args: argparse.Namespace) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     for clips, stem in tqdm(calls, desc=tool.name, unit="clip", disable=len(calls) < 2):
         (results,) = tool.run(model, spec, [(clips, params)], config.limits, lambda *_: None)
-        warning = tool.warn(params, results) if tool.warn else ""
+        warning = tool.warn(clips, params, results) if tool.warn else ""
         if warning:
             print(f"warning: {stem}: {warning}", file=sys.stderr)
         for index, clip in enumerate(results, start=1):
