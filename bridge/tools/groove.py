@@ -17,17 +17,21 @@ variations and spans are decoded as one batch. Results keep the clip's length, t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from bridge.models.music_vae.config import MusicVaeConfig
 from bridge.models.music_vae.groove_data import apply_groove, groove_clip
 from bridge.models.music_vae.model import MusicVae, posterior_draws
 from bridge.music.clip import Clip
-from bridge.music.drums import NUM_DRUM_CLASSES
+from bridge.music.drums import DRUM_CLASS_NAMES, NUM_DRUM_CLASSES, DrumKit
 from bridge.music.errors import ClipError
+from bridge.music.quantize import STEPS_PER_QUARTER, quantize
 from bridge.tools.latent import Progress
 
 GROOVE_INPUTS = {"groove": "humanize", "drumify": "tap"}  # the model input each tool needs
+KICK, SNARE = DRUM_CLASS_NAMES.index("kick"), DRUM_CLASS_NAMES.index("snare")
 
 
 def check_model(config: MusicVaeConfig, tool: str) -> None:
@@ -45,8 +49,10 @@ def groove(
     seed: int | None,
     keep_hits: bool = True,
     progress: Progress = None,
+    backbone: bool = True,
 ) -> list[Clip]:
-    """`variations` humanized versions of a drum clip: new velocities and timing."""
+    """`variations` humanized versions of a drum clip: new velocities and timing. With the
+    model's own hits (`keep_hits=False`), `backbone` sees to a kick and a snare in each bar."""
     check_model(model.config, "groove")
     mu, sigma, chunks = model.encode(clip)
     z = posterior_draws(mu, sigma, variations, temperature, seed)
@@ -54,10 +60,10 @@ def groove(
         np.tile(chunks.outputs[..., :NUM_DRUM_CLASSES], (variations, 1, 1)) if keep_hits else None
     )
     outputs = model.decode(z.reshape(-1, z.shape[-1]), temperature, seed, hits)
-    results = [
-        apply_groove(clip, rows) if keep_hits else groove_clip(rows, clip, chunks.kit, clip.length)
-        for rows in np.split(outputs, variations)
-    ]
+    if keep_hits:
+        results = [apply_groove(clip, rows) for rows in np.split(outputs, variations)]
+    else:
+        results = _drum_parts(outputs, variations, clip, chunks.kit, backbone)
     if progress is not None:
         progress(variations, variations)
     return results
@@ -70,15 +76,66 @@ def drumify(
     temperature: float,
     seed: int | None,
     progress: Progress = None,
+    backbone: bool = True,
 ) -> list[Clip]:
-    """`variations` drum parts played to the clip's rhythm."""
+    """`variations` drum parts played to the clip's rhythm; `backbone` sees to a kick and a
+    snare in each bar where the rhythm plays (`with_backbone`)."""
     check_model(model.config, "drumify")
     mu, sigma, chunks = model.encode(clip)
     z = posterior_draws(mu, sigma, variations, temperature, seed)
     outputs = model.decode(z.reshape(-1, z.shape[-1]), temperature, seed)
-    results = [
-        groove_clip(rows, clip, chunks.kit, clip.length) for rows in np.split(outputs, variations)
-    ]
+    results = _drum_parts(outputs, variations, clip, chunks.kit, backbone)
     if progress is not None:
         progress(variations, variations)
     return results
+
+
+def with_backbone(steps: np.ndarray, rhythm: Sequence[int], steps_per_bar: int) -> np.ndarray:
+    """Decoded steps `[steps, 27]` with a kick and a snare in every bar where the rhythm plays:
+    a bar without a kick gets one on its first played step, a bar without a snare one on the
+    played step nearest a backbeat (beat 2 or 4; none if the bar plays only once). An added
+    hit takes the model's timing for its step and at least the bar's median loudness. The
+    model's own hits are all kept; nothing is added where the rhythm is silent."""
+    steps = steps.copy()
+    for start in range(0, len(steps), steps_per_bar):
+        played = sorted(
+            {step for step in rhythm if start <= step < min(len(steps), start + steps_per_bar)}
+        )
+        if not played:
+            continue
+        bar = steps[start : start + steps_per_bar]
+        drummed = bar[:, :NUM_DRUM_CLASSES] > 0.5
+        loudness = (
+            np.median(bar[:, NUM_DRUM_CLASSES : 2 * NUM_DRUM_CLASSES][drummed])
+            if drummed.any()
+            else 0.7
+        )
+        if not drummed[:, KICK].any():
+            _add_hit(steps, played[0], KICK, loudness)
+        backbeats = (start + steps_per_bar // 4, start + 3 * steps_per_bar // 4)
+        others = [step for step in played if not steps[step, KICK] > 0.5] or played[1:]
+        if not drummed[:, SNARE].any() and len(played) > 1 and others:
+            nearest = min(others, key=lambda step: min(abs(step - beat) for beat in backbeats))
+            _add_hit(steps, nearest, SNARE, loudness)
+    return steps
+
+
+def _add_hit(steps: np.ndarray, step: int, drum: int, loudness: float) -> None:
+    steps[step, drum] = 1.0
+    velocity = NUM_DRUM_CLASSES + drum
+    steps[step, velocity] = max(steps[step, velocity], loudness)
+
+
+def _drum_parts(
+    outputs: np.ndarray, variations: int, clip: Clip, kit: DrumKit | None, backbone: bool
+) -> list[Clip]:
+    """Each variation's decoded spans as a drum clip of the clip's length, with its backbone."""
+    rhythm = [note.start_step for note in quantize(clip, STEPS_PER_QUARTER).notes]
+    steps_per_bar = round(clip.beats_per_bar * STEPS_PER_QUARTER)
+    parts = []
+    for rows in np.split(outputs, variations):
+        steps = rows.reshape(-1, rows.shape[-1])
+        if backbone:
+            steps = with_backbone(steps, rhythm, steps_per_bar)
+        parts.append(groove_clip(steps, clip, kit, clip.length))
+    return parts

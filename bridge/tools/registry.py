@@ -277,6 +277,7 @@ def _groove(
             p["seed"],
             p["keep_hits"],
             progress,
+            p["backbone"],
         )
         for clips, p in calls
     ]
@@ -288,7 +289,9 @@ def _drumify(
     from bridge.tools.groove import drumify
 
     return [
-        drumify(model, clips[0], p["variations"], p["temperature"], p["seed"], progress)
+        drumify(
+            model, clips[0], p["variations"], p["temperature"], p["seed"], progress, p["backbone"]
+        )
         for clips, p in calls
     ]
 
@@ -322,6 +325,14 @@ GROOVE = Tool(
         Param(
             "keep_hits", bool, True, "keep the clip's hits (false: the model draws its own)", 0, 1
         ),
+        Param(
+            "backbone",
+            bool,
+            True,
+            "with keep_hits false: a kick and a snare in every bar the clip plays",
+            0,
+            1,
+        ),
     ),
     check=_check_latent,
     run=_groove,
@@ -336,6 +347,14 @@ DRUMIFY = Tool(
         Param("variations", int, 4, "drum parts, decoded as one batch", 1, None, "max_variations"),
         GROOVE_TEMPERATURE,
         SEED,
+        Param(
+            "backbone",
+            bool,
+            True,
+            "a kick and a snare in every bar the clip plays (false: only what the model draws)",
+            0,
+            1,
+        ),
     ),
     check=_check_latent,
     run=_drumify,
