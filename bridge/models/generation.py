@@ -37,6 +37,18 @@ class Continuation:
     def constrains_pitches(self) -> bool:
         return self.key is not None or self.pitch_range is not None
 
+    def allowed_pitches(self) -> set[int] | None:
+        """The pitches the key and range leave (None when neither is set); ClipError for
+        none at all."""
+        if not self.constrains_pitches:
+            return None
+        low, high = self.pitch_range or (0, 127)
+        classes = self.key.pitch_classes if self.key else frozenset(range(12))
+        allowed = {p for p in range(low, high + 1) if p % 12 in classes}
+        if not allowed:
+            raise ClipError(f"key and pitch range {low}-{high} leave no pitch to play")
+        return allowed
+
 
 class Generator(Protocol):
     """The module a family's row names (bridge/models/<family>/generator.py)."""

@@ -39,7 +39,7 @@ def check_continuation(spec: ModelSpec, continuation: Continuation) -> None:
 
 
 def _contents_taking_pitch_constraints() -> set[str]:
-    """What the models that honour a key and a pitch range are made for (melody)."""
+    """What the models that honour a key and a pitch range are made for (melody, polyphony)."""
     return {
         family.content_of(None)
         for family in FAMILIES.values()

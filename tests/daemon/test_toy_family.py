@@ -65,7 +65,10 @@ def test_the_toy_family_is_served_over_osc(looper_family, make_daemon):
         address, args = client.receive()[-1]
         assert (address, args) == (
             "/magenta/error",
-            ["e3", "key and pitch range apply to melody models, not to a looper model"],
+            [
+                "e3",
+                "key and pitch range apply to melody or polyphony models, not to a looper model",
+            ],
         )
     finally:
         client.close()

@@ -43,7 +43,8 @@ def test_what_a_family_or_backend_cannot_honour_or_read_is_refused():
     keyed = Continuation(FOLK, key=parse_key("C:major"))
     check_continuation(MELODY, keyed)
     with pytest.raises(
-        ClipError, match="key and pitch range apply to melody models, not to a drums_rnn model"
+        ClipError,
+        match="key and pitch range apply to melody or polyphony models, not to a drums_rnn model",
     ):
         check_continuation(DRUMS, keyed)
     with pytest.raises(ClipError, match="the magenta backend has neither"):

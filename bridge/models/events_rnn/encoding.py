@@ -36,6 +36,10 @@ class EncoderState(Protocol):
 class EventEncoder(Protocol):
     """What a family's encoder offers the sampler, the network and training."""
 
+    # A mask over events (sampling.Extension) is indexed by event + event_offset: melody
+    # events start at -2, the one-hot families' at 0.
+    event_offset: int
+
     @property
     def input_size(self) -> int: ...
 
@@ -85,6 +89,8 @@ class OneHotEncoder:
     The input at a position is the one-hot class of its event, then (with counter bits) the
     +1/-1 bits of the *next* event's position; the label is the next event's class.
     """
+
+    event_offset = 0  # events are classes, from 0
 
     def __init__(self, num_classes: int, binary_counter_bits: int = 0):
         self.num_classes = num_classes

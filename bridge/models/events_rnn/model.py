@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
@@ -35,6 +35,8 @@ class EventsGeneration(Generic[PrimerT]):
     primer: PrimerT
     variations: int = 1
     options: SamplingOptions = field(default_factory=SamplingOptions)
+    # Only these pitches may start or go on (families whose generator has PITCH_CONSTRAINTS).
+    allowed_pitches: Collection[int] | None = None
 
 
 class GriddedPrimer(Protocol):
@@ -89,9 +91,13 @@ class EventsRnn(ABC, Generic[ConfigT, PrimerT]):
         variations: int = 1,
         options: SamplingOptions | None = None,
         progress: Callable[[int, int], None] | None = None,
+        allowed_pitches: Collection[int] | None = None,
     ) -> list[PrimerT]:
-        """Continue `primer`, `variations` times in one batch (see `generate_batch`)."""
-        request = EventsGeneration(primer, variations, options or SamplingOptions())
+        """Continue `primer`, `variations` times in one batch (see `generate_batch`), with
+        only `allowed_pitches` if given."""
+        request = EventsGeneration(
+            primer, variations, options or SamplingOptions(), allowed_pitches
+        )
         return self.generate_batch([request], num_steps, progress)[0]
 
     @abstractmethod

@@ -41,8 +41,9 @@ class SamplingOptions:
 class Extension:
     """One request within a batch: how many variations, how to sample, what is allowed.
 
-    `allowed_events` is a boolean mask over melody events -2..127 (index = event + 2); classes
-    that would produce a disallowed event get zero probability. Other families pass none.
+    `allowed_events` is a boolean mask over the family's events (index: event + the
+    encoder's `event_offset`); classes that would produce a disallowed event get zero
+    probability. None: every event is allowed.
     """
 
     variations: int
@@ -90,7 +91,7 @@ def extend_batch(
     first = _shared_beam_settings(extensions)
     rngs = [np.random.default_rng(e.options.seed) for e in extensions]
     temperatures = np.array([e.options.temperature for e in extensions])
-    masks = _event_masks(extensions)
+    masks, offset = _event_masks(extensions), encoder.event_offset
     beam, branch = first.beam_size, first.branch_factor
     groups = sum(e.variations for e in extensions)
 
@@ -117,7 +118,7 @@ def extend_batch(
             allowed = (
                 np.ones(class_events.shape, dtype=bool)
                 if masks is None
-                else np.take_along_axis(masks[owner], class_events + 2, axis=1)
+                else np.take_along_axis(masks[owner], class_events + offset, axis=1)
             )
             draws = np.concatenate(
                 [rng.random(np.count_nonzero(owner == i)) for i, rng in enumerate(rngs)]
@@ -149,11 +150,12 @@ def _shared_beam_settings(extensions: Sequence[Extension]) -> SamplingOptions:
 
 
 def _event_masks(extensions: Sequence[Extension]) -> np.ndarray | None:
-    """Allowed melody events per request [requests, 130] (all allowed where a request has no
+    """Allowed events per request [requests, events] (all allowed where a request has no
     constraint), or None when no request constrains: the loop then skips masking."""
-    if not any(e.allowed_events is not None for e in extensions):
+    given = [e.allowed_events for e in extensions if e.allowed_events is not None]
+    if not given:
         return None
-    masks = np.ones((len(extensions), 130), dtype=bool)
+    masks = np.ones((len(extensions), len(given[0])), dtype=bool)
     for mask, extension in zip(masks, extensions, strict=True):
         if extension.allowed_events is not None:
             mask[:] = extension.allowed_events

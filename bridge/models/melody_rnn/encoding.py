@@ -29,6 +29,8 @@ KEY_MEMBERSHIP = np.array(
 class MelodyEncoder:
     """Turns melody event histories into network inputs, and network classes into events."""
 
+    event_offset = 2  # melody events run from -2 (no event) and -1 (note off) to 127
+
     def __init__(self, config: MelodyRnnConfig):
         self.config = config
         self.lookbacks = np.asarray(config.lookback_distances, dtype=np.int64)

@@ -22,7 +22,6 @@ from bridge.models.generation import (
 from bridge.models.melody_rnn.encoding import NO_EVENT
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.music.clip import Clip
-from bridge.music.errors import ClipError
 from bridge.music.melody import Melody, extract_melody
 
 STEPS_PER_QUARTER = 4
@@ -31,7 +30,7 @@ PITCH_CONSTRAINTS = True
 
 def read(continuation: Continuation) -> None:
     """Refuse a clip with no usable melody, or constraints that leave no pitch, now."""
-    allowed_pitches(continuation)
+    continuation.allowed_pitches()
     extract_melody(continuation.clip)
 
 
@@ -46,7 +45,7 @@ def continue_clips(
         check_counts(bars=continuation.bars, variations=continuation.variations)
         melody = extract_melody(continuation.clip, STEPS_PER_QUARTER)
         primer = melody.with_length(primer_steps(continuation.clip))
-        allowed = allowed_pitches(continuation)
+        allowed = continuation.allowed_pitches()
         generations.append(
             Generation(primer, continuation.variations, continuation.sampling, allowed)
         )
@@ -58,19 +57,6 @@ def continue_clips(
 def primer_steps(clip: Clip) -> int:
     """The primer's steps: to the bar line the continuation starts on."""
     return round(clip.bar_end * STEPS_PER_QUARTER)
-
-
-def allowed_pitches(continuation: Continuation) -> set[int] | None:
-    """The pitches the key and range leave, or None when neither is set."""
-    if not continuation.constrains_pitches:
-        return None
-    low, high = continuation.pitch_range or (0, 127)
-    key = continuation.key
-    classes = key.pitch_classes if key else frozenset(range(12))
-    allowed = {p for p in range(low, high + 1) if p % 12 in classes}
-    if not allowed:
-        raise ClipError(f"key and pitch range {low}-{high} leave no pitch to play")
-    return allowed
 
 
 def _new_steps(continuation: Continuation) -> int:
@@ -87,7 +73,7 @@ def _clips(continuation: Continuation, results: list[Melody]) -> list[Clip]:
     velocity = round(float(np.mean([n.velocity for n in clip.audible_notes]))) or 100
     length = continuation.bars * clip.beats_per_bar
     clips = []
-    steps, allowed = primer_steps(clip), allowed_pitches(continuation)
+    steps, allowed = primer_steps(clip), continuation.allowed_pitches()
     for result in results:
         new_events = result.events[steps:].copy()
         held = _sounding(result.events[:steps])

@@ -8,7 +8,6 @@ constraints.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,12 +17,7 @@ from bridge.models.melody_rnn.checkpoint import FAMILY
 from bridge.models.melody_rnn.config import MelodyRnnConfig
 from bridge.music.melody import Melody
 
-
-@dataclass(frozen=True)
-class Generation(EventsGeneration[Melody]):
-    """One primer to continue, with its own variations, sampling and constraints."""
-
-    allowed_pitches: Collection[int] | None = None
+Generation = EventsGeneration[Melody]  # a primer, its variations, sampling and pitches
 
 
 class MelodyRnn(EventsRnn[MelodyRnnConfig, Melody]):

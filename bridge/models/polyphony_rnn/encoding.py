@@ -8,9 +8,13 @@ label is the class of the next event. Events are stored as those classes already
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+import numpy as np
+
 from bridge.models.events_rnn.encoding import OneHotEncoder
 from bridge.models.polyphony_rnn.config import PolyphonyRnnConfig
-from bridge.music.polyphony import NUM_POLYPHONIC_EVENTS
+from bridge.music.polyphony import CONTINUED_NOTE, NEW_NOTE, NUM_POLYPHONIC_EVENTS, PITCHES
 
 
 class PolyphonyEncoder(OneHotEncoder):
@@ -19,3 +23,14 @@ class PolyphonyEncoder(OneHotEncoder):
     def __init__(self, config: PolyphonyRnnConfig):
         super().__init__(NUM_POLYPHONIC_EVENTS)
         self.config = config
+
+
+def allowed_events(pitches: Collection[int]) -> np.ndarray:
+    """A mask over polyphonic events (sampling.Extension) that lets notes start or go on only
+    at these pitches; the step, start and end events are always allowed."""
+    allowed = np.zeros(NUM_POLYPHONIC_EVENTS, dtype=bool)
+    allowed[:NEW_NOTE] = True
+    for pitch in pitches:
+        if 0 <= pitch < PITCHES:
+            allowed[NEW_NOTE + pitch] = allowed[CONTINUED_NOTE + pitch] = True
+    return allowed

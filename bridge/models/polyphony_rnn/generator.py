@@ -12,7 +12,7 @@ model start one pitch twice on a step; such doubles sound as one note, the longe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import numpy as np
 
@@ -28,18 +28,21 @@ from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.polyphony import extract_polyphonic_sequence
 
-PITCH_CONSTRAINTS = False
+PITCH_CONSTRAINTS = True  # a key and a pitch range mask every note the model starts or holds
 
 
 def read(continuation: Continuation) -> None:
-    """Refuse a clip the model cannot read, before any work."""
+    """Refuse a clip (or a key and range leaving no pitch) the model cannot take."""
     extract_polyphonic_sequence(continuation.clip)
+    continuation.allowed_pitches()
 
 
 @one_at_a_time
 def continue_clips(model: PolyphonyRnn, c: Continuation, progress: Progress) -> list[Clip]:
     """One continuation's variations, as one batch."""
-    return continue_polyphony(model, c.clip, c.bars, c.variations, c.sampling, progress)
+    return continue_polyphony(
+        model, c.clip, c.bars, c.variations, c.sampling, progress, c.allowed_pitches()
+    )
 
 
 def continue_polyphony(
@@ -49,8 +52,11 @@ def continue_polyphony(
     variations: int = 1,
     sampling_options: SamplingOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[Clip]:
-    """`variations` continuations of the clip's polyphony, each `bars` bars long.
+    """`variations` continuations of the clip's polyphony, each `bars` bars long, every new
+    note at one of `allowed_pitches` if given (a note held from the clip across the bar line
+    ends there if its pitch is not among them).
 
     `progress(done, total)` is called after each generated event (see
     PolyphonyRnn.generate_batch).
@@ -61,7 +67,12 @@ def continue_polyphony(
     velocity = round(float(np.mean([note.velocity for note in clip.audible_notes])))
     with refused_as_clip_errors():
         results = model.generate(
-            primer, bars * primer.steps_per_bar, variations, sampling_options, progress
+            primer,
+            bars * primer.steps_per_bar,
+            variations,
+            sampling_options,
+            progress,
+            allowed_pitches=allowed_pitches,
         )
     length = bars * clip.beats_per_bar
     return [

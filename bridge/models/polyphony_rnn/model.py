@@ -17,7 +17,7 @@ Loading, the network, the steppers and the sampler are every events-RNN family's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,7 +26,7 @@ from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn, check_steps_per_quarter
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions
 from bridge.models.polyphony_rnn.config import CONFIGS, PolyphonyRnnConfig
-from bridge.models.polyphony_rnn.encoding import PolyphonyEncoder
+from bridge.models.polyphony_rnn.encoding import PolyphonyEncoder, allowed_events
 from bridge.music.polyphony import STEP_END, PolyphonicSequence
 
 # Magenta asks again as long as steps are missing; a model that (almost) never ends a step
@@ -101,6 +101,7 @@ class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
                         Extension(
                             requests[item.request].variations if item.variation is None else 1,
                             item.options,
+                            _mask(requests[item.request].allowed_pitches),
                         )
                         for item in group
                     ],
@@ -124,6 +125,10 @@ class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
             [result.set_length(target) for result in request_results]
             for request_results, target in zip(results, targets, strict=True)
         ]
+
+
+def _mask(pitches: Collection[int] | None) -> np.ndarray | None:
+    return None if pitches is None else allowed_events(pitches)
 
 
 def _groups(work: list[_Work]) -> list[list[_Work]]:

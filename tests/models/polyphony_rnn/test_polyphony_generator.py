@@ -23,6 +23,7 @@ from bridge.music.polyphony import (
     PolyphonicSequence,
     extract_polyphonic_sequence,
 )
+from bridge.music.scales import parse_key
 
 BUNDLE = Path(__file__).parents[2] / "fixtures" / "polyphony_rnn" / "polyphony.mag"
 BUNDLED = Path(__file__).parents[3] / "models" / "pretrained" / "bach_polyphony.safetensors"
@@ -92,7 +93,7 @@ def test_a_pitch_started_twice_on_a_step_is_one_note(model, chorale, monkeypatch
     doubled = [*primer.events, NEW_NOTE + 60, NEW_NOTE + 60, STEP_END]
     doubled += [CONTINUED_NOTE + 60, STEP_END] + [STEP_END] * 30
 
-    def generate(primer_sequence, steps, variations, options, progress):
+    def generate(primer_sequence, steps, variations, options, progress, allowed_pitches=None):
         return [PolyphonicSequence(np.asarray(doubled), primer_sequence.steps_per_quarter)]
 
     monkeypatch.setattr(model, "generate", generate)
@@ -122,3 +123,23 @@ def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(chorale):
     short, whole = (Clip(notes, length, 96.0) for length in (7.5, 8.0))
     results = continue_polyphony(model, short, 2, 2, options)
     assert results == continue_polyphony(model, whole, 2, 2, options)
+
+
+def test_a_key_and_range_mask_every_note_the_model_plays(chorale_midi):
+    """The issue's chord clip: at temperature 1 a chorale's continuation drifts out of key;
+    locked to the key, every new note is in it, by construction, and inside the range."""
+    bundled = PolyphonyRnn.load(BUNDLED, "cpu")
+    clip = excerpt(chorale_midi("bach/bwv99.6.mxl"), 2)
+    key = parse_key("Bb:major")  # the chorale's own key is G major: a strict test
+    options = SamplingOptions(temperature=1.0, seed=4)
+    free = continue_polyphony(bundled, clip, 4, 4, options)
+    locked = continue_polyphony(bundled, clip, 4, 4, options, None, allowed(key, 48, 76))
+    out_of_key = [n for r in free for n in r.notes if n.pitch % 12 not in key.pitch_classes]
+    assert out_of_key, "unlocked, some notes leave B-flat major"
+    for result in locked:
+        assert result.notes
+        assert all(n.pitch % 12 in key.pitch_classes and 48 <= n.pitch <= 76 for n in result.notes)
+
+
+def allowed(key, low: int, high: int) -> set[int]:
+    return {pitch for pitch in range(low, high + 1) if pitch % 12 in key.pitch_classes}
