@@ -31,7 +31,8 @@ def check_continuation(spec: ModelSpec, continuation: Continuation) -> None:
         return
     generator = FAMILIES[spec.family].load_generator()
     if continuation.constrains_pitches and not generator.PITCH_CONSTRAINTS:
-        takers = " or ".join(sorted(_contents_taking_pitch_constraints()))
+        *others, last = sorted(_contents_taking_pitch_constraints())
+        takers = f"{', '.join(others)} or {last}" if others else last
         raise ClipError(
             f"key and pitch range apply to {takers} models, not to a {spec.family} model"
         )
@@ -39,7 +40,7 @@ def check_continuation(spec: ModelSpec, continuation: Continuation) -> None:
 
 
 def _contents_taking_pitch_constraints() -> set[str]:
-    """What the models that honour a key and a pitch range are made for (melody, polyphony)."""
+    """What the models that honour a key and a pitch range are made for (melody...)."""
     return {
         family.content_of(None)
         for family in FAMILIES.values()

@@ -67,7 +67,8 @@ def test_the_toy_family_is_served_over_osc(looper_family, make_daemon):
             "/magenta/error",
             [
                 "e3",
-                "key and pitch range apply to melody or polyphony models, not to a looper model",
+                "key and pitch range apply to melody, performance or polyphony models, "
+                "not to a looper model",
             ],
         )
     finally:

@@ -44,7 +44,8 @@ def test_what_a_family_or_backend_cannot_honour_or_read_is_refused():
     check_continuation(MELODY, keyed)
     with pytest.raises(
         ClipError,
-        match="key and pitch range apply to melody or polyphony models, not to a drums_rnn model",
+        match="key and pitch range apply to melody, performance or polyphony models, not to a "
+        "drums_rnn model",
     ):
         check_continuation(DRUMS, keyed)
     with pytest.raises(ClipError, match="the magenta backend has neither"):

@@ -13,7 +13,7 @@ model's timing (or snapped to the clip's 16th grid with `quantize`) and, for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Literal
 
@@ -39,19 +39,27 @@ from bridge.music.timing import beats_to_seconds, seconds_to_beats
 Unit = Literal["bars", "seconds"]
 MAX_SECONDS = 600.0  # ten minutes of new music is far past what a DAW user asks for
 
-PITCH_CONSTRAINTS = False
+PITCH_CONSTRAINTS = True  # a key and a pitch range mask every note the model starts
 
 
 def read(continuation: Continuation) -> None:
-    """Refuse a clip the model cannot read, before any work."""
+    """Refuse a clip (or a key and range leaving no pitch) the model cannot take."""
     extract_performance(continuation.clip)
+    continuation.allowed_pitches()
 
 
 @one_at_a_time
 def continue_clips(model: PerformanceRnn, c: Continuation, progress: Progress) -> list[Clip]:
     """One continuation's variations, as one batch."""
     return continue_performance(
-        model, c.clip, c.bars, c.variations, c.sampling, c.quantize, progress=progress
+        model,
+        c.clip,
+        c.bars,
+        c.variations,
+        c.sampling,
+        c.quantize,
+        progress=progress,
+        allowed_pitches=c.allowed_pitches(),
     )
 
 
@@ -65,8 +73,10 @@ def continue_performance(
     *,
     unit: Unit = "bars",
     progress: Callable[[int, int], None] | None = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[Clip]:
-    """`variations` continuations of the clip, each `amount` bars (or seconds) long.
+    """`variations` continuations of the clip, each `amount` bars (or seconds) long, every
+    new note at one of `allowed_pitches` if given.
 
     A result lasts `amount` whole bars of the clip's meter, or `amount` seconds at its
     tempo. `progress(done, total)` is called after each generated event (see extend_batch).
@@ -79,7 +89,14 @@ def continue_performance(
     if end <= start:
         raise ClipError(f"{seconds:g} s is shorter than one 10 ms step after the clip's end")
     with refused_as_clip_errors():
-        results = model.generate(primer, end - start, variations, sampling_options, progress)
+        results = model.generate(
+            primer,
+            end - start,
+            variations,
+            sampling_options,
+            progress,
+            allowed_pitches=allowed_pitches,
+        )
     return [continuation_clip(result, clip, start, length, quantize=quantize) for result in results]
 
 

@@ -14,7 +14,7 @@ bundles served by the magenta backend) asks once and pads the rest with silence
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +24,7 @@ from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_melodies
 from bridge.models.performance_rnn.config import CONFIGS, PerformanceRnnConfig
 from bridge.models.performance_rnn.encoding import PerformanceEncoder
-from bridge.music.performance import Performance
+from bridge.music.performance import NOTE_ON, NUM_PITCHES, Performance
 
 MAX_FILL_ROUNDS = 32
 
@@ -55,13 +55,17 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
         options: SamplingOptions | None = None,
         progress: Callable[[int, int], None] | None = None,
         fill: bool = True,
+        allowed_pitches: Collection[int] | None = None,
     ) -> list[Performance]:
-        """Continue `primer` by `num_steps` steps of time, `variations` times in one batch.
+        """Continue `primer` by `num_steps` steps of time, `variations` times in one batch,
+        starting notes only at `allowed_pitches` if given.
 
         Each result holds the primer followed by the new events and lasts exactly
         `primer.num_steps + num_steps` steps, as Magenta's do.
         """
-        request = PerformanceGeneration(primer, variations, options or SamplingOptions())
+        request = PerformanceGeneration(
+            primer, variations, options or SamplingOptions(), allowed_pitches
+        )
         return self.generate_batch([request], num_steps, progress, fill)[0]
 
     def generate_batch(
@@ -91,7 +95,10 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
         rows = self.extend(
             [request.primer.events for request in requests],
             first,
-            [Extension(request.variations, request.options) for request in requests],
+            [
+                Extension(request.variations, request.options, self._mask(request))
+                for request in requests
+            ],
             progress,
         )
         results = []
@@ -101,16 +108,22 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
             for row, events in enumerate(request_rows):
                 performance = Performance(events, bins)
                 if fill:
-                    performance = self._fill(performance, total, request.options, row, progress)
+                    performance = self._fill(performance, total, request, row, progress)
                 performances.append(performance.set_length(total))
             results.append(performances)
         return results
+
+    def _mask(self, request: PerformanceGeneration) -> np.ndarray | None:
+        """The request's allowed pitches as a mask over this model's events, if it has any."""
+        if request.allowed_pitches is None:
+            return None
+        return _note_on_mask(self.encoder.num_classes, request.allowed_pitches)
 
     def _fill(
         self,
         performance: Performance,
         total: int,
-        options: SamplingOptions,
+        request: PerformanceGeneration,
         row: int,
         progress: Callable[[int, int], None] | None,
     ) -> Performance:
@@ -123,13 +136,32 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
         rounds = 1
         while performance.num_steps < total and rounds < MAX_FILL_ROUNDS:
             more = self.events_for(total - performance.num_steps)
+            options = request.options
             seeded = replace(options, seed=_round_seed(options.seed, row, rounds))
             (events,) = extend_melodies(
-                self.stepper, self.encoder, performance.events, more, 1, seeded, progress=progress
+                self.stepper,
+                self.encoder,
+                performance.events,
+                more,
+                1,
+                seeded,
+                self._mask(request),
+                progress,
             )
             performance = Performance(events, self.config.num_velocity_bins)
             rounds += 1
         return performance
+
+
+def _note_on_mask(num_classes: int, pitches: Collection[int]) -> np.ndarray:
+    """A mask over performance events that lets notes start only at these pitches: every
+    NOTE_OFF, TIME_SHIFT and VELOCITY stays allowed, so held notes can always end."""
+    allowed = np.ones(num_classes, dtype=bool)
+    allowed[NOTE_ON : NOTE_ON + NUM_PITCHES] = False
+    for pitch in pitches:
+        if 0 <= pitch < NUM_PITCHES:
+            allowed[NOTE_ON + pitch] = True
+    return allowed
 
 
 def _round_seed(seed: int | None, row: int, round_: int) -> int | None:

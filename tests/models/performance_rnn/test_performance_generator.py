@@ -16,6 +16,7 @@ from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi
 from bridge.music.performance import MAX_NOTE_STEPS, bin_velocity
+from bridge.music.scales import parse_key
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "performance_rnn"
 
@@ -137,3 +138,15 @@ def test_a_clip_ending_short_of_the_bar_continues_from_the_bar_line(models, exce
     for model in models.values():
         results = continue_performance(model, short, 1, 2, options)
         assert results == continue_performance(model, whole, 1, 2, options)
+
+
+@pytest.mark.parametrize("name", ["performance", "performance_with_dynamics"])
+def test_a_key_and_range_mask_every_note_the_model_starts(models, excerpt, name):
+    key = parse_key("Eb:major")  # the chorale is in G major: a strict test
+    allowed = {pitch for pitch in range(50, 80) if pitch % 12 in key.pitch_classes}
+    options = SamplingOptions(temperature=1.2, seed=3)
+    free = continue_performance(models[name], excerpt, 2, 3, options)
+    locked = continue_performance(models[name], excerpt, 2, 3, options, allowed_pitches=allowed)
+    assert any(n.pitch not in allowed for r in free for n in r.notes), "unlocked, notes stray"
+    notes = [note for result in locked for note in result.notes]
+    assert notes and all(note.pitch in allowed for note in notes)
