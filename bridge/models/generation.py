@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from bridge.models.events_rnn.sampling import SamplingOptions
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
-from bridge.music.scales import Key
+from bridge.music.scales import Key, allowed_pitches
 
 Progress = Callable[[int, int], None] | None
 
@@ -43,8 +43,7 @@ class Continuation:
         if not self.constrains_pitches:
             return None
         low, high = self.pitch_range or (0, 127)
-        classes = self.key.pitch_classes if self.key else frozenset(range(12))
-        allowed = {p for p in range(low, high + 1) if p % 12 in classes}
+        allowed = allowed_pitches(self.key, low, high)
         if not allowed:
             raise ClipError(f"key and pitch range {low}-{high} leave no pitch to play")
         return allowed

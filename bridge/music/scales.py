@@ -82,6 +82,13 @@ def parse_key(text: str) -> Key:
     return Key(root % 12, mode)
 
 
+def allowed_pitches(key: Key | None, low: int = 0, high: int = 127) -> set[int]:
+    """The pitches from `low` to `high` in the key (all of them without one): what a key
+    lock and a pitch range leave a model to play."""
+    classes = key.pitch_classes if key else frozenset(range(12))
+    return {pitch for pitch in range(low, high + 1) if pitch % 12 in classes}
+
+
 def estimate_key(clip: Clip) -> Key:
     """The major or minor key whose Krumhansl-Kessler profile best fits the audible notes.
 

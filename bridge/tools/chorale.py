@@ -1,6 +1,8 @@
 """Harmonize and infill: Coconet's tools over chorales of up to four voices.
 
 - `harmonize`: a melody becomes the top voice of four; every note of it stays as given.
+  `key`, `pitch_low` and `pitch_high` keep the new voices in a key and range (by masking
+  what the model may sample); the given notes are kept as they are.
 - `infill`: a span of a one- to four-voice clip is written again, every note outside it kept.
   The span is given in beats (`start`, `end`) or in bars (`from_bar` to `to_bar`, counted from
   1, both included): a DAW sends its selection or loop region, a composer types bars.
@@ -21,6 +23,7 @@ from typing import Any
 from bridge.models.generation import Progress
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
+from bridge.music.scales import allowed_pitches, parse_key
 from bridge.tools.params import ParamError
 
 
@@ -38,6 +41,7 @@ def harmonize_clip(
         params["seed"],
         progress,
         gibbs_steps=params["gibbs_steps"],
+        allowed_pitches=pitch_lock(params),
     )
     return _delivered(chorales, params["voices_apart"], melody)
 
@@ -59,17 +63,33 @@ def infill_clip(
         params["seed"],
         progress,
         gibbs_steps=params["gibbs_steps"],
+        allowed_pitches=pitch_lock(params),
     )
     return _delivered(chorales, params["voices_apart"], clip)
 
 
 def check_chorale(tool: str, clip: Clip, params: Mapping[str, Any]) -> None:
-    """Refuse, before any work, a clip the model cannot read or a span that does not fit."""
+    """Refuse, before any work, a clip the model cannot read, a span that does not fit or a
+    key and range that leave no pitch."""
     from bridge.models.coconet.generator import read_voices
 
     read_voices(clip)
     if tool == "infill":
         span(clip, params)
+    pitch_lock(params)
+
+
+def pitch_lock(params: Mapping[str, Any]) -> set[int] | None:
+    """The pitches `key`, `pitch_low` and `pitch_high` leave the new voices (None: no lock)."""
+    low, high = params["pitch_low"], params["pitch_high"]
+    if low > high:
+        raise ParamError(f"pitch_low ({low}) must not be above pitch_high ({high})")
+    if not params["key"] and (low, high) == (0, 127):
+        return None
+    allowed = allowed_pitches(parse_key(params["key"]) if params["key"] else None, low, high)
+    if not allowed:
+        raise ParamError(f"key {params['key']!r} and pitches {low}-{high} leave no pitch")
+    return allowed
 
 
 def span(clip: Clip, params: Mapping[str, Any]) -> tuple[float, float]:

@@ -133,6 +133,13 @@ def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Has
 
 
 SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
+# A key lock and a pitch range: masked at every sampling step, so results are in them by
+# construction (families whose generator honours them; Coconet's new voices).
+PITCH_LOCK = (
+    Param("key", str, "", "lock notes to a key, e.g. C:major, F#:minor (default: none)"),
+    Param("pitch_low", int, 0, "lowest pitch allowed", 0, 127),
+    Param("pitch_high", int, 127, "highest pitch allowed", 0, 127),
+)
 
 CONTINUE = Tool(
     name="continue",
@@ -148,9 +155,7 @@ CONTINUE = Tool(
         Param("beam_size", int, 1, "Magenta beam search: entries kept", 1, None, "max_beam_size"),
         Param("branch_factor", int, 1, "beam search: branches per entry", 1, 16),
         Param("steps_per_iteration", int, 1, "beam search: steps between prunings", 1, 64),
-        Param("key", str, "", "lock notes to a key, e.g. C:major, F#:minor (default: none)"),
-        Param("pitch_low", int, 0, "lowest pitch allowed", 0, 127),
-        Param("pitch_high", int, 127, "highest pitch allowed", 0, 127),
+        *PITCH_LOCK,
         Param("quantize", bool, False, "performance models: snap results to 16ths", 0, 1),
     ),
     check=_check_continue,
@@ -428,6 +433,7 @@ HARMONIZE = Tool(
         SEED,
         GIBBS_STEPS,
         VOICES_APART,
+        *PITCH_LOCK,
     ),
     check=_check_chorale("harmonize"),
     run=_harmonize,
@@ -447,6 +453,7 @@ INFILL = Tool(
         SEED,
         GIBBS_STEPS,
         VOICES_APART,
+        *PITCH_LOCK,
     ),
     check=_check_chorale("infill"),
     run=_infill,

@@ -75,3 +75,24 @@ def test_what_coconet_cannot_take_is_refused_by_name(model):
     crowded = Clip.from_notes([Note(p, 0, 1) for p in (40, 50, 60, 70, 80)], length=4.0)
     with pytest.raises(ClipError, match="5 notes sound together at beat 0; Coconet writes at"):
         run(model, "harmonize", crowded)
+
+
+def test_a_key_and_range_hold_the_new_voices_and_keep_the_given_notes(model):
+    key = "Eb:major"  # the tune is in F: its own notes stray, the new voices may not
+    in_key = {3, 5, 7, 8, 10, 0, 2}
+    clips = run(model, "harmonize", FOLK, key=key, pitch_low=40, pitch_high=72)
+    soprano, *lower = clips
+    assert soprano.notes == FOLK.notes, "the melody is kept, in key or not"
+    new = [n for voice in lower for n in voice.notes]
+    assert new and all(n.pitch % 12 in in_key and 40 <= n.pitch <= 72 for n in new)
+    free = [n for voice in run(model, "harmonize", FOLK)[1:] for n in voice.notes]
+    assert any(n.pitch % 12 not in in_key for n in free), "unlocked, voices leave the key"
+
+    chorale = run(model, "harmonize", FOLK, voices_apart=0)[0]
+    (again,) = run(model, "infill", chorale, from_bar=3, to_bar=4, voices_apart=0, key=key)
+    outside = {n for n in chorale.notes if not 8 <= n.start < 16}
+    written = [n for n in again.notes if n not in chorale.notes]
+    assert outside <= set(again.notes) and written
+    assert all(n.pitch % 12 in in_key for n in written)
+    with pytest.raises(ValueError, match="leave no pitch"):
+        run(model, "harmonize", FOLK, key="C:major", pitch_low=61, pitch_high=61)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -87,6 +87,7 @@ def harmonize(
     progress: Progress | None = None,
     *,
     gibbs_steps: int | None = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[tuple[Clip, Clip, Clip, Clip]]:
     """Three voices (alto, tenor, bass) under a melody, `variations` times in one batch.
 
@@ -95,7 +96,8 @@ def harmonize(
     where a chorale soprano sings (60-81) if it lies elsewhere; the other voices are moved
     back. Generated notes play at the melody's median velocity. `gibbs_steps` (keyword):
     the Gibbs steps after the first fill, by default coconet_sample's 16ths x 4 voices;
-    fewer are faster (each is one pass of the network) and rougher.
+    fewer are faster (each is one pass of the network) and rougher. `allowed_pitches`
+    (keyword; a key's notes within a range): the only pitches the new voices may sing.
     """
     _check_variations(variations)
     config = _four_voices(model.config)
@@ -110,7 +112,12 @@ def harmonize(
     columns = [soprano + shift] + [_silent(steps)] * (config.num_instruments - 1)
     rolls = _rolls(columns, config, variations)
     results = model.harmonize(
-        rolls, temperature=temperature, seed=seed, steps=gibbs_steps, progress=progress
+        rolls,
+        temperature=temperature,
+        seed=seed,
+        steps=gibbs_steps,
+        progress=progress,
+        allowed=_allowed(allowed_pitches, shift, config),
     )
     pitches = decode(results, config.min_pitch)
     velocity = _velocity([note for note, _ in placed])
@@ -135,6 +142,7 @@ def infill(
     progress: Progress | None = None,
     *,
     gibbs_steps: int | None = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[tuple[Clip, ...]]:
     """Regenerate the beats [start, end) of every voice, `variations` times in one batch.
 
@@ -146,7 +154,8 @@ def infill(
     in the span is regenerated; every other note is kept exactly, and a kept note that rings
     into the span is heard there (that voice is filled only where nothing sounds). The span
     is widened to whole 16ths. ClipError for a span outside the clip or a span that kept
-    notes cover completely. `gibbs_steps` as for harmonize.
+    notes cover completely. `gibbs_steps` and `allowed_pitches` as for harmonize (the
+    missing lower voices sing them too).
     """
     _check_variations(variations)
     config = _four_voices(model.config)
@@ -179,6 +188,7 @@ def infill(
         seed,
         gibbs_steps,
         progress,
+        allowed=_allowed(allowed_pitches, shift, config),
     )
     fallback = _velocity(_all_notes(voices))
     velocities = [_velocity(v.audible_notes) if v.audible_notes else fallback for v in voices]
@@ -370,6 +380,23 @@ def _four_voices(config: CoconetConfig) -> CoconetConfig:
 def _check_variations(variations: int) -> None:
     if isinstance(variations, bool) or not isinstance(variations, int) or variations < 1:
         raise ValueError(f"variations must be a whole number from 1, not {variations!r}")
+
+
+def _allowed(
+    pitches: Collection[int] | None, shift: int, config: CoconetConfig
+) -> np.ndarray | None:
+    """The allowed MIDI pitches as a mask over the model's, after the clip's octave move;
+    ClipError when none of them is in the model's range there."""
+    if pitches is None:
+        return None
+    model_pitches = np.arange(config.min_pitch, config.max_pitch + 1)
+    allowed = np.isin(model_pitches - shift, list(pitches))
+    if not allowed.any():
+        raise ClipError(
+            f"none of the allowed pitches lies where Coconet sings ({config.min_pitch}-"
+            f"{config.max_pitch}, moved by {-shift:+d} semitones for this clip)"
+        )
+    return allowed
 
 
 def _rolls(columns: list[np.ndarray], config: CoconetConfig, batch: int) -> np.ndarray:

@@ -81,6 +81,7 @@ class Coconet:
         *,
         initial_fill: bool = True,
         uniforms: Uniforms | None = None,
+        allowed: np.ndarray | None = None,
     ) -> np.ndarray:
         """Fill the masked positions by Gibbs sampling (sampling.py); the rest is kept.
 
@@ -88,7 +89,9 @@ class Coconet:
         (None: coconet_sample's default, `time x voices`); each is one pass of the network.
         Rows are sampled together as one batch; a seed gives the same rolls again on the
         same device. `initial_fill=False` and `uniforms` (e.g. sampling.numpy_uniforms)
-        run lib_sampling's numpy GibbsSampler instead, which replays magenta's own draws."""
+        run lib_sampling's numpy GibbsSampler instead, which replays magenta's own draws.
+        `allowed` ([pitch] booleans over the model's pitches) keeps sampled notes to those
+        pitches (a key lock); the context keeps whatever it has."""
         _check_temperature(temperature)
         if steps is not None and (
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 0
@@ -97,9 +100,18 @@ class Coconet:
         rolls, masks_ = self._tensors(pianorolls, masks)
         if uniforms is None:
             uniforms = torch_uniforms(seed, torch.device(self.device))
+        mask = None if allowed is None else self._allowed(allowed)
         with subnormals_flushed():
             filled = gibbs(
-                self.network, rolls, masks_, temperature, uniforms, steps, initial_fill, progress
+                self.network,
+                rolls,
+                masks_,
+                temperature,
+                uniforms,
+                steps,
+                initial_fill,
+                progress,
+                mask,
             )
         return filled.cpu().numpy().astype(np.float32)
 
@@ -115,6 +127,14 @@ class Coconet:
         what coconet_sample does with a MIDI primer); `options` as for `sample`."""
         masks = completion_mask(pianorolls) if masks is None else masks
         return self.sample(pianorolls, masks, **options)
+
+    def _allowed(self, allowed: np.ndarray) -> torch.Tensor:
+        allowed = np.asarray(allowed, dtype=bool)
+        if allowed.shape != (self.config.num_pitches,) or not allowed.any():
+            raise ValueError(
+                f"allowed pitches must be {self.config.num_pitches} booleans, some true"
+            )
+        return torch.as_tensor(allowed, device=torch.device(self.device))
 
     def _tensors(self, pianorolls: np.ndarray, masks: np.ndarray) -> tuple[torch.Tensor, ...]:
         rolls, masks = np.asarray(pianorolls), np.asarray(masks)

@@ -66,13 +66,21 @@ def yao_probability(step: int, steps: int, low: float = 0.1, high: float = 0.9) 
     return max(low, high - (high - low) * step / steps / alpha)
 
 
-def sample_pitches(logits: torch.Tensor, temperature: float, uniforms: Uniforms) -> torch.Tensor:
+def sample_pitches(
+    logits: torch.Tensor,
+    temperature: float,
+    uniforms: Uniforms,
+    allowed: torch.Tensor | None = None,
+) -> torch.Tensor:
     """One pitch per (row, step, voice) from the softmax of logits / temperature, one-hot
-    [batch, time, pitch, voice]; temperature 0 takes the most likely pitch.
+    [batch, time, pitch, voice]; temperature 0 takes the most likely pitch. `allowed`
+    ([pitch] booleans) gives every other pitch probability zero (a key lock).
 
     Inverse-CDF sampling with one uniform each, as lib_util.sample does (weights
     proportional to p ** (1 / temperature), i.e. to the tempered softmax)."""
     batch, time, pitches, voices = logits.shape
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed[None, None, :, None], -torch.inf)
     if temperature == 0:
         choice = logits.argmax(dim=2)
     else:
@@ -95,9 +103,11 @@ def gibbs(
     steps: int | None = None,
     initial_fill: bool = True,
     progress: Progress | None = None,
+    allowed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fill the masked positions of [batch, time, pitch, voice] rolls by Gibbs sampling
-    (rows are independent samples); positions outside `masks` are kept as they are."""
+    (rows are independent samples); positions outside `masks` are kept as they are, and
+    sampled ones take only `allowed` pitches if given (`sample_pitches`)."""
     batch, time, _, voices = pianorolls.shape
     outer = masks[:, :, 0, :] > 0
     if steps is None:
@@ -105,7 +115,7 @@ def gibbs(
     total = steps + int(initial_fill)
     rolls = pianorolls
     if initial_fill:
-        samples = sample_pitches(logits_of(rolls, masks), temperature, uniforms)
+        samples = sample_pitches(logits_of(rolls, masks), temperature, uniforms, allowed)
         rolls = torch.where(outer[:, :, None, :], samples, rolls)
         if progress is not None:
             progress(1, total)
@@ -113,7 +123,8 @@ def gibbs(
         share = yao_probability(step, steps)
         inner = (uniforms((batch, time, voices)) < share) & outer
         blocks = inner[:, :, None, :].expand_as(rolls)
-        samples = sample_pitches(logits_of(rolls, blocks.to(rolls.dtype)), temperature, uniforms)
+        logits = logits_of(rolls, blocks.to(rolls.dtype))
+        samples = sample_pitches(logits, temperature, uniforms, allowed)
         rolls = torch.where(blocks, samples, rolls)
         if progress is not None:
             progress(step + 1 + int(initial_fill), total)
