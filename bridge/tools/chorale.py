@@ -23,8 +23,8 @@ from typing import Any
 from bridge.models.generation import Progress
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
-from bridge.music.scales import allowed_pitches, parse_key
 from bridge.tools.params import ParamError
+from bridge.tools.pitch_lock import pitch_lock
 
 
 def harmonize_clip(
@@ -77,19 +77,6 @@ def check_chorale(tool: str, clip: Clip, params: Mapping[str, Any]) -> None:
     if tool == "infill":
         span(clip, params)
     pitch_lock(params)
-
-
-def pitch_lock(params: Mapping[str, Any]) -> set[int] | None:
-    """The pitches `key`, `pitch_low` and `pitch_high` leave the new voices (None: no lock)."""
-    low, high = params["pitch_low"], params["pitch_high"]
-    if low > high:
-        raise ParamError(f"pitch_low ({low}) must not be above pitch_high ({high})")
-    if not params["key"] and (low, high) == (0, 127):
-        return None
-    allowed = allowed_pitches(parse_key(params["key"]) if params["key"] else None, low, high)
-    if not allowed:
-        raise ParamError(f"key {params['key']!r} and pitches {low}-{high} leave no pitch")
-    return allowed
 
 
 def span(clip: Clip, params: Mapping[str, Any]) -> tuple[float, float]:

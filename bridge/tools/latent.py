@@ -11,7 +11,7 @@ per input, does not take.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbou
 from bridge.models.music_vae.trio_data import Trio
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
+from bridge.tools.pitch_lock import pitch_lock
 
 Progress = Callable[[int, int], None] | None
 Piece = Clip | Trio  # what a model reads and writes: a clip, or a trio for trio models
@@ -49,12 +50,13 @@ def generate(
     seed: int | None,
     qpm: float = 120.0,
     progress: Progress = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[Piece]:
     """`count` clips (or trios) of `bars` bars (rounded up to whole spans) sampled from the
-    prior."""
+    prior; a melody model's notes only at `allowed_pitches` if given (MusicVae.decode)."""
     spans = -(-bars // model.config.bars)
     z = model.sample_prior(count * spans, seed)
-    outputs = model.decode(z, temperature, seed)
+    outputs = model.decode(z, temperature, seed, allowed_pitches=allowed_pitches)
     clips = _clips(model, outputs, spans, Clip((), float(spans * model.config.bars * 4), qpm))
     _done(progress, count)
     return clips
@@ -70,8 +72,10 @@ def interpolate(
     temperature: float,
     seed: int | None,
     progress: Progress = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[Piece]:
-    """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`).
+    """`steps` clips from `start` to `end` (the decoded endpoints among them if `endpoints`),
+    `allowed_pitches` as for `generate`.
 
     Clips of unequal length meet at the longer one's: the shorter clip is looped to it, as a
     DAW loops a clip (see `looped`), so no span of the path is interpolated from silence."""
@@ -82,7 +86,9 @@ def interpolate(
     path = interpolation_path(mu_start, mu_end, steps if endpoints else steps + 2, spherical)
     if not endpoints:
         path = path[1:-1]
-    outputs = model.decode(path.reshape(-1, path.shape[-1]), temperature, seed)
+    outputs = model.decode(
+        path.reshape(-1, path.shape[-1]), temperature, seed, allowed_pitches=allowed_pitches
+    )
     clips = _clips(model, outputs, path.shape[1], start, chunks)
     _done(progress, steps)
     return clips
@@ -96,8 +102,10 @@ def vary(
     temperature: float,
     seed: int | None,
     progress: Progress = None,
+    allowed_pitches: Collection[int] | None = None,
 ) -> list[Piece]:
-    """`variations` distinct clips decoded around the clip's code, `distance` away from it.
+    """`variations` distinct clips decoded around the clip's code, `distance` away from it
+    (`allowed_pitches` as for `generate`).
 
     A variation whose notes repeat the clip's or an earlier variation's on the 16th grid is
     drawn again, in a batch with the others that repeated, up to REDRAWS times (with seeds
@@ -111,7 +119,12 @@ def vary(
             break
         draw_seed = None if seed is None else seed + draw * SEED_STRIDE
         points = neighbours(mu, missing, distance, draw_seed)
-        outputs = model.decode(points.reshape(-1, points.shape[-1]), temperature, draw_seed)
+        outputs = model.decode(
+            points.reshape(-1, points.shape[-1]),
+            temperature,
+            draw_seed,
+            allowed_pitches=allowed_pitches,
+        )
         for piece in _clips(model, outputs, mu.shape[0], clip, chunks):
             pattern = _pattern(piece)
             if pattern not in seen:
@@ -182,9 +195,17 @@ def run_request(
     """One generate, interpolate or vary request: its inputs and its parameters, checked
     against the tool's table in bridge.tools.registry (the daemon's and the command line's)."""
     p = params
+    allowed = pitch_lock(p) if "key" in p else None
     if tool == "generate":
         return generate(
-            model, p["variations"], p["bars"], p["temperature"], p["seed"], p["qpm"], progress
+            model,
+            p["variations"],
+            p["bars"],
+            p["temperature"],
+            p["seed"],
+            p["qpm"],
+            progress,
+            allowed,
         )
     if tool == "interpolate":
         if p["mode"] not in ("spherical", "linear"):
@@ -200,10 +221,18 @@ def run_request(
             p["temperature"],
             p["seed"],
             progress,
+            allowed,
         )
     if tool == "vary":
         return vary(
-            model, inputs[0], p["variations"], p["distance"], p["temperature"], p["seed"], progress
+            model,
+            inputs[0],
+            p["variations"],
+            p["distance"],
+            p["temperature"],
+            p["seed"],
+            progress,
+            allowed,
         )
     raise ValueError(f"{tool!r} is not generate, interpolate or vary")
 

@@ -19,6 +19,7 @@ from bridge.models.music_vae.config import CONFIGS as VAE_CONFIGS
 from bridge.music.clip import Clip
 from bridge.music.scales import parse_key
 from bridge.tools.params import Param, ParamError
+from bridge.tools.pitch_lock import PITCH_LOCK, pitch_lock
 
 Progress = Callable[[int, int], None]
 Call = tuple[Sequence[Clip], Mapping[str, Any]]  # one request: input clips, checked params
@@ -133,14 +134,6 @@ def _continue_batch_key(clips: Sequence[Clip], params: Mapping[str, Any]) -> Has
 
 
 SEED = Param("seed", int, None, "same seed, same result (default: random)", 0, 2**31 - 1)
-# A key lock and a pitch range: masked at every sampling step, so results are in them by
-# construction (families whose generator honours them; Coconet's new voices).
-PITCH_LOCK = (
-    Param("key", str, "", "lock notes to a key, e.g. C:major, F#:minor (default: none)"),
-    Param("pitch_low", int, 0, "lowest pitch allowed", 0, 127),
-    Param("pitch_high", int, 127, "highest pitch allowed", 0, 127),
-)
-
 CONTINUE = Tool(
     name="continue",
     summary="extend the clip's melody by some bars, in several variations",
@@ -175,6 +168,10 @@ def _check_latent(
     check_clip_inputs(config.data, config.name)  # a request's clips: one per input
     if params.get("mode", "spherical") not in ("spherical", "linear"):
         raise ParamError(f"mode must be spherical or linear, got {params['mode']!r}")
+    if "key" in params and pitch_lock(params) is not None and config.data != "melody":
+        raise ParamError(
+            f"key and pitch range apply to melody MusicVAEs, not to {config.name} ({config.data})"
+        )
     for clip in clips:
         clip_to_chunks(clip, config)  # a clip the model cannot read is refused now
 
@@ -222,6 +219,7 @@ GENERATE = Tool(
         VAE_TEMPERATURE,
         SEED,
         Param("qpm", float, 120.0, "tempo written into the clips", 20.0, 400.0),
+        *PITCH_LOCK,
     ),
     check=_check_latent,
     run=_latent("generate"),
@@ -237,6 +235,7 @@ INTERPOLATE = Tool(
         Param("endpoints", bool, True, "include the decoded start and end clips", 0, 1),
         VAE_TEMPERATURE,
         SEED,
+        *PITCH_LOCK,
     ),
     check=_check_latent,
     run=_latent("interpolate"),
@@ -261,6 +260,7 @@ VARY = Tool(
         ),
         VAE_TEMPERATURE,
         SEED,
+        *PITCH_LOCK,
     ),
     check=_check_latent,
     run=_latent("vary"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -23,7 +24,13 @@ from bridge.models.device import resolve_device
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.chunks import Chunks
 from bridge.models.music_vae.config import MusicVaeConfig, config_named
-from bridge.models.music_vae.data import chunks_to_clip, clip_to_chunks
+from bridge.models.music_vae.data import (
+    FIRST_PITCH_CLASS,
+    MAX_PITCH,
+    MIN_PITCH,
+    chunks_to_clip,
+    clip_to_chunks,
+)
 from bridge.models.music_vae.native import load_native
 from bridge.models.music_vae.network import MusicVaeNetwork
 from bridge.models.music_vae.trio_data import Trio, chunks_to_trio, trio_to_chunks
@@ -86,9 +93,11 @@ class MusicVae:
         temperature: float = 0.5,
         seed: int | None = None,
         hits: np.ndarray | None = None,
+        allowed_pitches: Collection[int] | None = None,
     ) -> np.ndarray:
         """Sampled outputs `[len(z), steps, depth]` for latent codes (one span each); a
-        groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest."""
+        groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest; a
+        melody model given `allowed_pitches` starts notes only at those (a key lock)."""
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature:g}")
         if hits is not None and self.config.decoder != "groove":
@@ -96,10 +105,29 @@ class MusicVae:
         generator = torch.Generator(self.device)
         generator.manual_seed(seed if seed is not None else torch.seed())
         given = {} if hits is None else {"hits": torch.from_numpy(hits).to(self.device)}
+        if allowed_pitches is not None:
+            given["allowed"] = torch.from_numpy(self._allowed_classes(allowed_pitches)).to(
+                self.device
+            )
         outputs = self.network.decoder.sample(
             z.to(self.device), self.config.max_seq_len, temperature, generator, **given
         )
         return outputs.cpu().numpy()
+
+    def _allowed_classes(self, pitches: Collection[int]) -> np.ndarray:
+        """A melody decoder's classes for these pitches, no event and note off always."""
+        if self.config.data != "melody":
+            raise ClipError(
+                f"a key and pitch range apply to melody MusicVAEs; {self.config.name} is not one"
+            )
+        allowed = np.zeros(FIRST_PITCH_CLASS + MAX_PITCH - MIN_PITCH + 1, dtype=bool)
+        allowed[:FIRST_PITCH_CLASS] = True
+        for pitch in pitches:
+            if MIN_PITCH <= pitch <= MAX_PITCH:
+                allowed[pitch - MIN_PITCH + FIRST_PITCH_CLASS] = True
+        if not allowed[FIRST_PITCH_CLASS:].any():
+            raise ClipError(f"no allowed pitch lies in the melody range {MIN_PITCH}-{MAX_PITCH}")
+        return allowed
 
     def sample_prior(self, count: int, seed: int | None = None) -> torch.Tensor:
         """`count` codes from the standard normal prior."""

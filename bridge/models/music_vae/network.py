@@ -158,16 +158,20 @@ class LstmDecoder(nn.Module):
         generator: torch.Generator | None,
         start: Tensor | None = None,
         hits: Tensor | None = None,
+        allowed: Tensor | None = None,
     ) -> Tensor:
         """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values).
 
         A groove decoder given `hits` `[batch, steps, 9]` plays those instead of drawing its
         own and is fed them, so only velocities and offsets are the model's (how the groove
-        tool keeps a clip's hits)."""
+        tool keeps a clip's hits). A categorical decoder given `allowed` (`[classes]`
+        booleans) draws only those classes (a key lock)."""
         if self.kind == "categorical":
             if hits is not None:
                 raise ValueError("only a groove decoder can be given its hits")
-            return self._sample_classes(z, steps, temperature, generator, start)
+            return self._sample_classes(z, steps, temperature, generator, start, allowed)
+        if allowed is not None:
+            raise ValueError("only a categorical decoder can be limited to some classes")
         state = self.initial_state(z)
         previous = start if start is not None else z.new_zeros(z.shape[0], self.output_depth)
         samples = []
@@ -190,6 +194,7 @@ class LstmDecoder(nn.Module):
         temperature: float,
         generator: torch.Generator | None,
         start: Tensor | None,
+        allowed: Tensor | None = None,
     ) -> Tensor:
         """Categorical sampling, the first layer's input product taken apart: the input is
         [one-hot previous class, z], so its gates are a column of the weights (gathered)
@@ -210,6 +215,8 @@ class LstmDecoder(nn.Module):
             x, rest = self.cells.step_from(1, h, state[1:])
             state = [(h, c), *rest]
             logits = self.output(x) / temperature
+            if allowed is not None:
+                logits = logits.masked_fill(~allowed, -torch.inf)
             noise = torch.rand(logits.shape, generator=generator, device=logits.device)
             drawn = torch.argmax(logits - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=1)
             previous = z_gates + class_gates[drawn]
@@ -239,7 +246,10 @@ class SplitDecoder(nn.Module):
         temperature: float,
         generator: torch.Generator | None,
         start: Tensor | None = None,
+        allowed: Tensor | None = None,
     ) -> Tensor:
+        if allowed is not None:
+            raise ValueError("a trio's part decoders take no key lock")
         starts = (
             torch.split(start, self.depths, dim=1)
             if start is not None
@@ -294,6 +304,7 @@ class HierarchicalDecoder(nn.Module):
         temperature: float,
         generator: torch.Generator | None,
         start: Tensor | None = None,
+        allowed: Tensor | None = None,
     ) -> Tensor:
         segments, length = self.level_lengths
         if steps != segments * length:
@@ -301,7 +312,9 @@ class HierarchicalDecoder(nn.Module):
         embeddings = self.embeddings(z)
         pieces = []
         for segment in range(segments):
-            piece = self.core.sample(embeddings[:, segment], length, temperature, generator, start)
+            piece = self.core.sample(
+                embeddings[:, segment], length, temperature, generator, start, allowed=allowed
+            )
             start = piece[:, -1]
             pieces.append(piece)
         return torch.cat(pieces, dim=1)
