@@ -7,11 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from jack_servers import start_jack, stop_jack
 
 REPO = Path(__file__).resolve().parents[1]
 MMA_EXPORT = REPO / "models" / "training" / "export_mma_grooves.py"
@@ -125,36 +125,9 @@ def jack_server() -> Iterator[str]:
     name = f"magenta-bridge-tests-{os.getpid()}"
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ["JACK_NO_START_SERVER"] = "1"  # a client never starts a server by surprise
-    server = subprocess.Popen(
-        [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_jack(jackd, name)
     try:
-        _wait_for_jack(server)
         yield name
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_jack(server)
         os.environ.pop("JACK_DEFAULT_SERVER", None)
-
-
-def _wait_for_jack(server: subprocess.Popen) -> None:
-    import mido
-
-    backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"jackd exited: {server.stderr.read() if server.stderr else ''}")
-        probe = None
-        try:
-            probe = backend.open_output("probe", virtual=True, client_name="jack-probe")
-            return
-        except Exception:  # rtmidi raises its own error types while the server starts
-            time.sleep(0.2)
-        finally:
-            if probe is not None:
-                probe.close()
-    raise RuntimeError("jackd did not start within 20 s")
