@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # puredata-core: headless Pure Data runs the examples/pd patch against a real daemon (tests/daemon).
-APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools mma jackd2 puredata-core)
+# chromium, chromium-driver: the web page is tested in a real headless browser (tests/http_browser).
+APT_PACKAGES=(abcmidi libfluidsynth3 timgm6mb-soundfont liblo-tools mma jackd2 puredata-core
+  chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -78,6 +78,18 @@ class OscConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The REST API, the web page and /metrics, served by the daemon beside OSC."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback; any other address needs a token
+    port: int = 11380  # 0: any free port (tests)
+    token: str | None = None  # clients send "Authorization: Bearer <token>"
+    cors_origins: tuple[str, ...] = ()  # web pages elsewhere allowed to call the API; none: no CORS
+    max_upload_bytes: int = 4 << 20  # one POST /v1/jobs body, files and all
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     queue_size: int = 64  # waiting jobs per device before clients get "busy"
     job_timeout_s: float = 60.0
@@ -124,6 +136,7 @@ class Config:
     source: Path | None = None
     by_content: dict[str, str] = field(default_factory=dict)  # melody/drums/polyphony -> model
     downloads: DownloadsConfig = field(default_factory=DownloadsConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -164,6 +177,7 @@ def load_config(path: str | Path | None = None) -> Config:
         path,
         {str(content): str(name) for content, name in by_content.items()},
         downloads,
+        _http_section(path, raw),
     )
 
 
@@ -267,6 +281,28 @@ def _osc_section(path: Path, raw: dict) -> OscConfig:
     if not isinstance(osc.allow_without_token, bool):
         raise ConfigError(f"{path}: osc.allow_without_token must be true or false")
     return osc
+
+
+def _http_section(path: Path, raw: dict) -> HttpConfig:
+    """The http section, each setting checked; `cors_origins` becomes a tuple of origins."""
+    http = _section(path, raw, "http", HttpConfig)
+    if not isinstance(http.enabled, bool):
+        raise ConfigError(f"{path}: http.enabled must be true or false, got {http.enabled!r}")
+    if not (isinstance(http.host, str) and http.host):
+        raise ConfigError(f"{path}: http.host must be an address, got {http.host!r}")
+    if isinstance(http.port, bool) or not (isinstance(http.port, int) and 0 <= http.port <= 65535):
+        raise ConfigError(f"{path}: http.port must be a port number, got {http.port!r}")
+    if http.token is not None and not (isinstance(http.token, str) and http.token):
+        raise ConfigError(f"{path}: http.token must be text (quote it in YAML), or null")
+    origins = http.cors_origins or ()
+    if not isinstance(origins, list | tuple) or not all(isinstance(o, str) and o for o in origins):
+        raise ConfigError(
+            f"{path}: http.cors_origins must be a list of origins, e.g. [http://host]"
+        )
+    size = http.max_upload_bytes
+    if isinstance(size, bool) or not (isinstance(size, int) and size > 0):
+        raise ConfigError(f"{path}: http.max_upload_bytes must be a positive number of bytes")
+    return replace(http, cors_origins=tuple(origins))
 
 
 def _engine_section(path: Path, raw: dict) -> EngineConfig:

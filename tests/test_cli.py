@@ -110,6 +110,8 @@ def test_the_readme_main_command_serves_the_bundled_model(tmp_path):
             "serve",
             "--port",
             str(port),
+            "--http-port",
+            "0",
             "--data-folder",
             str(tmp_path / "data"),
         ],

@@ -5,8 +5,10 @@ stack: they may use music, and the layers above models may use them (models and 
 never import each other: a model is built from settings, not from the config file).
 Training and evaluation build on tools and models, and the CLI frontend runs them, as it
 runs downloads (Google's models fetched; the config reads what they install without
-importing them). The daemon (frontends/daemon.py) assembles everything. Any module may read
-the version.
+importing them). The daemon (frontends/daemon.py) assembles everything: OSC, MIDI and HTTP
+(frontends/http) around one engine, which reports to its metrics (frontends/metrics.py)
+through an observer and so imports no web or metrics library. Any module may read the
+version.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ MAY_IMPORT = {
     | BESIDE,
     "": {"music"},  # bridge/__init__.py
 }
+
+
+# Libraries of the HTTP frontend and the metrics: frontends only, never the layers below.
+FRONTEND_LIBRARIES = {"fastapi", "starlette", "uvicorn", "pydantic", "prometheus_client", "psutil"}
 
 
 def module_name(path: Path) -> str:
@@ -92,6 +98,28 @@ def test_imports_point_down_the_layers():
         and part(imported) not in MAY_IMPORT[part(module)]
     }
     assert upward == set(), "imports running up the layers"
+
+
+def test_web_and_metrics_libraries_stay_in_the_frontends():
+    below = {
+        (str(path.relative_to(BRIDGE.parent)), name)
+        for path in BRIDGE.rglob("*.py")
+        if part(module_name(path)) != "frontends"
+        for name in _third_party(path)
+        if name in FRONTEND_LIBRARIES
+    }
+    assert below == set(), "a layer below the frontends imports a web or metrics library"
+
+
+def _third_party(path: Path) -> set[str]:
+    """The top-level names of the packages a module imports, at any depth of its code."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+    return names
 
 
 def test_no_function_is_longer_than_80_lines():

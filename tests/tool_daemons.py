@@ -51,6 +51,7 @@ def tool_daemon(folder: Path, reply_port: int | None = None) -> Daemon:
         "by_content": {"melody": "folk", "drums": "drums"},
         "models": MODELS,
         "osc": {"port": 0, "reply_port": reply_port},
+        "http": {"port": 0},
         "data_folder": str(folder / "data"),
         "midi": {"enabled": False},
     }

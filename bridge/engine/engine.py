@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bridge.config import Config, Limits
 from bridge.engine.jobs import Busy, Job, JobListener, JobRequest, JobStopped, RequestError
+from bridge.engine.observer import EngineObserver, NoObserver
 from bridge.engine.warm_models import Reloaded, WarmModel, WarmModels
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
@@ -41,6 +42,7 @@ PROGRESS_REPORTS = 10  # progress messages per job, at most
 MAX_BATCH_JOBS = 16  # jobs sharing one forward pass
 WATCH_SECONDS = 0.1  # how often the watchdog looks at deadlines
 INTERRUPT_GRACE_S = 0.5  # a stopped job's worker may finish its step before it is interrupted
+TIMED_OUT = "timed out after"  # how a timed-out job's error begins, in the store too
 
 
 class _Overran(BaseException):
@@ -68,6 +70,7 @@ class Engine:
         queue_size: int = 64,
         job_timeout: float = 60.0,
         renderer: Renderer | None = None,
+        observer: EngineObserver | None = None,
     ):
         self.models = models
         self.store = store
@@ -75,6 +78,7 @@ class Engine:
         self.queue_size = queue_size
         self.job_timeout = job_timeout
         self.renderer = renderer
+        self.observer = observer or NoObserver()
         self._lock = threading.Condition()
         self._queues: dict[str, deque[Job]] = {}
         self._running: dict[str, Job] = {}
@@ -90,6 +94,18 @@ class Engine:
     # -- called by frontends ---------------------------------------------------------
     def submit(self, request: JobRequest, listener: JobListener) -> Job:
         """Check and accept a request, or raise RequestError (Busy when the queue is full)."""
+        try:
+            job = self._accept(request, listener)
+        except Busy:
+            self._observe("submitted", request, "busy")
+            raise
+        except Exception:
+            self._observe("submitted", request, "refused")
+            raise
+        self._observe("submitted", request, "accepted")
+        return job
+
+    def _accept(self, request: JobRequest, listener: JobListener) -> Job:
         tool = TOOLS.get(request.tool)
         if tool is None:
             raise RequestError(f"unknown tool {request.tool!r}; tools: {', '.join(sorted(TOOLS))}")
@@ -188,6 +204,23 @@ class Engine:
     def queued(self) -> int:
         with self._lock:
             return sum(len(q) for q in self._queues.values())
+
+    def queue_depths(self) -> dict[str, int]:
+        """Jobs waiting, by device."""
+        with self._lock:
+            return {device: len(queue) for device, queue in self._queues.items()}
+
+    def job_state(self, job_id: str) -> tuple[str, float] | None:
+        """("queued" or "running", progress 0..1) of a job the engine still holds; None once
+        it has left the engine (the store then knows how it ended)."""
+        with self._lock:
+            job = self._running.get(job_id)
+            if job is not None:
+                return "running", job.progress
+            for queue in self._queues.values():
+                if any(waiting.job_id == job_id for waiting in queue):
+                    return "queued", 0.0
+        return None
 
     def health(self) -> Health:
         with self._lock:
@@ -324,6 +357,7 @@ class Engine:
         started = time.monotonic()
         live = []
         for job in batch:
+            job.started_at = started
             try:
                 job.check()
                 self.store.mark_running(job.job_id)
@@ -337,7 +371,8 @@ class Engine:
                 step = done * PROGRESS_REPORTS // total
                 if not job.stopped and step > reported[job.job_id]:
                     reported[job.job_id] = step
-                    self._tell(job, "progress", done / total)
+                    job.progress = done / total
+                    self._tell(job, "progress", job.progress)
             if all(job.stopped for job in live):
                 raise JobStopped("every job of the batch was stopped")
 
@@ -362,6 +397,7 @@ class Engine:
             self._fail_with(live[0], error)
             return
         run_seconds = time.monotonic() - started
+        self._observe("batch_ran", live[0].record.model, live[0].tool.name, len(live), run_seconds)
         for job, results in zip(live, outputs, strict=True):
             try:
                 job.check()
@@ -386,6 +422,8 @@ class Engine:
             except Exception as error:
                 self._fail_with(job, error, settled=True)
                 continue
+            job.progress = 1.0
+            self._observe("ended", job, "done")
             if not self._tell(job, "finished", results, record):
                 text = f"job {job.job_id} is done and stored, but its results could not be sent"
                 self._tell(job, "failed", f"{text} (job/get {job.job_id} fetches them)")
@@ -400,9 +438,11 @@ class Engine:
 
     def _fail_with(self, job: Job, error: Exception, settled: bool = False) -> None:
         """Report why a job ended early, in words a producer can act on."""
+        ending = None  # what the observer hears, when it is not the stored status
         if isinstance(error, JobStopped):
             if str(error) == "timed out":
-                message, status = f"timed out after {self.job_timeout:g} s", "failed"
+                message, status = f"{TIMED_OUT} {self.job_timeout:g} s", "failed"
+                ending = "timeout"
             else:
                 message = str(error)
                 status = "cancelled" if message == "cancelled" else "failed"
@@ -411,14 +451,23 @@ class Engine:
         else:  # a bug or a broken model: report it, keep serving
             log.error("job %s failed", job.job_id, exc_info=error)
             message, status = f"internal error: {type(error).__name__}: {error}", "failed"
-        self._fail(job, message, status, settled)
+        self._fail(job, message, status, settled, ending)
 
-    def _fail(self, job: Job, message: str, status: str, settled: bool = False) -> None:
-        """Record and report a failure, unless the job already has its final answer."""
+    def _fail(
+        self,
+        job: Job,
+        message: str,
+        status: str,
+        settled: bool = False,
+        ending: str | None = None,
+    ) -> None:
+        """Record and report a failure, unless the job already has its final answer;
+        `ending` is what the observer hears when it is not `status` (a timeout)."""
         if not (settled or job.settle()):
             return
         with contextlib.suppress(StoreError):
             self.store.fail(job.job_id, message, status=status)
+        self._observe("ended", job, ending or status)
         self._tell(job, "failed", message)
 
     def _tell(self, job: Job, event: str, *args: object) -> bool:
@@ -430,6 +479,21 @@ class Engine:
             log.exception("job %s: the frontend failed on %s", job.job_id, event)
             return False
         return True
+
+    def _observe(self, event: str, *args: object) -> None:
+        """Tell the observer; like a listener, it can never stop a worker or a request."""
+        try:
+            getattr(self.observer, event)(*args)
+        except Exception:
+            log.exception("the engine's observer failed on %s", event)
+
+
+def outcome(status: str, error: str | None) -> str:
+    """How a job the store holds ended, as clients see it: the store keeps a timeout as
+    "failed" with the engine's words, which say it timed out."""
+    if status == "failed" and (error or "").startswith(TIMED_OUT):
+        return "timeout"
+    return status
 
 
 def _silence(results: list[Clip]) -> str:

@@ -63,6 +63,8 @@ class Job:
     deadline: float  # time.monotonic() after which the job is stopped
     model_reason: str = ""  # why its model serves it: named, by the clip's content, default
     queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None  # time.monotonic() when a worker took it
+    progress: float = 0.0  # 0..1, as last reported to its listener
     stop_reason: str | None = None
     warning: str = ""  # said to the client with the results (e.g. some are silent)
     _stop: threading.Event = field(default_factory=threading.Event)

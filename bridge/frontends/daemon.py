@@ -1,4 +1,5 @@
-"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP, MIDI ports.
+"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP, HTTP, MIDI
+ports, metrics.
 
 The one place that knows every layer, so it sits in the top one, beside the CLI that
 starts it; each layer only knows the ones below it.
@@ -6,13 +7,17 @@ starts it; each layer only knows the ones below it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import time
 from collections.abc import Callable
 
-from bridge.config import Config, MidiConfig, load_config
+from bridge.config import Config, MidiConfig, OscConfig, load_config
 from bridge.engine.engine import Engine, Renderer
 from bridge.engine.warm_models import Reloaded, WarmModel, WarmModels
+from bridge.frontends.http.app import create_app
+from bridge.frontends.http.server import HttpServer
+from bridge.frontends.metrics import Metrics
 from bridge.frontends.midi.call_response import CallAndResponse, settings_from
 from bridge.frontends.midi.clock import FollowingClock
 from bridge.frontends.midi.player import Player
@@ -24,13 +29,21 @@ from bridge.render import RenderError, find_soundfont, render_clip
 from bridge.store import ResultStore
 from bridge.tools.registry import TOOLS
 
+FREE_PORT_ATTEMPTS = 8  # port 0: numbers free for UDP tried, until TCP has the same one
+HTTP_FIX = (
+    "Set http.token (clients then send Authorization: Bearer <token>), or serve HTTP on "
+    "loopback only (http.host: 127.0.0.1)"
+)
+
 
 class Daemon:
     """A running daemon; `close()` stops it, finishing the job in flight."""
 
     def __init__(self, config: Config, announce: Callable[[str], None] = print):
-        osc = config.osc
+        osc, http = config.osc, config.http
         check_listen_address(osc.host, osc.token, osc.allow_without_token)
+        if http.enabled:
+            check_listen_address(http.host, http.token, False, HTTP_FIX)
         self.store = ResultStore(config.data_folder)
         recovered = self.store.recover()
         if recovered:
@@ -39,6 +52,7 @@ class Daemon:
         for spec in self.models.catalog.missing.values():
             announce(f"model {spec.name}: not installed, skipped ({spec.path} does not exist)")
         renderer = _renderer(config, announce)
+        self.metrics = Metrics()  # this daemon's own registry, scraped at /metrics
         self.engine = Engine(
             self.models,
             self.store,
@@ -46,19 +60,14 @@ class Daemon:
             queue_size=config.engine.queue_size,
             job_timeout=config.engine.job_timeout_s,
             renderer=renderer,
+            observer=self.metrics,
         )
+        self.metrics.track(self.engine)
         self.config_source = config.source
         self.announce = announce
         self.service = OscService(self.engine, OscSettings(osc.input_folder, osc.token))
         self.service.reload_models = self.reload_models
-        try:
-            self.udp = UdpServer(self.service, osc.host, osc.port, osc.max_datagram, osc.reply_port)
-            self.tcp = TcpServer(self.service, osc.host, self.udp.address[1], osc.max_tcp_packet)
-        except OSError as error:
-            self.engine.close()
-            self.store.close()
-            where = f"{osc.host}:{osc.port}"
-            raise OSError(error.errno, f"cannot listen on {where}: {error.strerror}") from None
+        self._listen(config)
         self.midi_in, self.midi_out = _midi_ports(config.midi, announce)  # None without MIDI
         self.player: Player | None = None
         self.calls: CallAndResponse | None = None
@@ -78,8 +87,44 @@ class Daemon:
         host, port = self.udp.address
         announce(
             f"ready: OSC on udp://{host}:{port} and tcp://{host}:{port} (SLIP); "
-            f"results in {self.store.root}"
+            f"HTTP {f'on {self.http.url}' if self.http else 'off'}; results in {self.store.root}"
         )
+
+    def _listen(self, config: Config) -> None:
+        """Open the OSC sockets and the HTTP server; if one cannot listen, close what opened
+        and say which address failed."""
+        osc, http = config.osc, config.http
+        opened: list[UdpServer | TcpServer] = []
+        where = f"{osc.host}:{osc.port}"
+        try:
+            self.udp, self.tcp = self._listen_osc(osc)
+            opened += [self.udp, self.tcp]
+            where = f"{http.host}:{http.port} (HTTP)"
+            self.http = None
+            if http.enabled:
+                app = create_app(self.engine, self.metrics, http)
+                self.http = HttpServer(app, http.host, http.port)
+        except OSError as error:
+            for server in opened:
+                server.close()
+            self.engine.close()
+            self.store.close()
+            reason = error.strerror or str(error)
+            raise OSError(error.errno, f"cannot listen on {where}: {reason}") from None
+
+    def _listen_osc(self, osc: OscConfig) -> tuple[UdpServer, TcpServer]:
+        """UDP and TCP on one port number. With port 0 the number is UDP's free one, which a
+        TCP socket of another program may hold: then another number is tried."""
+        attempts = 1 if osc.port else FREE_PORT_ATTEMPTS
+        while True:
+            attempts -= 1
+            udp = UdpServer(self.service, osc.host, osc.port, osc.max_datagram, osc.reply_port)
+            try:
+                return udp, TcpServer(self.service, osc.host, udp.address[1], osc.max_tcp_packet)
+            except OSError as error:
+                udp.close()
+                if error.errno != errno.EADDRINUSE or attempts == 0:
+                    raise
 
     def reload_models(self) -> Reloaded:
         """Read the config file again and serve the models it names now (see
@@ -108,6 +153,8 @@ class Daemon:
         for port in (self.midi_in, self.midi_out):
             if port is not None:
                 port.close()
+        if self.http is not None:
+            self.http.close()  # open event streams have had their jobs' last events
         self.udp.close()
         self.tcp.close()
         self.store.close()

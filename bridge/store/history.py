@@ -157,13 +157,13 @@ class JobIndex:
         with self._lock:
             return self._get(job_id)
 
-    def history(self, limit: int, client: str | None) -> list[JobRecord]:
+    def history(self, limit: int, client: str | None, offset: int = 0) -> list[JobRecord]:
         """Newest first; rowid breaks ties between jobs created in the same clock tick."""
         where, arguments = ("WHERE client = ?", [client]) if client is not None else ("", [])
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT ?",
-                [*arguments, limit],
+                f"SELECT * FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
+                [*arguments, limit, offset],
             ).fetchall()
         return [self._decode(row) for row in rows]
 

@@ -151,11 +151,14 @@ class ResultStore:
         """The job's record, or None for a well-formed id the store does not know."""
         return self._index.get(_checked(job_id))
 
-    def history(self, limit: int = 50, client: str | None = None) -> list[JobRecord]:
-        """The newest `limit` jobs, newest first, optionally only those of one client."""
-        if limit < 0:
-            raise StoreError(f"history limit {limit} is negative")
-        return self._index.history(limit, client)
+    def history(
+        self, limit: int = 50, client: str | None = None, offset: int = 0
+    ) -> list[JobRecord]:
+        """The newest `limit` jobs after skipping the `offset` newest, newest first, optionally
+        only those of one client."""
+        if limit < 0 or offset < 0:
+            raise StoreError(f"history limit {limit} or offset {offset} is negative")
+        return self._index.history(limit, client, offset)
 
     def recover(self) -> int:
         """At daemon start, before any accept: fail the jobs a crash left unfinished; returns

@@ -32,8 +32,9 @@ def choose_model(
     if chosen in catalog.models and serves(catalog.models[chosen]):
         return catalog.models[chosen], f"{guess.content}: {guess.reason}"
     if serves(catalog.model(None)) and chosen not in catalog.models:
-        missing = f"{guess.content} ({guess.reason}), but {chosen} is missing"
-        return catalog.model(None), missing if chosen in catalog.missing else "the default model"
+        if guess and chosen in catalog.missing:
+            return catalog.model(None), f"{guess.content} ({guess.reason}), but {chosen} is missing"
+        return catalog.model(None), "the default model"  # also for a request without clips
     serving = [spec for spec in catalog.models.values() if serves(spec)]
     fitting = [spec for spec in serving if guess and spec.content == guess.content]
     if fitting:

@@ -24,6 +24,7 @@ def write_config(folder: Path, **overrides: Any) -> Path:
         "default_model": "fixture",
         "models": {"fixture": {"family": "melody_rnn", "path": str(FIXTURE_MODEL)}},
         "osc": {"port": 0, "input_folder": str(REPO / "examples")},
+        "http": {"port": 0},  # any free port: daemons side by side, and beside a user's
         "data_folder": str(folder / "data"),
         "midi": {"enabled": False},  # the MIDI tests turn it on
     }

@@ -24,6 +24,7 @@ def test_a_model_fetched_while_the_daemon_runs_continues_over_osc(server, tmp_pa
         "downloads": {"folder": str(tmp_path / "models"), "timeout_s": 5},
         "data_folder": str(tmp_path / "data"),
         "osc": {"port": 0, "input_folder": str(REPO / "examples")},
+        "http": {"port": 0},
         "midi": {"enabled": False},
     }
     config.write_text(yaml.safe_dump(settings))

@@ -31,9 +31,10 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     serve = commands.add_parser(
         "serve",
         parents=[config_option],
-        help="run the daemon: warm models served over OSC (UDP and TCP)",
-        description="Load the configured models once and answer OSC requests until "
-        "Ctrl-C or SIGTERM. The API is documented in docs/osc-api.md.",
+        help="run the daemon: warm models served over OSC (UDP and TCP) and HTTP",
+        description="Load the configured models once and answer OSC and HTTP requests until "
+        "Ctrl-C or SIGTERM. The APIs are documented in docs/osc-api.md and docs/http-api.md; "
+        "the web page is at http://127.0.0.1:11380/.",
     )
     serve.add_argument("--host", default=None, help="address to listen on (default: config)")
     serve.add_argument("--port", type=int, default=None, help="UDP and TCP port (default: config)")
@@ -42,6 +43,15 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
         action="store_true",
         help="listen beyond loopback with no osc.token (only on a network you trust)",
     )
+    serve.add_argument(
+        "--http-host",
+        default=None,
+        help="address for HTTP (default: config); beyond loopback it needs http.token",
+    )
+    serve.add_argument(
+        "--http-port", type=int, default=None, help="HTTP port, 0: any free one (default: config)"
+    )
+    serve.add_argument("--no-http", action="store_true", help="serve no HTTP, the web page neither")
     serve.add_argument(
         "--data-folder", type=Path, default=None, help="results and history (default: config)"
     )
@@ -146,6 +156,12 @@ def _serve(args: argparse.Namespace) -> int:
         port=config.osc.port if args.port is None else args.port,
         allow_without_token=args.allow_without_token or config.osc.allow_without_token,
     )
+    http = replace(
+        config.http,
+        enabled=config.http.enabled and not args.no_http,
+        host=args.http_host or config.http.host,
+        port=config.http.port if args.http_port is None else args.http_port,
+    )
     data_folder = args.data_folder.resolve() if args.data_folder else config.data_folder
     stop = threading.Event()
 
@@ -157,7 +173,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    config = replace(config, osc=osc, data_folder=data_folder)
+    config = replace(config, osc=osc, http=http, data_folder=data_folder)
     daemon = Daemon(config, lambda line: print(line, flush=True))
     try:
         stop.wait()

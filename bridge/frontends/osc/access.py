@@ -26,6 +26,10 @@ class AccessError(ValueError):
     """The daemon must not listen as configured; the message says what to change."""
 
 
+class TooManyFailures(RequestError):
+    """A host sent too many wrong tokens lately; it must wait before trying again."""
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -35,14 +39,22 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
-def check_listen_address(host: str, token: str | None, allow_without_token: bool) -> None:
-    """Refuse to serve beyond this machine without a token, unless the user opted out."""
+OSC_FIX = (
+    "Set osc.token (clients then send /magenta/auth), or, on a trusted network only, "
+    "osc.allow_without_token: true (serve --allow-without-token)"
+)
+
+
+def check_listen_address(
+    host: str, token: str | None, allow_without_token: bool, fix: str = OSC_FIX
+) -> None:
+    """Refuse to serve beyond this machine without a token, unless the user opted out;
+    `fix` tells the user what to set (the OSC or the HTTP settings)."""
     if is_loopback(host) or token or allow_without_token:
         return
     raise AccessError(
         f"refusing to listen on {host} without a token: anyone who can reach it could run "
-        "jobs and read results. Set osc.token (clients then send /magenta/auth), or, on a "
-        "trusted network only, osc.allow_without_token: true (serve --allow-without-token)"
+        f"jobs and read results. {fix}"
     )
 
 
@@ -82,7 +94,9 @@ class Access:
                 failures.popleft()
             if len(failures) >= MAX_FAILURES:
                 wait = failures[0] + FAILURE_WINDOW_S - now
-                raise RequestError(f"too many wrong tokens from {host}; try again in {wait:.0f} s")
+                raise TooManyFailures(
+                    f"too many wrong tokens from {host}; try again in {wait:.0f} s"
+                )
             if not hmac.compare_digest(token.encode(), self.token.encode()):
                 failures.append(now)
                 self._failures[host] = failures

@@ -37,6 +37,7 @@ def make_bridge(jack_server, tmp_path):
                 }
             },
             "osc": {"port": 0},
+            "http": {"port": 0},
             "midi": {"api": "jack", "silence_beats": 1.0, "answer_bars": 2, **midi},
             "data_folder": str(tmp_path / f"data{len(daemons)}"),
         }
