@@ -194,12 +194,20 @@ class Engine:
             )
 
     def cancel(self, client: str, request_id: str) -> bool:
-        """Stop the client's job with this request id, queued or running; False if none."""
+        """Stop the client's job with this request id; False if none. A running job stops at
+        its next step; a queued one leaves its queue and is answered at once, rather than
+        when it would have reached the front."""
         with self._lock:
             job = self._find(client, request_id)
-            if job is not None:
-                job.stop("cancelled")
-            return job is not None
+            if job is None:
+                return False
+            job.stop("cancelled")
+            waiting = next((queue for queue in self._queues.values() if job in queue), None)
+            if waiting is not None:
+                waiting.remove(job)
+        if waiting is not None:
+            self._fail_with(job, JobStopped("cancelled"))
+        return True
 
     def queued(self) -> int:
         with self._lock:

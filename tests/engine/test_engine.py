@@ -114,6 +114,20 @@ def test_a_cancelled_job_in_a_batch_leaves_the_others_alone(engine):
     assert drop.final()[0][1:] == ("drop", "cancelled")
 
 
+def test_a_queued_job_cancelled_is_answered_at_once_not_when_its_turn_comes(engine):
+    blocker, queued = Recorder(), Recorder()
+    engine.submit(request("blocker", bars=2000, variations=8), blocker)
+    engine.submit(request("queued", bars=2, seed=1), queued)
+    assert engine.cancel("test", "queued")
+    assert queued.final() == [("failed", "queued", "cancelled")], "answered by cancel itself"
+    assert not blocker.final(), "the running job goes on"
+    assert engine.queued() == 0
+    (stored,) = [r for r in engine.store.history() if r.request_id == "queued"]
+    assert stored.status == "cancelled"
+    engine.cancel("test", "blocker")
+    assert blocker.ended.wait(60)
+
+
 def test_requests_are_checked_before_they_are_accepted(engine):
     listener = Recorder()
     with pytest.raises(RequestError, match="unknown tool"):
