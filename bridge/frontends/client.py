@@ -58,6 +58,9 @@ class DaemonClient:
                 "start one with `magenta-bridge serve`"
             ) from None
         self.sock.settimeout(timeout)
+        # A request is several small frames (upload, notes, tool): with Nagle's algorithm on,
+        # each waits for the daemon's delayed ACK, 40 ms a frame.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._decoder = slip.Decoder(1 << 24)
         self._pending: list[tuple[str, list[Any]]] = []
         self._ids = (f"cli-{n}" for n in itertools.count(1))
