@@ -41,6 +41,7 @@ def write_config(folder: Path, **sections: Any) -> Path:
     config = {
         "models": {"folk": {"family": "melody_rnn", "path": str(FOLK)}},
         "osc": {"port": 0},
+        "http": {"port": 0},
         "midi": {"enabled": False},
         "data_folder": str(folder / "data"),
         **sections,
@@ -201,6 +202,27 @@ def test_a_port_held_by_a_running_daemon_says_so_with_its_version(tmp_path, caps
         "detail": f"127.0.0.1:{port}: a daemon is running, version {bridge.__version__}",
         "fix": "",
     }
+
+
+def test_the_http_port_held_by_a_daemon_or_by_another_program(tmp_path, capsys):
+    daemon = Daemon(load_config(write_config(tmp_path)), announce=lambda _: None)
+    try:
+        port = daemon.http.address[1]
+        status, checks = doctor(capsys, write_config(tmp_path, http={"port": port}), "--no-load")
+    finally:
+        daemon.close()
+    assert status == 0
+    assert checks["http port"]["detail"] == f"127.0.0.1:{port}: a daemon answers /v1/health (ok)"
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        status, checks = doctor(capsys, write_config(tmp_path, http={"port": port}), "--no-load")
+    held = checks["http port"]
+    assert (
+        status == 1 and held["detail"] == f"TCP port {port} of 127.0.0.1 is held by another program"
+    )
+    assert "serve --no-http" in held["fix"]
 
 
 def test_midi_lists_the_ports_of_a_real_jack_server(jack_server, tmp_path, capsys):

@@ -44,6 +44,7 @@ def run_checks(config_path: Path | None = None, *, load: bool = True) -> Iterato
     yield from _guarded("device", environment.devices, config)
     yield from _guarded("models", models.models, config, load)
     yield from _guarded("osc port", connections.osc_port, config)
+    yield from _guarded("http port", connections.http_port, config)
     yield from _guarded("midi", connections.midi, config)
     yield from _guarded("soundfont", audio.soundfont, config)
     yield from _guarded("fluidsynth", audio.fluidsynth, config)

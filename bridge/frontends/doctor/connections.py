@@ -71,6 +71,55 @@ def osc_port(config: Config, wait: float = PROBE_SECONDS) -> Check:
     )
 
 
+def http_port(config: Config, wait: float = PROBE_SECONDS) -> Check:
+    """Whether `serve` can open its HTTP port (REST, the web page, /metrics); when it is
+    taken, whether by a Magenta Bridge daemon (its /v1/health answers) or another program."""
+    from bridge.frontends.osc.access import check_listen_address
+
+    http, source = config.http, config.source
+    where = f"{http.host}:{http.port}"
+    if not http.enabled:
+        return Check("http port", Status.OK, "HTTP is turned off (http.enabled: false)")
+    try:
+        check_listen_address(http.host, http.token, False)
+    except ValueError as error:
+        return Check("http port", Status.FAIL, str(error), f"set http.token in {source}")
+    try:
+        _bind(http.host, http.port, socket.SOCK_STREAM)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            problem = f"cannot listen on {where}: {error.strerror or error}"
+            return Check("http port", Status.FAIL, problem, f"set http.port in {source}")
+    else:
+        return Check("http port", Status.OK, f"{where} is free")
+    health = _http_health(LOOPBACK.get(http.host, http.host), http.port, wait)
+    if health is not None:
+        return Check("http port", Status.OK, f"{where}: a daemon answers /v1/health ({health})")
+    free = _free_port(http.host, http.port + 1)
+    other = f" (e.g. {free})" if free else ""
+    return Check(
+        "http port",
+        Status.FAIL,
+        f"TCP port {http.port} of {http.host} is held by another program",
+        f"stop that program, set http.port in {source} to a free port{other}, or start the "
+        "daemon with `serve --no-http`",
+    )
+
+
+def _http_health(host: str, port: int, wait: float) -> str | None:
+    """The status a daemon's /v1/health gives (None: no daemon answers there)."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/v1/health", timeout=wait) as reply:
+            return str(json.load(reply).get("status"))
+    except urllib.error.HTTPError as error:  # 503: a daemon whose worker stopped
+        return f"HTTP {error.code}" if error.code in (401, 503) else None
+    except (OSError, ValueError):
+        return None
+
+
 def daemon_status(host: str, port: int, wait: float = PROBE_SECONDS) -> tuple[str, str] | None:
     """(status, version) from a daemon's /magenta/test reply, or None when none comes."""
     from pythonosc.osc_packet import OscPacket, ParseError
