@@ -208,8 +208,6 @@ def run_request(
             allowed,
         )
     if tool == "interpolate":
-        if p["mode"] not in ("spherical", "linear"):
-            raise ClipError(f"mode must be spherical or linear, got {p['mode']!r}")
         spherical = p["mode"] == "spherical"
         return interpolate(
             model,

@@ -32,10 +32,13 @@ class Param:
     low: float | None = None
     high: float | None = None
     limit: str | None = None  # a Limits field that caps `high`, e.g. "max_bars"
+    choices: tuple[str, ...] = ()  # a text parameter's only values (none: any text)
 
     def parse(self, raw: Any, limits: Limits) -> Any:
         """Convert one client value to this parameter's type, or raise ParamError."""
         value = _convert(self.kind, raw, self.name)
+        if self.choices and value not in self.choices:
+            raise ParamError(f"{self.name} must be {' or '.join(self.choices)}, got {raw!r}")
         if self.kind in (int, float):
             high = self.high
             if self.limit is not None:
@@ -52,6 +55,8 @@ class Param:
     def describe(self) -> str:
         """Type, default and range in one short phrase, for help text and docs."""
         parts = [self.kind.__name__]
+        if self.choices:
+            parts.append("|".join(self.choices))
         if self.low is not None or self.high is not None or self.limit:
             high = self.high if self.high is not None or not self.limit else f"limits.{self.limit}"
             parts.append(f"{_fmt(self.low)}..{_fmt(high)}")

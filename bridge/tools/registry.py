@@ -166,8 +166,6 @@ def _check_latent(
 
     config = config_named(spec.config or "")
     check_clip_inputs(config.data, config.name)  # a request's clips: one per input
-    if params.get("mode", "spherical") not in ("spherical", "linear"):
-        raise ParamError(f"mode must be spherical or linear, got {params['mode']!r}")
     if "key" in params and pitch_lock(params) is not None and config.data != "melody":
         raise ParamError(
             f"key and pitch range apply to melody MusicVAEs, not to {config.name} ({config.data})"
@@ -231,7 +229,13 @@ INTERPOLATE = Tool(
     inputs=2,
     params=(
         Param("steps", int, 5, "clips on the way", 2, None, "max_variations"),
-        Param("mode", str, "spherical", "spherical (Magenta's Python) or linear (Magenta Studio)"),
+        Param(
+            "mode",
+            str,
+            "spherical",
+            "spherical (Magenta's Python) or linear (Magenta Studio)",
+            choices=("spherical", "linear"),
+        ),
         Param("endpoints", bool, True, "include the decoded start and end clips", 0, 1),
         VAE_TEMPERATURE,
         SEED,

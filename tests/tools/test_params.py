@@ -28,3 +28,11 @@ def test_a_bound_sent_as_a_32_bit_float_is_the_bound():
 def test_values_outside_the_range_are_still_refused(sent):
     with pytest.raises(ParamError, match=r"temperature must be between 0\.01 and 10"):
         TEMPERATURE.parse(sent, Limits())
+
+
+def test_a_parameter_with_choices_takes_only_those():
+    mode = Param("mode", str, "spherical", "path", choices=("spherical", "linear"))
+    assert mode.parse("linear", Limits()) == "linear"
+    with pytest.raises(ParamError, match="mode must be spherical or linear, got 'curved'"):
+        mode.parse("curved", Limits())
+    assert "spherical|linear" in mode.describe()

@@ -60,6 +60,7 @@ def add_param_options(parser: argparse.ArgumentParser, params: Sequence[Any]) ->
             dest=f"param_{param.name}",
             metavar=param.name.upper(),
             type=_param_type(param.kind),
+            choices=param.choices or None,
             default=None,
             help=f"{param.help} ({param.describe()})",
         )

@@ -319,7 +319,7 @@ def _param_info(param: Param, limits: Limits) -> dict[str, Any]:
         "default": param.default,
         "min": param.low,
         "max": high,
-        "choices": None,
+        "choices": list(param.choices) or None,
         "help": param.help,
     }
 
