@@ -63,6 +63,9 @@ def test_health_models_and_tools_describe_the_daemon(http: Http):
         "choices": None,
         "help": "bars to add after the clip",
     }
+    interpolate = next(t for t in tools if t["name"] == "interpolate")
+    mode = next(p for p in interpolate["params"] if p["name"] == "mode")
+    assert mode["choices"] == ["spherical", "linear"]
 
 
 def test_json_notes_are_continued_and_the_events_read_until_done(http: Http):
