@@ -5,7 +5,11 @@ Nothing here imports FluidSynth at import time; render_clip imports it when firs
 """
 
 from bridge.render.errors import RenderError
-from bridge.render.fluidsynth_render import MAX_RENDER_SECONDS, render_clip
+from bridge.render.fluidsynth_render import (
+    MAX_RENDER_SECONDS,
+    import_fluidsynth,
+    render_clip,
+)
 from bridge.render.soundfont import SOUNDFONT_SEARCH_PATHS, find_soundfont
 
 __all__ = [
@@ -13,5 +17,6 @@ __all__ = [
     "SOUNDFONT_SEARCH_PATHS",
     "RenderError",
     "find_soundfont",
+    "import_fluidsynth",
     "render_clip",
 ]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import wave
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stdout, suppress
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -84,7 +85,7 @@ def render_clip(
     total_frames = round(clip_seconds * sample_rate) + round(tail_seconds * sample_rate)
     events = _note_events(clip, sample_rate)
 
-    fluidsynth = _import_fluidsynth()
+    fluidsynth = import_fluidsynth()
     synth: _Synth = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate)
     try:
         channel = _select_program(synth, soundfont, sample_rate, program, is_drum)
@@ -143,10 +144,15 @@ def _block_frame(seconds: float, sample_rate: int) -> int:
     return round(seconds * sample_rate / _BLOCK_FRAMES) * _BLOCK_FRAMES
 
 
-def _import_fluidsynth() -> ModuleType:
-    """pyfluidsynth, imported now: it loads libfluidsynth, which may be missing."""
+def import_fluidsynth() -> ModuleType:
+    """pyfluidsynth, imported now: it loads libfluidsynth, which may be missing.
+
+    pyfluidsynth prints where it found the library to stdout when `CI` is set; that print goes
+    to stderr here, so stdout stays the caller's (`doctor --json`, `client --json`).
+    """
     try:
-        import fluidsynth
+        with redirect_stdout(sys.stderr):
+            import fluidsynth
     except (ImportError, OSError) as error:
         raise RenderError(
             f"FluidSynth is not available ({error}); install libfluidsynth3 (Debian/Ubuntu) "

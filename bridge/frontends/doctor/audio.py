@@ -3,7 +3,6 @@ with it. Both are optional: without them only `render 1` requests fail."""
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 import time
 from pathlib import Path
@@ -39,13 +38,14 @@ def soundfont(config: Config) -> Check:
 
 def fluidsynth(config: Config) -> Check:
     """FluidSynth loads, and renders a note with the SoundFont when there is one."""
-    try:
-        importlib.import_module("fluidsynth")  # pyfluidsynth loads libfluidsynth, if it is there
-    except (ImportError, OSError) as error:
-        problem = f"does not load ({error}); previews are off"
-        return Check("fluidsynth", Status.WARN, problem, INSTALL_FLUIDSYNTH)
     from bridge.music.clip import Clip, Note
-    from bridge.render import RenderError, find_soundfont, render_clip
+    from bridge.render import RenderError, find_soundfont, import_fluidsynth, render_clip
+
+    try:
+        import_fluidsynth()
+    except RenderError as error:
+        problem = f"does not load ({error.__cause__}); previews are off"
+        return Check("fluidsynth", Status.WARN, problem, INSTALL_FLUIDSYNTH)
 
     try:
         found = find_soundfont(config.soundfont)

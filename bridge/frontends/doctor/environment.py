@@ -16,6 +16,7 @@ import sys
 import tempfile
 import tomllib
 import warnings
+from contextlib import redirect_stdout
 from importlib import metadata
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def packages() -> Check:
             continue
         module = IMPORT_NAMES.get(requirement.name.lower(), requirement.name.replace("-", "_"))
         try:
-            with warnings.catch_warnings():  # pydub, imported by note_seq, warns about ffmpeg
+            # pydub, imported by note_seq, warns about ffmpeg; pyfluidsynth prints when CI is set
+            with warnings.catch_warnings(), redirect_stdout(sys.stderr):
                 warnings.simplefilter("ignore")
                 importlib.import_module(module)
         except Exception as error:  # any failure at import time is a broken install
