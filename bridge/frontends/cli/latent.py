@@ -105,9 +105,11 @@ def _latent_trios(
 
     from bridge.models.loading import load_model
     from bridge.models.music_vae.config import config_named
+    from bridge.models.music_vae.model import allowed_classes
     from bridge.models.music_vae.trio_data import trio_from_parts, trio_parts, trio_to_chunks
     from bridge.music.midi import read_midi_parts, write_midi_parts
     from bridge.tools.latent import run_request
+    from bridge.tools.pitch_lock import pitch_lock
 
     def trio(path: Path) -> Trio:
         return trio_from_parts(read_midi_parts(path), f"MIDI file '{path}'")
@@ -118,10 +120,14 @@ def _latent_trios(
         calls = [((trio(args.start), trio(args.end)), "interpolate")]
     else:
         calls = [((), "generate")]
+    model_config = config_named(spec.config or "")
+    pitches = pitch_lock(params) if "key" in params else None
+    if pitches is not None:
+        allowed_classes(model_config, pitches)  # a key leaving a part nothing: refused now
     for trios, stem in calls:
         for one in trios:
             try:
-                trio_to_chunks(one, config_named(spec.config or ""))  # refused before any work
+                trio_to_chunks(one, model_config)  # refused before any work
             except ValueError as error:
                 raise ValueError(f"{stem}: {error}") from error
     model = load_model(spec)

@@ -13,6 +13,7 @@ MELODY_DEPTH = 90  # OneHotMelodyConverter: no event, note off, pitches 21-108
 DRUM_CLASSES_DEPTH = 512  # DrumsConverter's one-hot of the 9-class hit sets
 DRUM_ROLL_DEPTH = 10  # DrumsConverter(roll_input=True): 9 hit bits and a rest bit
 GROOVE_DEPTH = 27  # GrooveConverter: hits, velocities and offsets of 9 drums
+KEY_LOCK_DATA = ("melody", "trio")  # data whose decoders draw pitches a key lock can mask
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -23,7 +23,12 @@ from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.device import resolve_device
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.chunks import Chunks
-from bridge.models.music_vae.config import MusicVaeConfig, config_named
+from bridge.models.music_vae.config import (
+    DRUM_CLASSES_DEPTH,
+    MELODY_DEPTH,
+    MusicVaeConfig,
+    config_named,
+)
 from bridge.models.music_vae.data import (
     FIRST_PITCH_CLASS,
     MAX_PITCH,
@@ -33,7 +38,12 @@ from bridge.models.music_vae.data import (
 )
 from bridge.models.music_vae.native import load_native
 from bridge.models.music_vae.network import MusicVaeNetwork
-from bridge.models.music_vae.trio_data import Trio, chunks_to_trio, trio_to_chunks
+from bridge.models.music_vae.trio_data import (
+    PITCH_RANGES,
+    Trio,
+    chunks_to_trio,
+    trio_to_chunks,
+)
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 
@@ -97,7 +107,8 @@ class MusicVae:
     ) -> np.ndarray:
         """Sampled outputs `[len(z), steps, depth]` for latent codes (one span each); a
         groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest; a
-        melody model given `allowed_pitches` starts notes only at those (a key lock)."""
+        melody or trio model given `allowed_pitches` starts notes only at those (a key lock:
+        `allowed_classes`)."""
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature:g}")
         if hits is not None and self.config.decoder != "groove":
@@ -106,28 +117,12 @@ class MusicVae:
         generator.manual_seed(seed if seed is not None else torch.seed())
         given = {} if hits is None else {"hits": torch.from_numpy(hits).to(self.device)}
         if allowed_pitches is not None:
-            given["allowed"] = torch.from_numpy(self._allowed_classes(allowed_pitches)).to(
-                self.device
-            )
+            allowed = allowed_classes(self.config, allowed_pitches)
+            given["allowed"] = torch.from_numpy(allowed).to(self.device)
         outputs = self.network.decoder.sample(
             z.to(self.device), self.config.max_seq_len, temperature, generator, **given
         )
         return outputs.cpu().numpy()
-
-    def _allowed_classes(self, pitches: Collection[int]) -> np.ndarray:
-        """A melody decoder's classes for these pitches, no event and note off always."""
-        if self.config.data != "melody":
-            raise ClipError(
-                f"a key and pitch range apply to melody MusicVAEs; {self.config.name} is not one"
-            )
-        allowed = np.zeros(FIRST_PITCH_CLASS + MAX_PITCH - MIN_PITCH + 1, dtype=bool)
-        allowed[:FIRST_PITCH_CLASS] = True
-        for pitch in pitches:
-            if MIN_PITCH <= pitch <= MAX_PITCH:
-                allowed[pitch - MIN_PITCH + FIRST_PITCH_CLASS] = True
-        if not allowed[FIRST_PITCH_CLASS:].any():
-            raise ClipError(f"no allowed pitch lies in the melody range {MIN_PITCH}-{MAX_PITCH}")
-        return allowed
 
     def sample_prior(self, count: int, seed: int | None = None) -> torch.Tensor:
         """`count` codes from the standard normal prior."""
@@ -158,6 +153,47 @@ class MusicVae:
         if isinstance(clip, Trio):
             raise ClipError(f"{self.config.name} reads one clip, not a trio")
         return clip_to_chunks(clip, self.config)
+
+
+def allowed_classes(config: MusicVaeConfig, pitches: Collection[int]) -> np.ndarray:
+    """The output classes a key lock leaves a decoder (`[output_depth]` booleans), so results
+    are in key by construction: a melody, or a trio's melody and bass, each only at the
+    allowed pitches within its own range; a trio's drums are free. ClipError for data with
+    no pitches to lock, or when the pitches leave a part nothing to play."""
+    if config.data == "melody":
+        return _pitched_classes(pitches, {"melody": (MIN_PITCH, MAX_PITCH)})
+    if config.data == "trio":
+        drums = np.ones(DRUM_CLASSES_DEPTH, dtype=bool)
+        return np.concatenate([_pitched_classes(pitches, PITCH_RANGES), drums])
+    raise ClipError(
+        f"a key and pitch range apply to melody and trio MusicVAEs; {config.name} is not one"
+    )
+
+
+def _pitched_classes(pitches: Collection[int], ranges: Mapping[str, tuple[int, int]]) -> np.ndarray:
+    """The melody classes of each part in `ranges` (name: lowest, highest pitch), side by
+    side; ClipError naming every part the pitches leave silent, rather than a part that
+    could only rest."""
+    masks = {part: _melody_classes(pitches, low, high) for part, (low, high) in ranges.items()}
+    empty = [
+        f"{part} range {low}-{high}"
+        for part, (low, high) in ranges.items()
+        if not masks[part][FIRST_PITCH_CLASS:].any()
+    ]
+    if empty:
+        raise ClipError(f"no allowed pitch lies in the {' or the '.join(empty)}")
+    return np.concatenate(list(masks.values()))
+
+
+def _melody_classes(pitches: Collection[int], low: int, high: int) -> np.ndarray:
+    """One part's 90 melody classes: no event and note off always (the part may rest and end
+    its notes), a pitch only if allowed and within `low`-`high`."""
+    allowed = np.zeros(MELODY_DEPTH, dtype=bool)
+    allowed[:FIRST_PITCH_CLASS] = True
+    for pitch in pitches:
+        if max(low, MIN_PITCH) <= pitch <= min(high, MAX_PITCH):
+            allowed[pitch - MIN_PITCH + FIRST_PITCH_CLASS] = True
+    return allowed
 
 
 def interpolation_path(

@@ -248,17 +248,15 @@ class SplitDecoder(nn.Module):
         start: Tensor | None = None,
         allowed: Tensor | None = None,
     ) -> Tensor:
-        if allowed is not None:
-            raise ValueError("a trio's part decoders take no key lock")
-        starts = (
-            torch.split(start, self.depths, dim=1)
-            if start is not None
-            else [None] * len(self.depths)
-        )
+        """Each part's samples side by side; `allowed` (`[output_depth]` booleans, the parts'
+        classes side by side) limits each part to its own slice of it (a trio's key lock)."""
+        nothing: list[Tensor | None] = [None] * len(self.depths)
+        starts = nothing if start is None else torch.split(start, self.depths, dim=1)
+        alloweds = nothing if allowed is None else torch.split(allowed, self.depths)
         return torch.cat(
             [
-                part.sample(z, steps, temperature, generator, part_start)
-                for part, part_start in zip(self.parts, starts, strict=True)
+                part.sample(z, steps, temperature, generator, part_start, allowed=part_allowed)
+                for part, part_start, part_allowed in zip(self.parts, starts, alloweds, strict=True)
             ],
             dim=2,
         )

@@ -56,6 +56,9 @@ MAX_BARS = 1024
 MAX_TENSORS = 5  # max_tensors_per_notesequence: infer mode keeps the first ones
 _NOTE_OFF_CLASS = NOTE_OFF + 2  # melody classes: 0 no event, 1 note off, then the pitches
 _DEPTHS = (MELODY_DEPTH, MELODY_DEPTH, DRUM_CLASSES_DEPTH)
+# The pitched parts' ranges, in step order: TrioConverter reads both with OneHotMelodyConverter's
+# defaults, the piano (what a key lock keeps each part within).
+PITCH_RANGES = {"melody": (MIN_PITCH, MAX_PITCH), "bass": (MIN_PITCH, MAX_PITCH)}
 
 
 @dataclass(frozen=True)
