@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.texture import Texture
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.music.scales import Key, allowed_pitches
@@ -32,6 +33,18 @@ class Continuation:
     key: Key | None = None  # pitch constraints: generators with PITCH_CONSTRAINTS only
     pitch_range: tuple[int, int] | None = None
     quantize: bool = False  # snap an expressive result to the clip's 16th grid
+    density: int | None = None  # notes started per bar: generators with "density" in TEXTURE
+    polyphony: int | None = None  # notes sounding at once: generators with "polyphony"
+
+    @property
+    def texture_controls(self) -> set[str]:
+        """The texture controls this continuation asks for ("density", "polyphony")."""
+        return {name for name in ("density", "polyphony") if getattr(self, name) is not None}
+
+    @property
+    def texture(self) -> Texture | None:
+        """The density and polyphony asked for (None: neither)."""
+        return Texture(self.density, self.polyphony) if self.texture_controls else None
 
     @property
     def constrains_pitches(self) -> bool:
@@ -53,6 +66,7 @@ class Generator(Protocol):
     """The module a family's row names (bridge/models/<family>/generator.py)."""
 
     PITCH_CONSTRAINTS: bool  # whether it honours a key and a pitch range
+    TEXTURE: frozenset[str]  # which of "density" and "polyphony" it honours while sampling
 
     def read(self, continuation: Continuation) -> None:
         """Refuse, with a ClipError naming why, a clip or constraint its model cannot take."""

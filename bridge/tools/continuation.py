@@ -10,12 +10,12 @@ added bars, from beat 0, to be placed at that bar line.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from bridge.models.catalog import ModelSpec
 from bridge.models.families import FAMILIES
-from bridge.models.generation import Continuation, Progress
+from bridge.models.generation import Continuation, Generator, Progress
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 
@@ -24,28 +24,35 @@ def check_continuation(spec: ModelSpec, continuation: Continuation) -> None:
     """Refuse, before any work, what the model cannot honour or read. (The counts and their
     limits are the tool's parameter table's to check, once, as every frontend parses.)"""
     if spec.backend == "magenta":
-        if continuation.constrains_pitches:
+        asked = (["key and pitch range"] if continuation.constrains_pitches else []) + sorted(
+            continuation.texture_controls
+        )
+        if asked:
             raise ClipError(
-                "key and pitch range need a native model; the magenta backend has neither"
+                f"{' and '.join(asked)} need a native model; the magenta backend samples freely"
             )
         return
     generator = FAMILIES[spec.family].load_generator()
     if continuation.constrains_pitches and not generator.PITCH_CONSTRAINTS:
-        *others, last = sorted(_contents_taking_pitch_constraints())
-        takers = f"{', '.join(others)} or {last}" if others else last
+        takers = _contents_taking(lambda g: g.PITCH_CONSTRAINTS)
         raise ClipError(
             f"key and pitch range apply to {takers} models, not to a {spec.family} model"
         )
+    for control in sorted(continuation.texture_controls - generator.TEXTURE):
+        takers = _contents_taking(lambda g, control=control: control in g.TEXTURE)
+        raise ClipError(f"{control} applies to {takers} models, not to a {spec.family} model")
     generator.read(continuation)
 
 
-def _contents_taking_pitch_constraints() -> set[str]:
-    """What the models that honour a key and a pitch range are made for (melody...)."""
-    return {
+def _contents_taking(honours: Callable[[Generator], bool]) -> str:
+    """What the models whose generator honours a control are made for, in words
+    ("melody, chords or drums")."""
+    *others, last = sorted(
         family.content_of(None)
         for family in FAMILIES.values()
-        if family.generator is not None and family.load_generator().PITCH_CONSTRAINTS
-    }
+        if family.generator is not None and honours(family.load_generator())
+    )
+    return f"{', '.join(others)} or {last}" if others else last
 
 
 def continue_clips(

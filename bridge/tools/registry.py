@@ -107,6 +107,8 @@ def _continuation(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
         key=parse_key(params["key"]) if params["key"] else None,
         pitch_range=None if (low, high) == (0, 127) else (low, high),
         quantize=params["quantize"],
+        density=params["density"] or None,
+        polyphony=params["polyphony"] or None,
     )
 
 
@@ -149,6 +151,8 @@ CONTINUE = Tool(
         Param("branch_factor", int, 1, "beam search: branches per entry", 1, 16),
         Param("steps_per_iteration", int, 1, "beam search: steps between prunings", 1, 64),
         *PITCH_LOCK,
+        Param("density", int, 0, "notes started per bar, every bar (0: as the model plays)", 0, 64),
+        Param("polyphony", int, 0, "most notes sounding at once (0: no cap)", 0, 16),
         Param("quantize", bool, False, "performance models: snap results to 16ths", 0, 1),
     ),
     check=_check_continue,
@@ -160,15 +164,16 @@ CONTINUE = Tool(
 def _check_latent(
     spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
 ) -> None:
-    from bridge.models.music_vae.config import config_named
+    from bridge.models.music_vae.config import KEY_LOCK_DATA, config_named
     from bridge.models.music_vae.data import clip_to_chunks
     from bridge.tools.latent import check_clip_inputs
 
     config = config_named(spec.config or "")
     check_clip_inputs(config.data, config.name)  # a request's clips: one per input
-    if "key" in params and pitch_lock(params) is not None and config.data != "melody":
+    if "key" in params and pitch_lock(params) is not None and config.data not in KEY_LOCK_DATA:
         raise ParamError(
-            f"key and pitch range apply to melody MusicVAEs, not to {config.name} ({config.data})"
+            "key and pitch range apply to melody and trio MusicVAEs, "
+            f"not to {config.name} ({config.data})"
         )
     for clip in clips:
         clip_to_chunks(clip, config)  # a clip the model cannot read is refused now

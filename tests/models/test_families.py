@@ -47,4 +47,5 @@ def test_every_row_that_continues_names_a_generator_or_runs_on_magenta():
             continue
         generator = family.load_generator()
         assert isinstance(generator.PITCH_CONSTRAINTS, bool)
+        assert generator.TEXTURE.issubset({"density", "polyphony"})
         assert callable(generator.read) and callable(generator.continue_clips)

@@ -10,6 +10,7 @@ from bridge.music.errors import ClipError
 from toy_family.model import Looper
 
 PITCH_CONSTRAINTS = False
+TEXTURE: frozenset[str] = frozenset()
 
 
 def read(continuation: Continuation) -> None:

@@ -12,8 +12,11 @@ Drum events are step values: bit c set when class c is hit, 0 for an empty step.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bridge.models.drums_rnn.config import DrumsRnnConfig
 from bridge.models.events_rnn.encoding import OneHotEncoder
+from bridge.models.events_rnn.texture import EventEffects
 from bridge.music.drums import NUM_DRUM_EVENTS
 
 
@@ -23,3 +26,9 @@ class DrumEncoder(OneHotEncoder):
     def __init__(self, config: DrumsRnnConfig):
         super().__init__(NUM_DRUM_EVENTS, config.binary_counter_bits)
         self.config = config
+
+    @staticmethod
+    def effects() -> EventEffects:
+        """Each event is one step, hitting as many drums as its bits (texture.py)."""
+        hits = np.array([bin(event).count("1") for event in range(NUM_DRUM_EVENTS)])
+        return EventEffects.of(hits, hits, np.ones(NUM_DRUM_EVENTS))

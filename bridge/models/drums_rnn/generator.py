@@ -16,8 +16,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from bridge.models.drums_rnn.encoding import DrumEncoder
 from bridge.models.drums_rnn.model import DrumsRnn
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.texture import Texture, texture_rule
 from bridge.models.generation import (
     Continuation,
     Progress,
@@ -29,6 +31,7 @@ from bridge.music.clip import Clip
 from bridge.music.drums import DrumKit, DrumTrack, extract_drum_track
 
 PITCH_CONSTRAINTS = False
+TEXTURE = frozenset({"density", "polyphony"})  # hits per bar, drums hit at once
 
 
 def read(continuation: Continuation) -> None:
@@ -39,7 +42,7 @@ def read(continuation: Continuation) -> None:
 @one_at_a_time
 def continue_clips(model: DrumsRnn, c: Continuation, progress: Progress) -> list[Clip]:
     """One continuation's variations, as one batch."""
-    return continue_drums(model, c.clip, c.bars, c.variations, c.sampling, progress)
+    return continue_drums(model, c.clip, c.bars, c.variations, c.sampling, progress, c.texture)
 
 
 def continue_drums(
@@ -49,8 +52,10 @@ def continue_drums(
     variations: int = 1,
     sampling_options: SamplingOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    texture: Texture | None = None,
 ) -> list[Clip]:
-    """`variations` continuations of the clip's drums, each `bars` bars long.
+    """`variations` continuations of the clip's drums, each `bars` bars long, with the
+    density and polyphony `texture` asks for, if given.
 
     `progress(done, total)` is called after each generated step (see extend_batch).
     """
@@ -59,9 +64,10 @@ def continue_drums(
     primer = _to_step(extract_drum_track(clip, spq), round(clip.bar_end * spq))
     kit = DrumKit.from_clip(clip)
     with refused_as_clip_errors():
-        results = model.generate(
-            primer, bars * primer.steps_per_bar, variations, sampling_options, progress
-        )
+        rule = texture_rule(texture, DrumEncoder.effects(), primer.steps_per_bar)
+        steps = bars * primer.steps_per_bar
+        options = sampling_options
+        results = model.generate(primer, steps, variations, options, progress, texture=rule)
     length = bars * clip.beats_per_bar
     clips = []
     for result in results:

@@ -41,7 +41,10 @@ class DrumsRnn(EventsRnn[DrumsRnnConfig, DrumTrack]):
         rows = self.extend(
             [request.primer.events for request in requests],
             num_steps,
-            [Extension(request.variations, request.options) for request in requests],
+            [
+                Extension(request.variations, request.options, texture=request.texture)
+                for request in requests
+            ],
             progress,
         )
         return [

@@ -23,6 +23,7 @@ from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.network import EventsRnnNetwork
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_batch
 from bridge.models.events_rnn.steppers import Stepper, stepper_for
+from bridge.models.events_rnn.texture import TextureRule
 
 ConfigT = TypeVar("ConfigT")
 PrimerT = TypeVar("PrimerT")
@@ -37,6 +38,7 @@ class EventsGeneration(Generic[PrimerT]):
     options: SamplingOptions = field(default_factory=SamplingOptions)
     # Only these pitches may start or go on (families whose generator has PITCH_CONSTRAINTS).
     allowed_pitches: Collection[int] | None = None
+    texture: TextureRule | None = None  # density and polyphony, on the primer's bar grid
 
 
 class GriddedPrimer(Protocol):
@@ -92,11 +94,12 @@ class EventsRnn(ABC, Generic[ConfigT, PrimerT]):
         options: SamplingOptions | None = None,
         progress: Callable[[int, int], None] | None = None,
         allowed_pitches: Collection[int] | None = None,
+        texture: TextureRule | None = None,
     ) -> list[PrimerT]:
         """Continue `primer`, `variations` times in one batch (see `generate_batch`), with
-        only `allowed_pitches` if given."""
+        only `allowed_pitches` if given, and the `texture` if given."""
         request = EventsGeneration(
-            primer, variations, options or SamplingOptions(), allowed_pitches
+            primer, variations, options or SamplingOptions(), allowed_pitches, texture
         )
         return self.generate_batch([request], num_steps, progress)[0]
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from bridge.models.events_rnn.encoding import EventEncoder
 from bridge.models.events_rnn.steppers import Stepper
+from bridge.models.events_rnn.texture import TextureRule, TextureState
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,14 @@ class Extension:
 
     `allowed_events` is a boolean mask over the family's events (index: event + the
     encoder's `event_offset`); classes that would produce a disallowed event get zero
-    probability. None: every event is allowed.
+    probability. None: every event is allowed. `texture` adds density and polyphony, which
+    depend on what each row has drawn (see texture.py).
     """
 
     variations: int
     options: SamplingOptions
     allowed_events: np.ndarray | None = None
+    texture: TextureRule | None = None
 
 
 def extend_melodies(
@@ -98,10 +101,13 @@ def extend_batch(
     state = encoder.start(np.asarray(primers), capacity=primers.shape[1] + num_steps)
     logits, rnn_state = stepper.run(state.all_inputs)
     owner = np.arange(len(extensions))  # which request each row belongs to
+    texture = _texture_state(extensions, np.asarray(primers), offset)
 
     def keep(rows: np.ndarray) -> None:
         nonlocal rnn_state, logits, scores, owner
         state.select(rows)
+        if texture is not None:
+            texture.select(rows)
         rnn_state, logits = stepper.select(rnn_state, rows), logits[rows]
         scores, owner = scores[rows], owner[rows]
 
@@ -120,12 +126,17 @@ def extend_batch(
                 if masks is None
                 else np.take_along_axis(masks[owner], class_events + offset, axis=1)
             )
+            if texture is not None:
+                allowed = texture.allowed(class_events, allowed)
             draws = np.concatenate(
                 [rng.random(np.count_nonzero(owner == i)) for i, rng in enumerate(rngs)]
             )
             chosen, log_probs = _sample(logits / temperatures[owner, None], allowed, draws)
             scores = scores + log_probs
-            inputs = state.advance(class_events[np.arange(len(chosen)), chosen])
+            events = class_events[np.arange(len(chosen)), chosen]
+            inputs = state.advance(events)
+            if texture is not None:
+                texture.advance(events)
             done += 1
             if progress is not None:
                 progress(done, num_steps)
@@ -160,6 +171,18 @@ def _event_masks(extensions: Sequence[Extension]) -> np.ndarray | None:
         if extension.allowed_events is not None:
             mask[:] = extension.allowed_events
     return masks
+
+
+def _texture_state(
+    extensions: Sequence[Extension], primers: np.ndarray, offset: int
+) -> TextureState | None:
+    """Each request's texture counters, one row per request, with its primer counted; None
+    when no request asks for one."""
+    if all(e.texture is None for e in extensions):
+        return None
+    texture = TextureState([e.texture for e in extensions], offset)
+    texture.replay(primers)
+    return texture
 
 
 def _iterations(num_steps: int, steps_per_iteration: int) -> list[int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bridge.models.events_rnn.encoding import EventHistory
+from bridge.models.events_rnn.texture import EventEffects
 from bridge.models.melody_rnn.config import STEPS_PER_BAR, MelodyRnnConfig
 
 NO_EVENT = -2
@@ -40,6 +41,15 @@ class MelodyEncoder:
         self.counters = np.array(
             [[1.0 if (n >> i) & 1 else -1.0 for i in range(bits)] for n in range(2**bits)]
         )
+
+    @staticmethod
+    def effects(holding: bool = False) -> EventEffects:
+        """Each event is one step; a pitch starts a note there, and when the primer ends
+        `holding` a note, NO_EVENT carries it on (texture.py)."""
+        notes = np.r_[0, 0, np.ones(128)]
+        carries = np.zeros(130)
+        carries[NO_EVENT + 2] = holding
+        return EventEffects.of(notes, notes, np.ones(130), carries)
 
     # -- sizes -----------------------------------------------------------------
     @property

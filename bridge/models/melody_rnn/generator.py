@@ -13,19 +13,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bridge.models.events_rnn.texture import texture_rule
 from bridge.models.generation import (
     Continuation,
     Progress,
     check_counts,
     refused_as_clip_errors,
 )
-from bridge.models.melody_rnn.encoding import NO_EVENT
+from bridge.models.melody_rnn.encoding import NO_EVENT, MelodyEncoder
 from bridge.models.melody_rnn.model import Generation, MelodyRnn
 from bridge.music.clip import Clip
 from bridge.music.melody import Melody, extract_melody
 
 STEPS_PER_QUARTER = 4
 PITCH_CONSTRAINTS = True
+TEXTURE = frozenset({"density"})  # one note at a time: polyphony is always 1
 
 
 def read(continuation: Continuation) -> None:
@@ -46,8 +48,16 @@ def continue_clips(
         melody = extract_melody(continuation.clip, STEPS_PER_QUARTER)
         primer = melody.with_length(primer_steps(continuation.clip))
         allowed = continuation.allowed_pitches()
+        steps = primer_steps(continuation.clip)
+        holding = _held_on(primer.events, allowed) is not None
+        texture = texture_rule(
+            continuation.texture,
+            MelodyEncoder.effects(holding),
+            _steps_per_bar(continuation.clip),
+            first_step=steps,
+        )
         generations.append(
-            Generation(primer, continuation.variations, continuation.sampling, allowed)
+            Generation(primer, continuation.variations, continuation.sampling, allowed, texture)
         )
     with refused_as_clip_errors():
         results = model.generate_batch(generations, _new_steps(continuations[0]), progress)
@@ -76,8 +86,8 @@ def _clips(continuation: Continuation, results: list[Melody]) -> list[Clip]:
     steps, allowed = primer_steps(clip), continuation.allowed_pitches()
     for result in results:
         new_events = result.events[steps:].copy()
-        held = _sounding(result.events[:steps])
-        if held is not None and new_events[0] == NO_EVENT and (allowed is None or held in allowed):
+        held = _held_on(result.events[:steps], allowed)
+        if held is not None and new_events[0] == NO_EVENT:
             new_events[0] = held  # the note sounding at the bar line goes on from beat 0
         added = Melody(new_events, STEPS_PER_QUARTER, _steps_per_bar(clip))
         notes = added.to_notes(start_beat=0.0, velocity=velocity)
@@ -87,7 +97,9 @@ def _clips(continuation: Continuation, results: list[Melody]) -> list[Clip]:
     return clips
 
 
-def _sounding(events: np.ndarray) -> int | None:
-    """The pitch still sounding after these melody events, if any."""
+def _held_on(events: np.ndarray, allowed: set[int] | None) -> int | None:
+    """The pitch still sounding after these melody events, if any and allowed: a result that
+    starts with no event goes on with it."""
     changes = events[events != NO_EVENT]
-    return int(changes[-1]) if len(changes) and changes[-1] >= 0 else None
+    held = int(changes[-1]) if len(changes) and changes[-1] >= 0 else None
+    return held if held is not None and (allowed is None or held in allowed) else None

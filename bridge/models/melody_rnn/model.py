@@ -57,7 +57,9 @@ class MelodyRnn(EventsRnn[MelodyRnnConfig, Melody]):
             )
             squashed.append((melody.events, amount))
             allowed = self._allowed_events(request.allowed_pitches, amount)
-            extensions.append(Extension(request.variations, request.options, allowed))
+            extensions.append(
+                Extension(request.variations, request.options, allowed, request.texture)
+            )
         rows = self.extend([events for events, _ in squashed], num_steps, extensions, progress)
         return [
             [

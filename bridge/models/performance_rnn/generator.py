@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Literal
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.texture import Texture, texture_rule
 from bridge.models.generation import (
     Continuation,
     Progress,
@@ -29,17 +30,20 @@ from bridge.models.performance_rnn.model import PerformanceRnn
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
 from bridge.music.performance import (
+    STEPS_PER_SECOND,
     continuation_clip,
     extract_performance,
     generation_steps,
     performance_primer,
 )
+from bridge.music.quantize import STEPS_PER_QUARTER
 from bridge.music.timing import beats_to_seconds, seconds_to_beats
 
 Unit = Literal["bars", "seconds"]
 MAX_SECONDS = 600.0  # ten minutes of new music is far past what a DAW user asks for
 
 PITCH_CONSTRAINTS = True  # a key and a pitch range mask every note the model starts
+TEXTURE = frozenset({"density"})  # notes sounding together are held across time shifts
 
 
 def read(continuation: Continuation) -> None:
@@ -60,6 +64,7 @@ def continue_clips(model: PerformanceRnn, c: Continuation, progress: Progress) -
         c.quantize,
         progress=progress,
         allowed_pitches=c.allowed_pitches(),
+        texture=c.texture,
     )
 
 
@@ -74,9 +79,11 @@ def continue_performance(
     unit: Unit = "bars",
     progress: Callable[[int, int], None] | None = None,
     allowed_pitches: Collection[int] | None = None,
+    texture: Texture | None = None,
 ) -> list[Clip]:
     """`variations` continuations of the clip, each `amount` bars (or seconds) long, every
-    new note at one of `allowed_pitches` if given.
+    new note at one of `allowed_pitches` if given, `texture`'s notes per bar if given (on the
+    clip's bars, one note per 16th at most when a bar catches up on its target).
 
     A result lasts `amount` whole bars of the clip's meter, or `amount` seconds at its
     tempo. `progress(done, total)` is called after each generated event (see extend_batch).
@@ -86,6 +93,8 @@ def continue_performance(
     clip = replace(clip, length=clip.bar_end)
     primer = performance_primer(clip, model.config.num_velocity_bins)
     start, end = generation_steps(clip, seconds)
+    bar_steps = beats_to_seconds(clip.beats_per_bar, clip.qpm) * STEPS_PER_SECOND
+    sixteenths = clip.beats_per_bar * STEPS_PER_QUARTER
     if end <= start:
         raise ClipError(f"{seconds:g} s is shorter than one 10 ms step after the clip's end")
     with refused_as_clip_errors():
@@ -96,6 +105,9 @@ def continue_performance(
             sampling_options,
             progress,
             allowed_pitches=allowed_pitches,
+            texture=texture_rule(
+                texture, model.encoder.effects(), bar_steps, note_spacing=bar_steps / sixteenths
+            ),
         )
     return [continuation_clip(result, clip, start, length, quantize=quantize) for result in results]
 

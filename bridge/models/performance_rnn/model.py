@@ -21,7 +21,8 @@ import numpy as np
 
 from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn
-from bridge.models.events_rnn.sampling import Extension, SamplingOptions, extend_melodies
+from bridge.models.events_rnn.sampling import Extension, SamplingOptions
+from bridge.models.events_rnn.texture import TextureRule
 from bridge.models.performance_rnn.config import CONFIGS, PerformanceRnnConfig
 from bridge.models.performance_rnn.encoding import PerformanceEncoder
 from bridge.music.performance import NOTE_ON, NUM_PITCHES, Performance
@@ -56,15 +57,16 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
         progress: Callable[[int, int], None] | None = None,
         fill: bool = True,
         allowed_pitches: Collection[int] | None = None,
+        texture: TextureRule | None = None,
     ) -> list[Performance]:
         """Continue `primer` by `num_steps` steps of time, `variations` times in one batch,
-        starting notes only at `allowed_pitches` if given.
+        starting notes only at `allowed_pitches` if given, with the `texture` if given.
 
         Each result holds the primer followed by the new events and lasts exactly
         `primer.num_steps + num_steps` steps, as Magenta's do.
         """
         request = PerformanceGeneration(
-            primer, variations, options or SamplingOptions(), allowed_pitches
+            primer, variations, options or SamplingOptions(), allowed_pitches, texture
         )
         return self.generate_batch([request], num_steps, progress, fill)[0]
 
@@ -96,7 +98,7 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
             [request.primer.events for request in requests],
             first,
             [
-                Extension(request.variations, request.options, self._mask(request))
+                Extension(request.variations, request.options, self._mask(request), request.texture)
                 for request in requests
             ],
             progress,
@@ -138,16 +140,8 @@ class PerformanceRnn(EventsRnn[PerformanceRnnConfig, Performance]):
             more = self.events_for(total - performance.num_steps)
             options = request.options
             seeded = replace(options, seed=_round_seed(options.seed, row, rounds))
-            (events,) = extend_melodies(
-                self.stepper,
-                self.encoder,
-                performance.events,
-                more,
-                1,
-                seeded,
-                self._mask(request),
-                progress,
-            )
+            extension = Extension(1, seeded, self._mask(request), request.texture)
+            ((events,),) = self.extend([performance.events], more, [extension], progress)
             performance = Performance(events, self.config.num_velocity_bins)
             rounds += 1
         return performance

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 import numpy as np
 
 from bridge.models.events_rnn.sampling import SamplingOptions
+from bridge.models.events_rnn.texture import Texture, texture_rule
 from bridge.models.generation import (
     Continuation,
     Progress,
@@ -24,11 +25,13 @@ from bridge.models.generation import (
     one_at_a_time,
     refused_as_clip_errors,
 )
+from bridge.models.polyphony_rnn.encoding import PolyphonyEncoder
 from bridge.models.polyphony_rnn.model import PolyphonyRnn
 from bridge.music.clip import Clip, Note
 from bridge.music.polyphony import extract_polyphonic_sequence
 
 PITCH_CONSTRAINTS = True  # a key and a pitch range mask every note the model starts or holds
+TEXTURE = frozenset({"density", "polyphony"})  # notes started per bar, notes held at once
 
 
 def read(continuation: Continuation) -> None:
@@ -41,7 +44,7 @@ def read(continuation: Continuation) -> None:
 def continue_clips(model: PolyphonyRnn, c: Continuation, progress: Progress) -> list[Clip]:
     """One continuation's variations, as one batch."""
     return continue_polyphony(
-        model, c.clip, c.bars, c.variations, c.sampling, progress, c.allowed_pitches()
+        model, c.clip, c.bars, c.variations, c.sampling, progress, c.allowed_pitches(), c.texture
     )
 
 
@@ -53,10 +56,11 @@ def continue_polyphony(
     sampling_options: SamplingOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
     allowed_pitches: Collection[int] | None = None,
+    texture: Texture | None = None,
 ) -> list[Clip]:
     """`variations` continuations of the clip's polyphony, each `bars` bars long, every new
     note at one of `allowed_pitches` if given (a note held from the clip across the bar line
-    ends there if its pitch is not among them).
+    ends there if its pitch is not among them), with the density and polyphony of `texture`.
 
     `progress(done, total)` is called after each generated event (see
     PolyphonyRnn.generate_batch).
@@ -73,6 +77,12 @@ def continue_polyphony(
             sampling_options,
             progress,
             allowed_pitches=allowed_pitches,
+            texture=texture_rule(
+                texture,
+                PolyphonyEncoder.effects(),
+                primer.steps_per_bar,
+                first_step=primer.num_steps,
+            ),
         )
     length = bars * clip.beats_per_bar
     return [

@@ -25,9 +25,10 @@ import numpy as np
 from bridge.models.events_rnn.checkpoint import EventsRnnFamily
 from bridge.models.events_rnn.model import EventsGeneration, EventsRnn, check_steps_per_quarter
 from bridge.models.events_rnn.sampling import Extension, SamplingOptions
+from bridge.models.events_rnn.texture import TextureRule
 from bridge.models.polyphony_rnn.config import CONFIGS, PolyphonyRnnConfig
 from bridge.models.polyphony_rnn.encoding import PolyphonyEncoder, allowed_events
-from bridge.music.polyphony import STEP_END, PolyphonicSequence
+from bridge.music.polyphony import END, PITCHES, START, STEP_END, PolyphonicSequence
 
 # Magenta asks again as long as steps are missing; a model that (almost) never ends a step
 # would keep a job busy for ever, so the native loop gives up after this many requests.
@@ -99,11 +100,13 @@ class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
                     events,
                     [
                         Extension(
-                            requests[item.request].variations if item.variation is None else 1,
+                            request.variations if item.variation is None else 1,
                             item.options,
-                            _mask(requests[item.request].allowed_pitches),
+                            _mask(request.allowed_pitches, request.texture),
+                            request.texture,
                         )
                         for item in group
+                        for request in [requests[item.request]]
                     ],
                     counter.call(events),
                 )
@@ -127,8 +130,16 @@ class PolyphonyRnn(EventsRnn[PolyphonyRnnConfig, PolyphonicSequence]):
         ]
 
 
-def _mask(pitches: Collection[int] | None) -> np.ndarray | None:
-    return None if pitches is None else allowed_events(pitches)
+def _mask(pitches: Collection[int] | None, texture: TextureRule | None) -> np.ndarray | None:
+    """The request's allowed pitches as a mask, if it has any. With a texture, START and END
+    are not drawn either: mid-continuation they mean nothing, and a row whose density and
+    polyphony leave it only those would stall instead of yielding its density."""
+    if pitches is None and texture is None:
+        return None
+    allowed = allowed_events(range(PITCHES) if pitches is None else pitches)
+    if texture is not None:
+        allowed[[START, END]] = False
+    return allowed
 
 
 def _groups(work: list[_Work]) -> list[list[_Work]]:

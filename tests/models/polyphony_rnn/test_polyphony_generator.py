@@ -93,7 +93,7 @@ def test_a_pitch_started_twice_on_a_step_is_one_note(model, chorale, monkeypatch
     doubled = [*primer.events, NEW_NOTE + 60, NEW_NOTE + 60, STEP_END]
     doubled += [CONTINUED_NOTE + 60, STEP_END] + [STEP_END] * 30
 
-    def generate(primer_sequence, steps, variations, options, progress, allowed_pitches=None):
+    def generate(primer_sequence, steps, variations, options, progress, **constraints):
         return [PolyphonicSequence(np.asarray(doubled), primer_sequence.steps_per_quarter)]
 
     monkeypatch.setattr(model, "generate", generate)
