@@ -2,8 +2,9 @@
 
 Every result is decoded in one batch. A clip longer than the model's span is cut into spans
 at bar lines (bridge.models.music_vae.data) and each span is moved on its own, then the spans
-are joined again, as Magenta Studio does; two clips to interpolate are brought to the same
-number of spans by silence at the end of the shorter one. A trio model reads and writes trios
+are joined again, as Magenta Studio does; results keep the clip's length (a 3-bar clip on a
+2-bar model comes back 3 bars long, not 4), and generate gives the bars asked. Of two clips to
+interpolate, the shorter is looped to the longer's length. A trio model reads and writes trios
 (bridge.models.music_vae.trio_data) where the others read clips: three parts per input, which
 the command line reads from multi-track MIDI files and the daemon, whose requests carry one clip
 per input, does not take.
@@ -52,12 +53,15 @@ def generate(
     progress: Progress = None,
     allowed_pitches: Collection[int] | None = None,
 ) -> list[Piece]:
-    """`count` clips (or trios) of `bars` bars (rounded up to whole spans) sampled from the
-    prior; a melody model's notes only at `allowed_pitches` if given (MusicVae.decode)."""
+    """`count` clips (or trios) of `bars` 4/4 bars (0: the model's span) sampled from the
+    prior (whole spans, the last cut to the bars asked); a melody model's notes only at
+    `allowed_pitches` if given (MusicVae.decode)."""
+    bars = bars or model.config.bars
     spans = -(-bars // model.config.bars)
     z = model.sample_prior(count * spans, seed)
     outputs = model.decode(z, temperature, seed, allowed_pitches=allowed_pitches)
-    clips = _clips(model, outputs, spans, Clip((), float(spans * model.config.bars * 4), qpm))
+    like = Clip((), float(spans * model.config.bars * 4), qpm)
+    clips = _clips(model, outputs, spans, like, length=4.0 * bars)
     _done(progress, count)
     return clips
 
@@ -89,7 +93,7 @@ def interpolate(
     outputs = model.decode(
         path.reshape(-1, path.shape[-1]), temperature, seed, allowed_pitches=allowed_pitches
     )
-    clips = _clips(model, outputs, path.shape[1], start, chunks)
+    clips = _clips(model, outputs, path.shape[1], start, chunks, length)
     _done(progress, steps)
     return clips
 
@@ -125,7 +129,7 @@ def vary(
             draw_seed,
             allowed_pitches=allowed_pitches,
         )
-        for piece in _clips(model, outputs, mu.shape[0], clip, chunks):
+        for piece in _clips(model, outputs, mu.shape[0], clip, chunks, clip.length):
             pattern = _pattern(piece)
             if pattern not in seen:
                 seen.add(pattern)
@@ -154,13 +158,27 @@ def looped(piece: Piece, length: float) -> Piece:
         )
     if piece.length <= 0:
         return replace(piece, length=length)
-    notes = [
-        replace(note, start=start, duration=min(note.duration, length - start))
+    notes = tuple(
+        replace(note, start=start)
         for offset in np.arange(0.0, length, piece.length)
         for note in piece.notes
         if (start := float(offset) + note.start) < length
-    ]
-    return replace(piece, notes=tuple(notes), length=length)
+    )
+    return cut(replace(piece, notes=notes, length=length), length)
+
+
+def cut(piece: Piece, length: float) -> Piece:
+    """The piece up to `length` beats: notes starting later are dropped, notes sounding
+    there end there; a trio's parts each so."""
+    if isinstance(piece, Trio):
+        parts = {name: cut(getattr(piece, name), length) for name in ("melody", "bass", "drums")}
+        return replace(piece, **parts, length=length)
+    notes = tuple(
+        replace(note, duration=min(note.duration, length - note.start))
+        for note in piece.notes
+        if note.start < length
+    )
+    return replace(piece, notes=notes, length=length)
 
 
 def looped_inputs(lengths: Sequence[float]) -> str:
@@ -236,13 +254,20 @@ def run_request(
 
 
 def _clips(
-    model: MusicVae, outputs: np.ndarray, spans: int, like: Piece, chunks: Chunks | None = None
+    model: MusicVae,
+    outputs: np.ndarray,
+    spans: int,
+    like: Piece,
+    chunks: Chunks | None = None,
+    length: float | None = None,
 ) -> list[Piece]:
-    """Decoded rows, `spans` per result, joined into one clip per result."""
-    return [
+    """Decoded rows, `spans` per result, joined into one clip per result, cut to `length`
+    beats (the clip's, when its last span is partly padding)."""
+    joined = [
         model.to_clip(outputs[start : start + spans], like, chunks)
         for start in range(0, len(outputs), spans)
     ]
+    return joined if length is None else [cut(piece, length) for piece in joined]
 
 
 def _pattern(piece: Piece) -> Hashable:

@@ -218,7 +218,7 @@ GENERATE = Tool(
     inputs=0,
     params=(
         Param("variations", int, 4, "clips to sample, as one batch", 1, None, "max_variations"),
-        Param("bars", int, 2, "length, rounded up to the model's span", 1, None, "max_bars"),
+        Param("bars", int, 0, "length in bars (0: the model's span, 2 or 16)", 0, None, "max_bars"),
         VAE_TEMPERATURE,
         SEED,
         Param("qpm", float, 120.0, "tempo written into the clips", 20.0, 400.0),

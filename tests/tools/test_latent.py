@@ -37,9 +37,9 @@ def tune(first: int, bars: int = 2) -> Clip:
     return Clip.from_notes(notes, length=4.0 * bars, qpm=96.0)
 
 
-def test_generate_samples_whole_spans(melody_vae):
+def test_generate_samples_the_bars_asked(melody_vae):
     clips = generate(melody_vae, count=3, bars=3, temperature=1.0, seed=5)
-    assert [clip.length for clip in clips] == [16.0] * 3  # 3 bars -> two 2-bar spans
+    assert [clip.length for clip in clips] == [12.0] * 3  # two 2-bar spans, cut to 3 bars
     assert clips == generate(melody_vae, 3, 3, 1.0, seed=5)
     assert len({clip.notes for clip in clips}) > 1
 
@@ -65,7 +65,7 @@ def test_groove_models_vary_drum_clips(probed):
     groove = MusicVae.load(probed / "groovae_2bar_humanize", "groovae_2bar_humanize", "cpu")
     beat = Clip.from_notes([Note(36 + 2 * (i % 2), i / 2, 0.25, 90) for i in range(12)], 6.0)
     clips = vary(groove, beat, 2, 0.1, 0.5, 1)
-    assert all(clip.drums and clip.length == 8.0 for clip in clips), "whole spans, as vary's"
+    assert all(clip.drums and clip.length == 6.0 for clip in clips), "the clip's length"
     with pytest.raises(ClipError, match="no drum hits Magenta knows"):
         vary(groove, Clip.from_notes([Note(100, 0.0, 1.0)], 4.0), 2, 0.1, 0.5, 1)
 
@@ -164,3 +164,18 @@ def test_a_code_decoding_to_silence_gives_an_empty_clip():
     clips = generate(trained, count=4, bars=2, temperature=0.1, seed=10)
     assert [clip.length for clip in clips] == [8.0] * 4
     assert clips[2].notes == () and all(clip.notes for clip in clips[:2])
+
+
+def test_results_keep_the_clips_length_on_a_partial_last_span():
+    """A 3-bar clip on a 2-bar model is read as two spans, the second half padding; results
+    are cut back to 3 bars, no note sounding past them."""
+    model = MusicVae.load(
+        Path(__file__).parents[2] / "models/pretrained/folk_mel_2bar.safetensors",
+        "cat-mel_2bar_small",
+        "cpu",
+    )
+    notes = tuple(Note(60 + i % 5, i * 1.0, 1.0) for i in range(12))
+    clip = Clip(notes, 12.0, 100.0)
+    varied = vary(model, clip, 3, 0.5, 0.5, seed=2)
+    assert [v.length for v in varied] == [12.0] * 3
+    assert all(note.end <= 12.0 for v in varied for note in v.notes)
