@@ -39,24 +39,38 @@ var replyPort = (typeof jsarguments !== "undefined" && jsarguments.length > 1) ?
 // a span of the clip again (the selected notes', else the loop region's). write: the tool's
 // own writer, when its results are not plain new clips.
 var TOOLS = {
-    "continue": { clips: 1, params: ["bars", "variations", "temperature", "seed", "key", "pitch_low", "pitch_high"] },
-    "generate": { clips: 0, params: ["bars", "variations", "temperature", "seed"] },
-    "interpolate": { clips: 2, params: ["steps", "temperature", "seed"] },
-    "vary": { clips: 1, params: ["variations", "temperature", "seed"] },
-    "groove": { clips: 1, params: ["variations", "temperature", "seed"], keepsNotes: true },
-    "drumify": { clips: 1, params: ["variations", "temperature", "seed"] },
-    "harmonize": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps"],
-        always: ["voices_apart", 1], write: writeVoices },
-    "infill": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps"],
-        always: ["voices_apart", 0], span: true, keepsNotes: true, write: writeInfill }
+    "continue": { clips: 1, params: ["bars", "variations", "temperature", "seed", "key", "pitch_low", "pitch_high",
+        "density", "polyphony"] },
+    "generate": { clips: 0, params: ["bars", "variations", "temperature", "seed", "key", "pitch_low", "pitch_high"] },
+    "interpolate": { clips: 2, params: ["steps", "mode", "endpoints", "temperature", "seed", "key", "pitch_low",
+        "pitch_high"] },
+    "vary": { clips: 1, params: ["variations", "distance", "temperature", "seed", "key", "pitch_low", "pitch_high"] },
+    "groove": { clips: 1, params: ["variations", "temperature", "seed", "keep_hits", "backbone"], keepsNotes: true },
+    "drumify": { clips: 1, params: ["variations", "temperature", "seed", "backbone"] },
+    "harmonize": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps", "key", "pitch_low",
+        "pitch_high"], always: ["voices_apart", 1], write: writeVoices },
+    "infill": { clips: 1, params: ["variations", "temperature", "seed", "gibbs_steps", "key", "pitch_low",
+        "pitch_high"], always: ["voices_apart", 0], span: true, keepsNotes: true, write: writeInfill }
 };
+
+// A key and a pitch range are for pitched parts: a drum part (a Drum Rack's clip, or generate
+// on a Drum Rack track) goes without them, as the daemon's drum models refuse them.
+var PITCHED = { key: 1, pitch_low: 1, pitch_high: 1 };
 
 // What the UI set; an empty value is not sent, so the daemon's default applies.
 // kitmap: on a Drum Rack track, move Magenta's drum pitches to the pads that hold those
 // drums (by pad name), and read the pads' notes as the drums they name. gibbs_steps: Coconet's
 // passes (harmonize, infill): fewer are faster and rougher; "" leaves the daemon's default.
+// density (notes started per bar) and polyphony (notes sounding at once): continue's texture;
+// distance: how far vary goes from the clip; mode and endpoints: interpolate's path;
+// keep_hits (groove) and backbone (groove, drumify): which drum hits the results keep.
 var settings = { bars: 4, variations: 1, temperature: 1.0, steps: 5, seed: "", pitch_low: "",
-    pitch_high: "", keylock: 0, model: "", kitmap: 1, gibbs_steps: "" };
+    pitch_high: "", keylock: 0, model: "", kitmap: 1, gibbs_steps: "", density: "", polyphony: "",
+    distance: "", mode: "", endpoints: "", keep_hits: "", backbone: "" };
+
+// A control at these values is off, or at the daemon's own default: it is not sent.
+var UNSET = { pitch_low: 0, pitch_high: 127, density: 0, polyphony: 0, distance: 0.5, mode: "spherical",
+    endpoints: 1, keep_hits: 1, backbone: 1 };
 
 // Live's scale_name values that match a daemon mode; others turn key lock off.
 var LIVE_SCALES = {
@@ -68,12 +82,14 @@ var LIVE_SCALES = {
 };
 var ROOT_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
 
-// A seed or pitch bound of -1 (a number box's "off"), Gibbs steps below 1, or "" mean: not set.
+// A seed or pitch bound of -1 (a number box's "off"), Gibbs steps below 1, a value of UNSET, or
+// "" mean: not set.
 function set(name, value) {
     if (!(name in settings)) { return status("error: unknown setting " + name); }
     if (name === "model" && value === "auto") { value = ""; }
     if ((name === "seed" || name === "pitch_low" || name === "pitch_high") && value < 0) { value = ""; }
     if (name === "gibbs_steps" && value < 1) { value = ""; }
+    if (name in UNSET && value === UNSET[name]) { value = ""; }
     settings[name] = value;
 }
 
@@ -159,6 +175,7 @@ function toolParams(tool, song, drums, span) {
     var names = TOOLS[tool].params;
     for (var i = 0; i < names.length; i++) {
         var name = names[i];
+        if (drums && PITCHED[name]) { continue; }
         if (name === "key") {
             var key = songKey(song);
             if (key) { args.push("key", key); }

@@ -13,7 +13,7 @@
       100,
       100,
       1420,
-      520
+      660
     ],
     "openinpresentation": 1,
     "default_fontsize": 10.0,
@@ -23,7 +23,7 @@
       8
     ],
     "description": "Magenta Bridge: Magenta models from the magenta-bridge daemon, on the selected clip",
-    "devicewidth": 420.0,
+    "devicewidth": 600.0,
     "boxes": [
       {
         "box": {
@@ -171,7 +171,7 @@
           "presentation_rect": [
             5,
             104,
-            410,
+            590,
             60
           ]
         }
@@ -1334,6 +1334,518 @@
             15
           ]
         }
+      },
+      {
+        "box": {
+          "id": "obj-mode",
+          "maxclass": "live.menu",
+          "patching_rect": [
+            20,
+            480,
+            70,
+            15
+          ],
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Interp Mode",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Interp Mode",
+              "parameter_shortname": "Mode",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "spherical",
+                "linear"
+              ],
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            465,
+            6,
+            60,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-label-mode",
+          "maxclass": "comment",
+          "patching_rect": [
+            20,
+            540,
+            90,
+            20
+          ],
+          "text": "Interp.",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "outlettype": [],
+          "fontsize": 9.0,
+          "presentation": 1,
+          "presentation_rect": [
+            430,
+            6,
+            35,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-mode",
+          "maxclass": "newobj",
+          "patching_rect": [
+            20,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set mode",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-endpoints",
+          "maxclass": "live.toggle",
+          "patching_rect": [
+            140,
+            480,
+            15,
+            15
+          ],
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "parameter_enable": 1,
+          "varname": "Endpoints",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Endpoints",
+              "parameter_shortname": "Ends",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "off",
+                "on"
+              ],
+              "parameter_mmax": 1,
+              "parameter_initial": [
+                1
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            530,
+            6,
+            15,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-label-endpoints",
+          "maxclass": "comment",
+          "patching_rect": [
+            140,
+            540,
+            90,
+            20
+          ],
+          "text": "Endpoints",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "outlettype": [],
+          "fontsize": 9.0,
+          "presentation": 1,
+          "presentation_rect": [
+            547,
+            5,
+            48,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-endpoints",
+          "maxclass": "newobj",
+          "patching_rect": [
+            140,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set endpoints",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-distance",
+          "maxclass": "live.dial",
+          "patching_rect": [
+            260,
+            480,
+            44,
+            48
+          ],
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Distance",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Distance",
+              "parameter_shortname": "Distance",
+              "parameter_type": 0,
+              "parameter_mmin": 0.0,
+              "parameter_mmax": 4.0,
+              "parameter_exponent": 2.0,
+              "parameter_initial": [
+                0.5
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            430,
+            30,
+            44,
+            48
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-distance",
+          "maxclass": "newobj",
+          "patching_rect": [
+            260,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set distance",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-density",
+          "maxclass": "live.dial",
+          "patching_rect": [
+            380,
+            480,
+            44,
+            48
+          ],
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Density",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Density",
+              "parameter_shortname": "Density",
+              "parameter_type": 1,
+              "parameter_mmin": 0,
+              "parameter_mmax": 64,
+              "parameter_initial": [
+                0
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            480,
+            30,
+            44,
+            48
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-density",
+          "maxclass": "newobj",
+          "patching_rect": [
+            380,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set density",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-polyphony",
+          "maxclass": "live.dial",
+          "patching_rect": [
+            500,
+            480,
+            44,
+            48
+          ],
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Polyphony",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Polyphony",
+              "parameter_shortname": "Poly",
+              "parameter_type": 1,
+              "parameter_mmin": 0,
+              "parameter_mmax": 16,
+              "parameter_initial": [
+                0
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            530,
+            30,
+            44,
+            48
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-polyphony",
+          "maxclass": "newobj",
+          "patching_rect": [
+            500,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set polyphony",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-keephits",
+          "maxclass": "live.toggle",
+          "patching_rect": [
+            620,
+            480,
+            15,
+            15
+          ],
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "parameter_enable": 1,
+          "varname": "Keep Hits",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Keep Hits",
+              "parameter_shortname": "Keep",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "off",
+                "on"
+              ],
+              "parameter_mmax": 1,
+              "parameter_initial": [
+                1
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            430,
+            84,
+            15,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-label-keep_hits",
+          "maxclass": "comment",
+          "patching_rect": [
+            620,
+            540,
+            90,
+            20
+          ],
+          "text": "Keep hits",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "outlettype": [],
+          "fontsize": 9.0,
+          "presentation": 1,
+          "presentation_rect": [
+            447,
+            83,
+            50,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-keep_hits",
+          "maxclass": "newobj",
+          "patching_rect": [
+            620,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set keep_hits",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-backbone",
+          "maxclass": "live.toggle",
+          "patching_rect": [
+            740,
+            480,
+            15,
+            15
+          ],
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "parameter_enable": 1,
+          "varname": "Backbone",
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Backbone",
+              "parameter_shortname": "Backbone",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "off",
+                "on"
+              ],
+              "parameter_mmax": 1,
+              "parameter_initial": [
+                1
+              ],
+              "parameter_initial_enable": 1
+            }
+          },
+          "presentation": 1,
+          "presentation_rect": [
+            505,
+            84,
+            15,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-label-backbone",
+          "maxclass": "comment",
+          "patching_rect": [
+            740,
+            540,
+            90,
+            20
+          ],
+          "text": "Backbone",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "outlettype": [],
+          "fontsize": 9.0,
+          "presentation": 1,
+          "presentation_rect": [
+            522,
+            83,
+            55,
+            15
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-set-backbone",
+          "maxclass": "newobj",
+          "patching_rect": [
+            740,
+            580,
+            120,
+            22
+          ],
+          "text": "prepend set backbone",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ]
+        }
       }
     ],
     "lines": [
@@ -1833,6 +2345,174 @@
         "patchline": {
           "source": [
             "obj-set-gibbs_steps",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-mode",
+            1
+          ],
+          "destination": [
+            "obj-set-mode",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-mode",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-endpoints",
+            0
+          ],
+          "destination": [
+            "obj-set-endpoints",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-endpoints",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-distance",
+            0
+          ],
+          "destination": [
+            "obj-set-distance",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-distance",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-density",
+            0
+          ],
+          "destination": [
+            "obj-set-density",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-density",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-polyphony",
+            0
+          ],
+          "destination": [
+            "obj-set-polyphony",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-polyphony",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-keephits",
+            0
+          ],
+          "destination": [
+            "obj-set-keep_hits",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-keep_hits",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-backbone",
+            0
+          ],
+          "destination": [
+            "obj-set-backbone",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-set-backbone",
             0
           ],
           "destination": [

@@ -10,6 +10,7 @@ const path = require("node:path");
 const vm = require("node:vm");
 
 const DEVICE = path.join(__dirname, "..", "device", "magenta_bridge.js");
+const PATCHER = path.join(__dirname, "..", "device", "magenta_bridge.maxpat");
 
 // ---------------------------------------------------------------------------------------
 // OSC 1.0
@@ -506,10 +507,58 @@ async function loadDevice({ set, deviceTrack, daemonPort, replyPort: wanted = 0,
     });
   }
 
+  // The user sets a presentation control (by its varname, as Live names the parameter): the
+  // message its patchlines carry to the js, as Max would send it.
+  function control(varname, value) {
+    message(...controlMessage(varname, value));
+  }
+
   return {
-    context, message, statuses, sent, errors, replyPort, waitForStatus, menu,
+    context, message, control, statuses, sent, errors, replyPort, waitForStatus, menu,
     close() { receive.close(); sendSock.close(); },
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// The patcher's controls: what a live.* object in the presentation sends to the js
+
+// A live.dial or live.numbox sends its value from outlet 0 (an int for an int parameter), a
+// live.toggle 0 or 1, a live.menu its item's text from outlet 1; a `prepend` on the way puts
+// its words first. The value must lie in the control's range (its items, for a menu).
+function controlMessage(varname, value) {
+  const patcher = JSON.parse(fs.readFileSync(PATCHER, "utf8")).patcher;
+  const boxes = new Map(patcher.boxes.map((entry) => [entry.box.id, entry.box]));
+  const control = [...boxes.values()].find((box) => box.varname === varname && box.presentation);
+  if (!control) throw new Error(`no control named ${varname} in the device's presentation`);
+  const spec = control.saved_attribute_attributes.valueof;
+  let outletIndex = 0;
+  let out = value;
+  if (control.maxclass === "live.menu") {
+    if (!spec.parameter_enum.includes(value)) throw new Error(`${varname} offers ${spec.parameter_enum}, not ${value}`);
+    outletIndex = 1;
+  } else if (control.maxclass === "live.toggle") {
+    if (value !== 0 && value !== 1) throw new Error(`${varname} is a toggle: 0 or 1, not ${value}`);
+  } else if (control.maxclass === "live.dial" || control.maxclass === "live.numbox") {
+    const low = spec.parameter_mmin || 0;
+    if (typeof value !== "number" || value < low || value > spec.parameter_mmax) {
+      throw new Error(`${varname} goes from ${low} to ${spec.parameter_mmax}, not ${value}`);
+    }
+    if (spec.parameter_type === 1 && !Number.isInteger(value)) throw new Error(`${varname} takes whole numbers`);
+  } else {
+    throw new Error(`${varname} is a ${control.maxclass}, not a control this harness sets`);
+  }
+  const words = [];
+  let at = [control.id, outletIndex];
+  for (;;) {
+    const line = patcher.lines.find((entry) => entry.patchline.source[0] === at[0] && entry.patchline.source[1] === at[1]);
+    if (!line) throw new Error(`${varname}: outlet ${at[1]} of ${at[0]} leads nowhere`);
+    const next = boxes.get(line.patchline.destination[0]);
+    const text = (next.text || "").split(" ");
+    if (text[0] === "js") return [...words, out];
+    if (text[0] !== "prepend") throw new Error(`${varname} goes through ${next.text}, which the harness does not model`);
+    words.push(...text.slice(1));
+    at = [next.id, 0];
+  }
 }
 
 // ---------------------------------------------------------------------------------------

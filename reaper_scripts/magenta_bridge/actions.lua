@@ -32,6 +32,25 @@ local function common(values)
   return options
 end
 
+-- The key lock and pitch range, added to `options` for the tools that take them (continue,
+-- generate, interpolate, vary, harmonize, infill), except for drum parts: the daemon's drum
+-- models refuse them. "auto" reads the key REAPER's key snap stores in `take` (none without).
+local function pitched(options, values, drums, take)
+  if drums then return options end
+  local key = values.key
+  if key == "auto" then key = take and project.key_of(take) end
+  if key and key ~= "off" then append(options, "--key", key) end
+  if values.pitch_low then append(options, "--pitch-low", values.pitch_low) end
+  if values.pitch_high then append(options, "--pitch-high", values.pitch_high) end
+  return options
+end
+
+-- A yes/no setting at "no", for a daemon parameter that is true by default: sent as 0.
+local function unless_yes(options, option, setting)
+  if setting == "no" then append(options, option, 0) end
+  return options
+end
+
 local function channel_for(source, drums)
   if source and source.drums == drums then return source.channel end
   return drums and project.DRUM_CHANNEL or 0
@@ -88,9 +107,10 @@ TOOLS.continue = function(values)
   return per_item("continue", function(source)
     local options = append(common(values), "--bars", values.bars, "--variations",
       values.variations)
-    local key = values.key
-    if key == "auto" then key = project.key_of(source.take) end
-    if key and key ~= "off" and not source.drums then append(options, "--key", key) end
+    pitched(options, values, source.drums, source.take)
+    -- 0 (or blank) is the daemon's own default: as the model plays, no cap.
+    if (values.density or 0) > 0 then append(options, "--density", values.density) end
+    if (values.polyphony or 0) > 0 then append(options, "--polyphony", values.polyphony) end
     return options
   end, function(source, clips)
     -- A new item from the bar line after the source, where the daemon starts the continuation.
@@ -102,14 +122,18 @@ TOOLS.continue = function(values)
 end
 
 TOOLS.vary = function(values)
-  return per_item("vary", function()
-    return append(common(values), "--variations", values.variations)
+  return per_item("vary", function(source)
+    local options = append(common(values), "--variations", values.variations)
+    if values.distance then append(options, "--distance", values.distance) end
+    return pitched(options, values, source.drums, source.take)
   end, as_takes("vary"))
 end
 
 TOOLS.groove = function(values)
   local requests, why = per_item("groove", function()
-    return append(common(values), "--variations", values.variations)
+    local options = append(common(values), "--variations", values.variations)
+    unless_yes(options, "--keep-hits", values.keep_hits)
+    return unless_yes(options, "--backbone", values.backbone)
   end, as_takes("groove"))
   -- Grooving says the item is drums, whatever its channel or track.
   for _, request in ipairs(requests or {}) do request.drums = true end
@@ -119,7 +143,8 @@ end
 TOOLS.drumify = function(values)
   local drum_tracks = {} -- one new track per source track
   return per_item("drumify", function()
-    return append(common(values), "--variations", values.variations)
+    local options = append(common(values), "--variations", values.variations)
+    return unless_yes(options, "--backbone", values.backbone)
   end, function(source, clips)
     drum_tracks[source.track] = drum_tracks[source.track]
       or project.new_track(source.track, "Drumify")
@@ -129,11 +154,11 @@ TOOLS.drumify = function(values)
   end)
 end
 
--- Options of the chorale tools (Coconet's harmonize and infill).
-local function chorale(values)
+-- Options of the chorale tools (Coconet's harmonize and infill) for an item.
+local function chorale(values, source)
   local options = append(common(values), "--variations", values.variations)
   if values.gibbs_steps then append(options, "--gibbs-steps", values.gibbs_steps) end
-  return options
+  return pitched(options, values, source.drums, source.take)
 end
 
 local VOICES = { "soprano", "alto", "tenor", "bass" }
@@ -144,8 +169,8 @@ local VOICES = { "soprano", "alto", "tenor", "bass" }
 -- (T) moves every voice to the same variation, as take n is variation n on every track.
 TOOLS.harmonize = function(values)
   local voice_tracks = {} -- per source track, its voices' tracks
-  return per_item("harmonize", function()
-    return append(chorale(values), "--voices-apart", 1)
+  return per_item("harmonize", function(source)
+    return append(chorale(values, source), "--voices-apart", 1)
   end, function(source, clips)
     local voices = #clips // values.variations -- a variation is its voices, top first
     if not voice_tracks[source.track] then
@@ -188,7 +213,7 @@ TOOLS.infill = function(values)
         .. "part of it to infill."):format(source.name)
     end
     spans[source] = { from, to }
-    return append(chorale(values), "--voices-apart", 0, "--start", from, "--end", to)
+    return append(chorale(values, source), "--voices-apart", 0, "--start", from, "--end", to)
   end, function(source, clips)
     local span = spans[source]
     project.write_span(source, span[1], span[2], named("infill", clips, source))
@@ -207,9 +232,13 @@ TOOLS.interpolate = function(values)
       return nil, ("The item on track '%s' has no notes to interpolate."):format(source.name)
     end
   end
+  -- The steps go between the two items, which stay: never their decoded copies (endpoints 0).
+  local options = append(common(values), "--steps", values.steps, "--endpoints", 0)
+  if values.mode ~= "spherical" then append(options, "--mode", values.mode) end
+  pitched(options, values, first.drums and last.drums, first.take)
   return { {
     inputs = { first.clip, last.clip }, drums = first.drums and last.drums,
-    options = append(common(values), "--steps", values.steps, "--endpoints", 0),
+    options = options,
     -- The steps, back to back from the end of the first item: in the gap on its track when
     -- they fit there, else on a new track below, never over the second item.
     place = function(clips)
@@ -235,8 +264,11 @@ TOOLS.generate = function(values)
   local start_qn = reaper.TimeMap2_timeToQN(0, cursor)
   local options = append(common(values), "--bars", values.bars, "--variations",
     values.variations, "--qpm", ("%.3f"):format(qpm))
-  -- No clip to tell the daemon what to make: a drum track asks for its drum model.
-  if track and project.is_drum_track(track) then append(options, "--content", "drums") end
+  -- No clip to tell the daemon what to make: a drum track asks for its drum model. No take
+  -- either: key lock "auto" locks nothing here, a key of the settings does.
+  local drums = track and project.is_drum_track(track)
+  if drums then append(options, "--content", "drums") end
+  pitched(options, values, drums, nil)
   return { {
     inputs = {},
     options = options,

@@ -44,6 +44,16 @@ local function key_lock(text)
   return nil, "must be auto, off or a key such as C:major, F#:minor, Bb:dorian"
 end
 
+-- One of a few words (any case), given back as written in `words`.
+local function one_of(words)
+  return function(text)
+    for _, word in ipairs(words) do
+      if text:lower() == word then return word end
+    end
+    return nil, "must be " .. table.concat(words, " or ")
+  end
+end
+
 local function executable(text)
   if text == "" then return "" end
   if text:find('"', 1, true) then return nil, "must not contain quotes" end
@@ -53,8 +63,11 @@ local function executable(text)
   return text
 end
 
--- In the dialog's order. `caption` is what GetUserInputs shows (at most 16 fields, and no
--- commas: captions are comma-separated whatever the separator of the values).
+-- In the dialogs' order: the first page, then the second (`page = 2`), each at most 16 fields
+-- as GetUserInputs allows. `caption` is what GetUserInputs shows (no commas: captions are
+-- comma-separated whatever the separator of the values). The second page holds what shapes
+-- the results of some tools only; at its default a value is not sent, so the daemon's own
+-- default applies.
 settings.FIELDS = {
   { key = "model", caption = "Model (blank: the daemon picks)", default = "", check = model_name },
   { key = "temperature", caption = "Temperature (blank: tool's own)", default = "",
@@ -76,7 +89,26 @@ settings.FIELDS = {
     check = optional(number_in(1, 65535, true)) },
   { key = "timeout", caption = "Timeout (seconds)", default = "60",
     check = number_in(1, 3600) },
+  { key = "pitch_low", caption = "Lowest pitch (blank: 0)", default = "", page = 2,
+    check = optional(number_in(0, 127, true)) },
+  { key = "pitch_high", caption = "Highest pitch (blank: 127)", default = "", page = 2,
+    check = optional(number_in(0, 127, true)) },
+  { key = "density", caption = "Continue: notes per bar (0: free)", default = "0", page = 2,
+    check = optional(number_in(0, 64, true)) },
+  { key = "polyphony", caption = "Continue: polyphony (0: no cap)", default = "0", page = 2,
+    check = optional(number_in(0, 16, true)) },
+  { key = "distance", caption = "Vary: distance (blank: 0.5)", default = "", page = 2,
+    check = optional(number_in(0, 4)) },
+  { key = "mode", caption = "Interpolate: spherical/linear", default = "spherical", page = 2,
+    check = one_of({ "spherical", "linear" }) },
+  { key = "keep_hits", caption = "Groove: keep the hits (yes/no)", default = "yes", page = 2,
+    check = one_of({ "yes", "no" }) },
+  { key = "backbone", caption = "Groove/drumify: backbone (yes/no)", default = "yes", page = 2,
+    check = one_of({ "yes", "no" }) },
 }
+
+-- The dialogs' titles, by page.
+settings.PAGES = { "Magenta Bridge settings", "Magenta Bridge settings: tool controls" }
 
 -- The stored text of every setting, its default where none is stored.
 function settings.texts()
@@ -102,6 +134,10 @@ function settings.check(texts)
     end
     values[field.key] = value
   end
+  if values.pitch_low and values.pitch_high and values.pitch_low > values.pitch_high then
+    problems[#problems + 1] = ("pitch_low must not be above pitch_high (got %d and %d)")
+      :format(values.pitch_low, values.pitch_high)
+  end
   if #problems > 0 then return nil, problems end
   return values
 end
@@ -110,9 +146,12 @@ function settings.load()
   return settings.check(settings.texts())
 end
 
-function settings.save(texts)
+-- Store the settings of one page of the dialog (every page's when `page` is nil).
+function settings.save(texts, page)
   for _, field in ipairs(settings.FIELDS) do
-    reaper.SetExtState(settings.SECTION, field.key, trimmed(texts[field.key]), true)
+    if not page or (field.page or 1) == page then
+      reaper.SetExtState(settings.SECTION, field.key, trimmed(texts[field.key]), true)
+    end
   end
 end
 
@@ -137,40 +176,65 @@ local function served_check(models, model)
     table.concat(models, ", "), model)
 end
 
--- The settings dialog: asks again, with the user's text kept, until every value is valid or
--- the dialog is cancelled. Returns whether settings were saved.
-function settings.edit(script_folder)
-  local captions, texts = {}, settings.texts()
-  for _, field in ipairs(settings.FIELDS) do captions[#captions + 1] = field.caption end
-  local caption_csv = table.concat(captions, ",") .. ",extrawidth=220,separator=" .. SEPARATOR
-  local models = served_models(texts, script_folder)
-  local title = "Magenta Bridge settings"
-  if models then title = title .. " (models: " .. table.concat(models, ", ") .. ")" end
-  while true do
-    local shown = {}
-    for _, field in ipairs(settings.FIELDS) do shown[#shown + 1] = texts[field.key] end
-    local ok, answer = reaper.GetUserInputs(title, #settings.FIELDS,
-      caption_csv, table.concat(shown, SEPARATOR))
-    if not ok then return false end
-    local index = 0
-    for part in (answer .. SEPARATOR):gmatch("(.-)" .. SEPARATOR) do
-      index = index + 1
-      if settings.FIELDS[index] then texts[settings.FIELDS[index].key] = part end
-    end
-    local values, problems = settings.check(texts)
-    local unserved = served_check(models, trimmed(texts.model))
-    if unserved then
-      problems = problems or {}
-      problems[#problems + 1] = unserved
-      values = nil
-    end
-    if values then
-      settings.save(texts)
-      return true
-    end
-    reaper.ShowMessageBox("Please fix:\n\n" .. table.concat(problems, "\n"),
-      "Magenta Bridge settings", 0)
+-- The fields of one page of the dialog.
+local function page_fields(page)
+  local fields = {}
+  for _, field in ipairs(settings.FIELDS) do
+    if (field.page or 1) == page then fields[#fields + 1] = field end
   end
+  return fields
+end
+
+-- The problems with one page's fields (those of other pages are theirs to show).
+local function page_problems(texts, fields)
+  local _, problems = settings.check(texts)
+  local mine = {}
+  for _, problem in ipairs(problems or {}) do
+    for _, field in ipairs(fields) do
+      if problem:sub(1, #field.key + 1) == field.key .. " " then
+        mine[#mine + 1] = problem
+        break
+      end
+    end
+  end
+  return mine
+end
+
+-- The settings dialog, one page after the other: each asks again, with the user's text kept,
+-- until every value on it is valid, and is stored then; Cancel leaves that page and the ones
+-- after it as they were. Returns whether every page was stored.
+function settings.edit(script_folder)
+  local texts = settings.texts()
+  local models = served_models(texts, script_folder)
+  for page, title in ipairs(settings.PAGES) do
+    local fields, captions = page_fields(page), {}
+    for _, field in ipairs(fields) do captions[#captions + 1] = field.caption end
+    local caption_csv = table.concat(captions, ",") .. ",extrawidth=220,separator=" .. SEPARATOR
+    if page == 1 and models then
+      title = title .. " (models: " .. table.concat(models, ", ") .. ")"
+    end
+    while true do
+      local shown = {}
+      for _, field in ipairs(fields) do shown[#shown + 1] = texts[field.key] end
+      local ok, answer = reaper.GetUserInputs(title, #fields, caption_csv,
+        table.concat(shown, SEPARATOR))
+      if not ok then return false end
+      local index = 0
+      for part in (answer .. SEPARATOR):gmatch("(.-)" .. SEPARATOR) do
+        index = index + 1
+        if fields[index] then texts[fields[index].key] = part end
+      end
+      local problems = page_problems(texts, fields)
+      if page == 1 then problems[#problems + 1] = served_check(models, trimmed(texts.model)) end
+      if #problems == 0 then
+        settings.save(texts, page)
+        break
+      end
+      reaper.ShowMessageBox("Please fix:\n\n" .. table.concat(problems, "\n"),
+        "Magenta Bridge settings", 0)
+    end
+  end
+  return true
 end
 
 return settings

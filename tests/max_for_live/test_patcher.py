@@ -100,7 +100,7 @@ def test_parameters_set_what_the_device_knows(boxes: dict[str, dict]) -> None:
     assert sets == known  # every setting has its control (the model: its menu)
     classes = {b["maxclass"] for b in boxes.values()}
     assert {"live.menu", "live.dial", "live.numbox", "live.toggle", "live.text"} <= classes
-    (menu,) = [b for b in boxes.values() if b["maxclass"] == "live.menu"]
+    (menu,) = [b for b in boxes.values() if b.get("varname") == "Tool"]
     tools = menu["saved_attribute_attributes"]["valueof"]["parameter_enum"]
     assert tools == [
         "continue",
@@ -209,3 +209,82 @@ def _js_status_comment(patcher: dict, boxes: dict[str, dict]) -> dict:
     (js,) = _objects(boxes, "js")
     (status,) = [d for (s, d) in _lines(patcher) if s == (js["id"], 1)]
     return boxes[status[0]]
+
+
+def _js_tool_params() -> dict[str, list[str]]:
+    """Each tool's `params` in the JS's TOOLS table: the settings it sends that tool."""
+    found = re.findall(
+        r'^    "(\w+)": \{ clips: \d, params: \[(.*?)\]',
+        DEVICE_JS.read_text(),
+        re.MULTILINE | re.DOTALL,
+    )
+    return {tool: re.findall(r'"(\w+)"', names) for tool, names in found}
+
+
+def _js_unset() -> dict[str, object]:
+    """The JS's UNSET table: the value at which a control is not sent."""
+    found = re.search(r"var UNSET = \{(.*?)\};", DEVICE_JS.read_text(), re.DOTALL)
+    assert found, "the JS declares no UNSET"
+    return {k: json.loads(v) for k, v in re.findall(r'(\w+): ("[^"]*"|[-\d.]+)', found.group(1))}
+
+
+def _controls(patcher: dict, boxes: dict[str, dict]) -> dict[str, dict]:
+    """The setting each presentation control sets (through its `prepend set <setting>`)."""
+    controls = {}
+    for (source, _), (destination, _) in _lines(patcher):
+        words = boxes[destination].get("text", "").split()
+        if words[:2] == ["prepend", "set"] and boxes[source]["maxclass"].startswith("live."):
+            controls[words[2]] = boxes[source]
+    return controls
+
+
+def test_each_tool_is_sent_the_controls_its_table_declares_and_no_other(
+    patcher: dict, boxes: dict[str, dict]
+) -> None:
+    """A control reaches every tool of the daemon's table that takes it (the key lock toggle
+    sends `key`), and never a tool that would refuse it as an unknown parameter."""
+    from bridge.tools.registry import TOOLS
+
+    sent = _js_tool_params()
+    assert set(sent) == set(TOOLS)
+    offered = set(_controls(patcher, boxes)) - {"keylock", "kitmap"} | {"key"}
+    for name, tool in TOOLS.items():
+        declared = {param.name for param in tool.params}
+        assert set(sent[name]) <= declared, f"{name} does not take {set(sent[name]) - declared}"
+        assert set(sent[name]) == declared & offered, name
+    for setting in ("density", "polyphony", "distance", "mode", "endpoints", "keep_hits"):
+        assert setting in offered, f"no control sets {setting}"
+    assert "backbone" in offered
+
+
+def test_each_control_keeps_to_its_parameters_range_and_starts_at_its_default(
+    patcher: dict, boxes: dict[str, dict]
+) -> None:
+    """Ranges and choices as the daemon's parameter table has them (a -1 below a range is a
+    number box's "off"); a control the JS does not send at its UNSET value starts there, and
+    that value is the daemon's default, so an untouched device sends nothing for it."""
+    from bridge.tools.registry import TOOLS
+
+    params = {param.name: param for tool in TOOLS.values() for param in tool.params}
+    unset = _js_unset()
+    controls = _controls(patcher, boxes)
+    for setting, control in controls.items():
+        if setting not in params:
+            continue
+        param = params[setting]
+        valueof = control["saved_attribute_attributes"]["valueof"]
+        (initial,) = valueof["parameter_initial"]
+        if param.choices:
+            assert control["maxclass"] == "live.menu", setting
+            assert valueof["parameter_enum"] == list(param.choices), setting
+            initial = param.choices[initial]
+        elif param.kind is bool:
+            assert control["maxclass"] == "live.toggle", setting
+        else:
+            low, high = valueof.get("parameter_mmin", 0), valueof["parameter_mmax"]
+            assert param.low is None or low >= param.low or low == -1, setting
+            assert param.high is None or high <= param.high, setting
+            assert valueof["parameter_type"] == (1 if param.kind is int else 0), setting
+        if setting in unset:
+            assert unset[setting] == param.default == initial, setting
+    assert set(unset) <= set(controls)
