@@ -11,6 +11,7 @@ show client and port ("Magenta Bridge In:Magenta Bridge In").
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -39,6 +40,11 @@ HINTS = {
     "(https://www.tobias-erichsen.de/software/loopmidi.html) and name them in midi.in_port "
     "and midi.out_port",
 }
+# A JACK server that is stopped or wedged accepts a client's connection and never answers;
+# rtmidi then blocks forever inside jack_client_open, holding the GIL, so the server is first
+# asked from a child process that can be killed.
+JACK_PROBE_SECONDS = 10.0
+_JACK_PROBE = "import rtmidi; rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name='magenta-bridge probe')"
 # rtmidi numbers the names it lists (ALSA "... 128:0", Windows "... 1"); names match without.
 _PORT_NUMBER = re.compile(r" \d+(:\d+)?$")
 
@@ -76,13 +82,31 @@ def available_ports(api: str) -> dict[str, list[str]]:
     """The ports `api` offers, in mido's sense: "inputs" send MIDI (a port can read from
     them), "outputs" take it."""
     name = resolve_api(api)
+    check_answers(name)
     return {"inputs": _listed(rtmidi.MidiIn, name), "outputs": _listed(rtmidi.MidiOut, name)}
+
+
+def check_answers(api: str, seconds: float = JACK_PROBE_SECONDS) -> None:
+    """Refuse a JACK server that does not answer a client within `seconds` (the other MIDI
+    systems answer or fail at once), rather than hang on it."""
+    if api != "jack":
+        return
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _JACK_PROBE], capture_output=True, timeout=seconds, check=False
+        )
+    except subprocess.TimeoutExpired as error:
+        raise MidiUnavailable(
+            f"jack: the JACK server did not answer a client within {seconds:g} s (stopped or "
+            f"wedged); restart it, or set midi.api: alsa"
+        ) from error
 
 
 def open_ports(config: MidiConfig) -> tuple[MidiInput, MidiOutput]:
     """The daemon's two ports: new virtual ones, or (Windows, or `virtual: false`) the
     existing ports of those names, e.g. loopMIDI's."""
     api = resolve_api(config.api)
+    check_answers(api)
     virtual = api != "windows" if config.virtual is None else config.virtual
     if virtual and api == "windows":
         raise MidiUnavailable(f"windows: set midi.virtual: false or null. {HINTS[api]}")

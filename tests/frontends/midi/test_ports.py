@@ -4,6 +4,8 @@ records the output; listing, names, duplicates, existing ports by name, clear re
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -12,11 +14,13 @@ from pathlib import Path
 import mido
 import pytest
 import rtmidi
+from jack_servers import start_jack, stop_jack
 
 from bridge.config import MidiConfig
 from bridge.frontends.midi.ports import (
     MidiUnavailable,
     available_ports,
+    check_answers,
     compiled_apis,
     open_ports,
     resolve_api,
@@ -167,3 +171,25 @@ def test_listed_names_match_with_or_without_client_and_rtmidis_number():
     assert _matching(listed, "loopMIDI Port") == [listed[1]]
     assert _matching(listed, "Port 2") == [listed[2]], "a name ending in a number is kept whole"
     assert _matching(listed, "Bridge In") == []
+
+
+@pytest.fixture
+def wedged_jack(jack_server, monkeypatch):
+    """A second JACK server, stopped (SIGSTOP) after it started: it accepts a client's
+    connection and never answers, as a hung server does."""
+    name = f"{jack_server}-wedged"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    server = start_jack(shutil.which("jackd"), name)
+    server.send_signal(signal.SIGSTOP)
+    yield name
+    server.send_signal(signal.SIGCONT)
+    stop_jack(server)
+
+
+def test_a_wedged_jack_server_is_refused_in_seconds_not_waited_on_forever(wedged_jack):
+    started = time.monotonic()
+    with pytest.raises(MidiUnavailable, match=r"did not answer a client within 2 s"):
+        check_answers("jack", seconds=2)
+    assert time.monotonic() - started < 30  # the probe was killed, not waited on
+    with pytest.raises(MidiUnavailable, match="stopped or wedged"):
+        available_ports("jack")  # doctor's listing asks first too
