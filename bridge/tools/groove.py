@@ -114,7 +114,7 @@ def with_backbone(steps: np.ndarray, rhythm: Sequence[int], steps_per_bar: int) 
             _add_hit(steps, played[0], KICK, loudness)
         backbeats = (start + steps_per_bar // 4, start + 3 * steps_per_bar // 4)
         others = [step for step in played if not steps[step, KICK] > 0.5] or played[1:]
-        if not drummed[:, SNARE].any() and len(played) > 1 and others:
+        if not drummed[:, SNARE].any() and len(played) > 1:
             nearest = min(others, key=lambda step: min(abs(step - beat) for beat in backbeats))
             _add_hit(steps, nearest, SNARE, loudness)
     return steps

@@ -90,9 +90,8 @@ def _continuation(clips: Sequence[Clip], params: Mapping[str, Any]) -> Any:
     from bridge.models.events_rnn.sampling import SamplingOptions
     from bridge.models.generation import Continuation
 
+    pitch_lock(params)  # a range upside down, or a key leaving no pitch: refused by name
     low, high = params["pitch_low"], params["pitch_high"]
-    if low > high:
-        raise ParamError(f"pitch_low ({low}) must not be above pitch_high ({high})")
     return Continuation(
         clip=clips[0],
         bars=params["bars"],
