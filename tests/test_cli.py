@@ -238,3 +238,24 @@ def test_models_lists_a_checkpoint_named_by_its_prefix_as_installed(tmp_path):
     listed = run("--config", str(config), "models").stdout
     states = dict(re.findall(r"^[* ] (\S+) .*\[(.+)\]$", listed, re.MULTILINE))
     assert states == {"vae": "ok", "spare": "ok", "gone": "optional, not installed"}
+
+
+def test_history_shows_what_a_job_was_warned_of(tmp_path):
+    from bridge.music.clip import Clip, Note
+    from bridge.store import ResultStore
+
+    with ResultStore(tmp_path / "data") as store:
+        job = store.accept(
+            client="udp:127.0.0.1:9", request_id="r1", tool="vary", model="tunes", params={}
+        )
+        clip = Clip((Note(60, 0.0, 1.0),), 4.0)
+        store.finish(job.job_id, [clip], {"run_s": 0.01}, warning="3 distinct variations of 4")
+    config = tmp_path / "config.yaml"
+    weights = REPO / "models" / "pretrained" / "folk_attention_rnn.safetensors"
+    config.write_text(
+        f"data_folder: {tmp_path / 'data'}\n"
+        f"models: {{tunes: {{family: melody_rnn, path: {weights}}}}}\n"
+    )
+    done = run("--config", str(config), "history")
+    assert done.returncode == 0, done.stderr
+    assert "    warning: 3 distinct variations of 4" in done.stdout.splitlines()

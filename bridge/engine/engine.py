@@ -426,7 +426,9 @@ class Engine:
             if not job.settle():
                 continue  # the watchdog answered first: timed out
             try:
-                record = self.store.finish(job.job_id, results, timings, extra_files=previews)
+                record = self.store.finish(
+                    job.job_id, results, timings, extra_files=previews, warning=job.warning
+                )
             except Exception as error:
                 self._fail_with(job, error, settled=True)
                 continue

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1  # PRAGMA user_version; bump it with a migration when the table changes
+SCHEMA_VERSION = 2  # PRAGMA user_version; bump it with a migration when the table changes
 STATUSES = ("accepted", "running", "done", "failed", "cancelled")
 UNFINISHED = ("accepted", "running")
 _JSON_COLUMNS = ("params", "timings")
@@ -38,12 +38,24 @@ CREATE TABLE jobs (
     timings TEXT NOT NULL,
     input_paths TEXT NOT NULL,
     result_paths TEXT NOT NULL,
-    error TEXT
+    error TEXT,
+    warning TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX jobs_by_created ON jobs (created);
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
+
+
+# From a schema version to the current one, in one transaction each.
+_MIGRATIONS = {
+    1: f"""
+BEGIN;
+ALTER TABLE jobs ADD COLUMN warning TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = {SCHEMA_VERSION};
+COMMIT;
+""",
+}
 
 
 class StoreError(ValueError):
@@ -67,6 +79,7 @@ class JobRecord:
     input_paths: list[Path]
     result_paths: list[Path]
     error: str | None
+    warning: str = ""  # what the client was told besides the results (e.g. fewer variations)
 
 
 _COLUMNS = tuple(field.name for field in fields(JobRecord))
@@ -86,6 +99,8 @@ class JobIndex:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
                 self._db.executescript(_SCHEMA)
+            elif version in _MIGRATIONS:
+                self._db.executescript(_MIGRATIONS[version])
             elif version != SCHEMA_VERSION:
                 raise StoreError(
                     f"{path} has history schema version {version}; this bridge reads version "

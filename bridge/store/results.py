@@ -112,8 +112,10 @@ class ResultStore:
         results: Sequence[Clip],
         timings: Mapping[str, float],
         extra_files: Sequence[Path] = (),
+        warning: str = "",
     ) -> JobRecord:
-        """Write the result clips, then mark the job done in one durable update.
+        """Write the result clips, then mark the job done in one durable update, with the
+        `warning` its client is told, if any.
 
         `extra_files` are files already written inside the job folder (WAV previews); they are
         listed after the MIDI files in result_paths. A job cancelled meanwhile stays cancelled
@@ -133,6 +135,7 @@ class ResultStore:
             finished=time.time(),
             timings=plain_timings,
             result_paths=paths + extras,
+            warning=warning,
         )
 
     def fail(self, job_id: str, error: str, status: str = "failed") -> JobRecord:

@@ -89,3 +89,22 @@ def test_trio_models_are_refused_over_osc(make_daemon):
     address, args = client.receive()[-1]
     assert address == "/magenta/error" and "use the command line" in args[1]
     client.close()
+
+
+def test_a_warning_is_kept_with_the_job_and_sent_again_by_job_get(vae_daemon):
+    """Interpolating an 8-beat clip with a 16-beat one loops the shorter: the client is told,
+    and told again when it fetches the stored job later."""
+    upload_tune(vae_daemon, "w", 0, 60)
+    notes = [v for i in range(32) for v in (64 + i % 3, i / 2, 0.5, 90, 0)]
+    vae_daemon.send("/magenta/clip/begin", "w", 1, 32, 16.0)
+    vae_daemon.send("/magenta/clip/notes", "w", 1, 0, *notes)
+    vae_daemon.receive(("/magenta/clip/ready",))
+    vae_daemon.send("/magenta/tool/interpolate", "w", "model", "tunes", "steps", 2)
+    replies = vae_daemon.receive()
+    warned = [args for address, args in replies if address == "/magenta/job/warning"]
+    assert warned and "looped to 16 beats" in warned[0][1]
+    job_id = replies[-1][1][1]
+    vae_daemon.send("/magenta/job/get", "again", job_id)
+    again = vae_daemon.receive()
+    assert again[0] == ("/magenta/job/warning", ["again", warned[0][1]])
+    assert again[-1][0] == "/magenta/job/done" and len(result_clips(again)) == 2

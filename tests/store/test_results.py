@@ -231,8 +231,30 @@ def test_an_index_from_a_newer_bridge_is_refused(tmp_path):
     ResultStore(tmp_path).close()
     with sqlite3.connect(tmp_path / "history.sqlite") as db:
         db.execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreError, match="schema version 99; this bridge reads version 1"):
+    with pytest.raises(StoreError, match="schema version 99; this bridge reads version 2"):
         ResultStore(tmp_path)
+
+
+def test_a_finished_job_keeps_what_its_client_was_warned_of(store, clips):
+    record = accept(store, clips[:1])
+    done = store.finish(record.job_id, clips[1:], {}, warning="2 distinct variations of 4")
+    assert done.warning == store.get(record.job_id).warning == "2 distinct variations of 4"
+    assert accept(store).warning == ""
+
+
+def test_a_first_version_index_gains_the_warning_and_keeps_its_jobs(tmp_path, clips):
+    """A history written before warnings were stored (schema 1) is migrated in place."""
+    with ResultStore(tmp_path) as store:
+        done = store.finish(accept(store, clips[:1]).job_id, clips[1:2], {"run_s": 0.1})
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        db.execute("ALTER TABLE jobs DROP COLUMN warning")
+        db.execute("PRAGMA user_version = 1")
+    with ResultStore(tmp_path) as store:
+        assert store.get(done.job_id) == done
+        later = store.finish(accept(store).job_id, clips[:1], {}, warning="looped")
+        assert store.get(later.job_id).warning == "looped"
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_an_index_that_is_not_sqlite_is_refused(tmp_path):

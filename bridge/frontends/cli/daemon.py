@@ -203,6 +203,8 @@ def _history(args: argparse.Namespace) -> int:
             print(f"    {path}")
         if record.error:
             print(f"    error: {record.error}")
+        if record.warning:
+            print(f"    warning: {record.warning}")
     if not records:
         print(f"no jobs yet in {config.data_folder}")
     return 0

@@ -43,7 +43,7 @@ class HttpJobs:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._lock = threading.Lock()
-        self._ended: OrderedDict[str, str] = OrderedDict()  # HTTP jobs that ended: warning
+        self._ended: OrderedDict[str, None] = OrderedDict()  # HTTP jobs that ended
         self._progress: dict[str, float] = {}  # HTTP jobs running: their last progress
         self._streams: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
 
@@ -62,11 +62,11 @@ class HttpJobs:
         self._end(job)
 
     def _end(self, job: Job) -> None:
-        """Remember the job ended (and its warning), then wake its streams: the store already
-        knows how it ended, the engine may still hold it a moment."""
+        """Remember the job ended, then wake its streams: the store already knows how it
+        ended (and its warning), the engine may still hold it a moment."""
         with self._lock:
             self._progress.pop(job.job_id, None)
-            self._ended[job.job_id] = job.warning
+            self._ended[job.job_id] = None
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
         self._wake(job.job_id)
@@ -88,8 +88,6 @@ class HttpJobs:
         else:
             status = outcome(record.status, record.error)
             progress = 1.0 if status == "done" else 0.0
-        with self._lock:
-            warning = self._ended.get(record.job_id) or None
         return {
             "job_id": record.job_id,
             "tool": record.tool,
@@ -97,7 +95,7 @@ class HttpJobs:
             "status": status,
             "progress": progress,
             "error": record.error,
-            "warning": warning,
+            "warning": record.warning or None,
             "results": _results(record) if status == "done" else [],
         }
 

@@ -57,7 +57,9 @@ is continued from beat 8), and holds the notes still sounding there; place it at
 line in the DAW. The other tools' results start where their input starts.
 A full queue answers `/magenta/error request_id "busy: ..."` at once. A result is never an
 empty clip without a word: when some results are silent, `job/warning` says which before
-the results; when all are, the job ends with an error saying so.
+the results (and again with `job/get`: the history keeps it), as it says what a tool did
+beyond the request (fewer distinct variations, a shorter clip looped); when all results are
+silent, the job ends with an error saying so.
 UDP may drop datagrams a busy client does not read in time (large results are many
 datagrams): give the receiving socket a large buffer, or use TCP, or ask again with
 `job/get` and the job id from `job/accepted`.

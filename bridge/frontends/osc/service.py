@@ -316,7 +316,10 @@ class OscService:
     def send_results(
         self, peer: Peer, request_id: str, results: Sequence[Clip], record: JobRecord
     ) -> None:
-        """Result chunks, preview paths, then done: the end of every successful job."""
+        """The job's warning if it had one, result chunks, preview paths, then done: the end
+        of every successful job, and what job/get sends again."""
+        if record.warning:
+            peer.send(message(f"{ROOT}/job/warning", request_id, record.warning))
         for index, clip in enumerate(results):
             for chunk in self._result_chunks(peer, request_id, index, len(results), clip):
                 peer.send(chunk)
@@ -423,8 +426,6 @@ class JobReplies:
         if self.play and results and self.service.midi is not None:
             self.service.midi.play_answer(results[0])
         try:
-            if job.warning:
-                self.peer.send(message(f"{ROOT}/job/warning", job.request.request_id, job.warning))
             self.service.send_results(self.peer, job.request.request_id, results, record)
         except ReplyTooLarge as error:
             self.service.send_error(
