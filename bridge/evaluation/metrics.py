@@ -10,8 +10,14 @@ are NaN and left out of means.
 Per clip:
 - `pitch_range`: highest minus lowest pitch, in semitones.
 - `note_density`: onsets per bar (bars of the clip's time signature over its length).
+- `bar_note_counts`: onsets in each bar, whose spread over every bar of a set shows how
+  evenly a density is kept.
+- `simultaneous_notes`: the most notes sounding on one 16th step (a note sounds from its
+  onset step to the step its end rounds to, at least one; drums: classes hit on the step).
 - `in_scale_ratio`: the share of onsets in the major scale (any of the 12) holding the most of
   them; natural minor and the church modes are the same sets, so folk modes score 1.
+- `in_key_ratio`: the share of onsets in a given key (a comparison gives each sample its
+  primer's estimated key, `bridge.music.scales.estimate_key`).
 - `repeated_bar_rate`: of the bars after the first that hold a note, the share that repeat an
   earlier bar exactly (the same keys at the same steps of the bar).
 Per set of clips:
@@ -34,6 +40,7 @@ import numpy as np
 from bridge.music.clip import Clip
 from bridge.music.drums import NUM_DRUM_CLASSES, drum_class
 from bridge.music.melody import MAJOR_SCALE
+from bridge.music.scales import Key
 
 STEPS_PER_QUARTER = 4
 PITCH_CLASSES = 12
@@ -43,7 +50,11 @@ STATISTICS = (
     "onset_position_distance",
     "pitch_range",
     "note_density",
+    "note_density_sd",
+    "simultaneous_notes",
+    "max_simultaneous_notes",
     "in_scale_ratio",
+    "in_primer_key_ratio",
     "repeated_bar_rate",
     "silent_share",
 )
@@ -74,6 +85,39 @@ def pitch_range(clip: Clip) -> float:
 def note_density(clip: Clip) -> float:
     """Onsets per bar."""
     return len(onsets(clip)) / (clip.length / clip.beats_per_bar)
+
+
+def bar_note_counts(clip: Clip) -> list[int]:
+    """Onsets in each bar of the clip (a last, partial bar counts as one)."""
+    per_bar = steps_per_bar(clip)
+    bars = math.ceil(round(clip.length * STEPS_PER_QUARTER) / per_bar)
+    counts = [0] * bars
+    for step, _ in onsets(clip):
+        if step < bars * per_bar:
+            counts[step // per_bar] += 1
+    return counts
+
+
+def simultaneous_notes(clip: Clip) -> float:
+    """The most notes sounding on one 16th step; NaN for an empty clip."""
+    sounding: dict[int, set[int]] = {}
+    for note in clip.audible_notes:
+        key = drum_class(note.pitch) if clip.drums else note.pitch
+        if key is None:
+            continue
+        start = round(note.start * STEPS_PER_QUARTER)
+        end = start + 1 if clip.drums else round(note.end * STEPS_PER_QUARTER)
+        for step in range(start, max(end, start + 1)):
+            sounding.setdefault(step, set()).add(key)
+    return float(max(map(len, sounding.values()))) if sounding else math.nan
+
+
+def in_key_ratio(clip: Clip, key: Key | None) -> float:
+    """Share of onsets whose pitch class is in `key`; NaN for drums, an empty clip or no key."""
+    pitches = [pitch for _, pitch in onsets(clip)]
+    if clip.drums or not pitches or key is None:
+        return math.nan
+    return sum(pitch % PITCH_CLASSES in key.pitch_classes for pitch in pitches) / len(pitches)
 
 
 def in_scale_ratio(clip: Clip) -> float:
@@ -151,9 +195,18 @@ def interpolation_smoothness(path: Sequence[Clip]) -> dict[str, float]:
     }
 
 
-def sample_statistics(samples: Sequence[Clip], reference: Sequence[Clip]) -> dict[str, float]:
-    """Statistics of a set of samples: histogram distances to `reference` and the per-clip
-    statistics averaged over the clips that have them."""
+def sample_statistics(
+    samples: Sequence[Clip],
+    reference: Sequence[Clip],
+    keys: Sequence[Key | None] | None = None,
+) -> dict[str, float]:
+    """Statistics of a set of samples: histogram distances to `reference`, the per-clip
+    statistics averaged over the clips that have them, the spread of onsets per bar over
+    every bar, the most notes at once in any sample, and the share in each sample's key of
+    `keys` (none given: NaN)."""
+    keys = keys if keys is not None else [None] * len(samples)
+    bars = [count for clip in samples for count in bar_note_counts(clip)]
+    simultaneous = [simultaneous_notes(clip) for clip in samples]
     return {
         "pitch_class_distance": histogram_distance(
             pitch_class_histogram(samples), pitch_class_histogram(reference)
@@ -163,7 +216,13 @@ def sample_statistics(samples: Sequence[Clip], reference: Sequence[Clip]) -> dic
         ),
         "pitch_range": _mean([pitch_range(clip) for clip in samples]),
         "note_density": _mean([note_density(clip) for clip in samples]),
+        "note_density_sd": float(np.std(bars)) if bars else math.nan,
+        "simultaneous_notes": _mean(simultaneous),
+        "max_simultaneous_notes": max(_kept(simultaneous), default=math.nan),
         "in_scale_ratio": _mean([in_scale_ratio(clip) for clip in samples]),
+        "in_primer_key_ratio": _mean(
+            [in_key_ratio(clip, key) for clip, key in zip(samples, keys, strict=True)]
+        ),
         "repeated_bar_rate": _mean([repeated_bar_rate(clip) for clip in samples]),
         "silent_share": _mean([float(not onsets(clip)) for clip in samples]),
     }
@@ -176,5 +235,9 @@ def _normalised(counts: np.ndarray) -> np.ndarray:
 
 def _mean(values: Sequence[float]) -> float:
     """Mean of the values that are not NaN; NaN if none is."""
-    kept = [value for value in values if not math.isnan(value)]
+    kept = _kept(values)
     return float(np.mean(kept)) if kept else math.nan
+
+
+def _kept(values: Sequence[float]) -> list[float]:
+    return [value for value in values if not math.isnan(value)]

@@ -33,6 +33,8 @@ BARS = (  # metric, label: the bars figure
     ("pitch_range", "pitch range (semitones)"),
     ("note_density", "notes per bar"),
     ("in_scale_ratio", "in-scale ratio"),
+    ("in_primer_key_ratio", "in the primer's key"),
+    ("max_simultaneous_notes", "most notes at once"),
     ("repeated_bar_rate", "repeated-bar rate"),
 )
 ROLLS = 4  # samples drawn per row in the piano rolls
@@ -89,6 +91,7 @@ def _markdown(
     lines += _reconstruction_table(entries)
     lines += _orderless_table(entries)
     lines += _statistics_table(comparison)
+    lines += _texture_table(entries)
     lines += _part_writing_table(entries)
     lines += _smoothness_table(entries, comparison.options.interpolation_steps)
     lines += _rows(entries)
@@ -224,6 +227,27 @@ def _statistics_table(comparison: Comparison) -> list[str]:
             f"{_f(s['pitch_range'], 1)} | {_f(s['note_density'], 2)} | "
             f"{_f(s['in_scale_ratio'])} | {_f(s['repeated_bar_rate'])} | "
             f"{_f(s['silent_share'], 2)} |"
+        )
+    return [*lines, ""]
+
+
+def _texture_table(entries: Sequence[Entry]) -> list[str]:
+    """What Continue's controls act on: notes per bar and their spread over the bars, notes
+    sounding at once, the share in each primer's key; each row's controls beside."""
+    lines = [
+        "## Density, notes at once and key",
+        "",
+        "| row | controls | notes per bar | sd over bars | most notes at once (mean) "
+        "| most notes at once (any sample) | in the primer's key |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in entries:
+        s = entry.statistics
+        controls = ", ".join(f"{name}={value}" for name, value in entry.controls.items())
+        lines.append(
+            f"| {entry.name} | {controls or '-'} | {_f(s['note_density'], 2)} | "
+            f"{_f(s['note_density_sd'], 2)} | {_f(s['simultaneous_notes'], 2)} | "
+            f"{_f(s['max_simultaneous_notes'], 0)} | {_f(s['in_primer_key_ratio'])} |"
         )
     return [*lines, ""]
 

@@ -6,7 +6,8 @@ backend) continues each held-out primer (`continue`), a MusicVAE samples its pri
 or grooves each reference, a Coconet harmonizes each reference's top voice (`harmonize`; its
 four voices are kept apart for the part-writing statistics). Every call has its own seed (the
 run's seed plus the piece's index), so the samples are the same on every run and the baseline
-meets the same primers.
+meets the same primers. A row with Continue's controls (`controls.py`) passes them with every
+continuation, and each call is checked by its tool before it runs, as the daemon checks it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm import tqdm
 
 from bridge.config import Limits
 from bridge.evaluation.baseline import NGramBaseline
+from bridge.evaluation.controls import NO_CONTROLS, Controls
 from bridge.evaluation.heldout import HeldOutPiece
 from bridge.models.catalog import ModelSpec
 from bridge.music.clip import Clip, Note
@@ -47,6 +49,7 @@ class Samples:
     voices: list[np.ndarray] = field(default_factory=list)  # four-voice samples: [step, voice]
     refused: int = 0  # pieces the model could not read (their message is in `errors`)
     errors: list[str] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)  # each clip's held-out piece (none: prior)
 
 
 # The first of these a model serves makes its samples.
@@ -69,9 +72,13 @@ def model_samples(
     pieces: Sequence[HeldOutPiece],
     options: SampleOptions,
     limits: Limits,
+    controls: Controls = NO_CONTROLS,
 ) -> Samples:
-    """The model's samples for these pieces (see the module's docstring)."""
+    """The model's samples for these pieces (see the module's docstring), continued under
+    `controls` if any."""
     task = task_for(spec)
+    if controls and task != "continue":
+        raise ValueError(f"{spec.name}: controls are Continue's; its samples come from {task}")
     if task == "generate":
         params = {"variations": len(pieces), "bars": options.bars, "seed": options.seed}
         clips = _run(
@@ -80,19 +87,23 @@ def model_samples(
         return Samples(task, clips, _interpolations(model, spec, pieces, options, limits))
     if task == "harmonize":
         return _harmonizations(model, spec, pieces, options, limits)
-    clips, errors = [], []
+    clips, errors, sources = [], [], []
     for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: {task}", unit="piece")):
         seed = options.seed + index
-        if task == "continue":
-            inputs = [piece.primer]
-            params = {"bars": options.bars, "temperature": options.temperature, "seed": seed}
-        else:
-            inputs, params = [piece.reference], {"variations": 1, "seed": seed}
         try:
-            clips += _run(task, model, spec, inputs, params, limits)
+            if task == "continue":
+                inputs = [piece.primer]
+                params = {"bars": options.bars, "temperature": options.temperature, "seed": seed}
+                params |= controls.params(piece.primer)
+            else:
+                inputs, params = [piece.reference], {"variations": 1, "seed": seed}
+            made = _run(task, model, spec, inputs, params, limits)
         except ClipError as error:
             errors.append(f"{piece.name}: {error}")
-    return Samples(task, clips, refused=len(errors), errors=errors)
+            continue
+        clips += made
+        sources += [index] * len(made)
+    return Samples(task, clips, refused=len(errors), errors=errors, sources=sources)
 
 
 def _harmonizations(
@@ -106,7 +117,7 @@ def _harmonizations(
     temperature the tool defaults to: one clip of every voice, and the voices apart."""
     from bridge.models.coconet.generator import read_voices, voice_pitches
 
-    clips, voices, errors = [], [], []
+    clips, voices, errors, sources = [], [], [], []
     for index, piece in enumerate(tqdm(pieces, desc=f"{spec.name}: harmonize", unit="piece")):
         params = {"variations": 1, "seed": options.seed + index, "voices_apart": True}
         try:
@@ -118,7 +129,8 @@ def _harmonizations(
         notes = [note for voice in chorale for note in voice.notes]
         clips.append(replace(piece.reference, notes=tuple(sorted(notes, key=_onset))))
         voices.append(voice_pitches(chorale, piece.reference.length))
-    return Samples("harmonize", clips, voices=voices, refused=len(errors), errors=errors)
+        sources.append(index)
+    return Samples("harmonize", clips, [], voices, len(errors), errors, sources)
 
 
 def _onset(note: Note) -> tuple[float, int]:
@@ -133,7 +145,7 @@ def baseline_samples(
         baseline.continue_clip(piece.primer, options.bars, options.seed + index)
         for index, piece in enumerate(tqdm(pieces, desc=f"{baseline.name}: continue"))
     ]
-    return Samples("continue", clips)
+    return Samples("continue", clips, sources=list(range(len(clips))))
 
 
 def _interpolations(
@@ -164,8 +176,10 @@ def _run(
     given: Mapping[str, Any],
     limits: Limits,
 ) -> list[Clip]:
-    """One call of a tool from the registry, its parameters checked as the daemon checks them."""
+    """One call of a tool from the registry, its parameters and inputs checked as the daemon
+    checks them."""
     tool = TOOLS[task]
     params = parse_params(tool.params, dict(given), limits)
+    tool.check(spec, inputs, params, limits)
     (results,) = tool.run(model, spec, [(inputs, params)], limits, lambda *_: None)
     return results

@@ -1,4 +1,5 @@
-"""Small real data for the evaluation tests: Irish folk tunes and MMA drum grooves."""
+"""Small real data for the evaluation tests: Irish folk tunes, MMA drum grooves and Bach
+chorales."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import pytest
 GROOVES = {
     "train": [("stdlib/8beat", "8Beat"), ("stdlib/popballad", "PopBallad1")],
     "test": [("stdlib/popballad", "PopBallad2"), ("stdlib/8beat", "8BeatFill")],
+}
+# 4/4 chorales of four voices; the test ones are held out of the bundled models' training.
+CHORALES = {
+    "train": ["bwv267", "bwv99.6", "bwv274", "bwv285"],
+    "test": ["bwv253", "bwv255", "bwv263"],
 }
 
 
@@ -53,4 +59,15 @@ def grooves(render_groove, tmp_path_factory) -> Path:
         (root / split).mkdir()
         for file, name in chosen:
             (root / split / f"{name}.mid").write_bytes(render_groove(file, name))
+    return root
+
+
+@pytest.fixture(scope="session")
+def chorales(chorale_midi, tmp_path_factory) -> Path:
+    """A few chorales of music21's corpus as MIDI by music21: train/ and test/."""
+    root = tmp_path_factory.mktemp("chorales")
+    for split, names in CHORALES.items():
+        (root / split).mkdir()
+        for name in names:
+            (root / split / f"{name}.mid").write_bytes(chorale_midi(f"bach/{name}.mxl"))
     return root

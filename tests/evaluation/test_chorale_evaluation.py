@@ -3,10 +3,8 @@ part-writing statistics of its harmonizations beside the held-out chorales', on 
 chorales (music21's corpus, written to MIDI here) with the bundled model."""
 
 import json
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bridge.config import load_config
 from bridge.evaluation.comparison import compare_models
@@ -15,22 +13,7 @@ from bridge.evaluation.samples import SampleOptions
 from bridge.frontends.cli import main
 from bridge.models.coconet.generator import read_voices, voice_pitches
 
-# 4/4 chorales of four voices; the test ones are held out of the bundled model's training.
-CHORALES = {
-    "train": ["bwv267", "bwv99.6", "bwv274", "bwv285"],
-    "test": ["bwv253", "bwv255", "bwv263"],
-}
 SHORT = ["--samples", "3", "--bars", "2", "--primer-bars", "1"]
-
-
-@pytest.fixture(scope="module")
-def chorales(chorale_midi, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("chorales")
-    for split, names in CHORALES.items():
-        (root / split).mkdir()
-        for name in names:
-            (root / split / f"{name}.mid").write_bytes(chorale_midi(f"bach/{name}.mxl"))
-    return root
 
 
 def test_evaluate_scores_coconet_and_its_part_writing(chorales, capsys):

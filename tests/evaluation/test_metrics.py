@@ -7,8 +7,10 @@ import pytest
 
 from bridge.evaluation.heldout import excerpt
 from bridge.evaluation.metrics import (
+    bar_note_counts,
     clip_distance,
     histogram_distance,
+    in_key_ratio,
     in_scale_ratio,
     interpolation_smoothness,
     note_density,
@@ -18,8 +20,10 @@ from bridge.evaluation.metrics import (
     pitch_range,
     repeated_bar_rate,
     sample_statistics,
+    simultaneous_notes,
 )
 from bridge.music.clip import Clip, Note
+from bridge.music.scales import parse_key
 
 ARPEGGIO = [(60, 0.0), (64, 1.0), (67, 2.0), (72, 3.0)]  # C E G C, one bar of quarters
 
@@ -43,6 +47,29 @@ def test_per_clip_statistics(three_bars):
     assert in_scale_ratio(three_bars) == pytest.approx(8 / 9)
     # Of bars 2 and 3, bar 2 repeats bar 1.
     assert repeated_bar_rate(three_bars) == 0.5
+
+
+def test_what_continue_controls_measured_per_clip(three_bars):
+    assert bar_note_counts(three_bars) == [4, 4, 1]
+    assert simultaneous_notes(three_bars) == 1  # quarter notes one after another
+    # C major holds 8 of the 9 onsets; C# major (C#, D#, F, F#, G#, A#, C) holds the 4 Cs and C#.
+    assert in_key_ratio(three_bars, parse_key("C:major")) == pytest.approx(8 / 9)
+    assert in_key_ratio(three_bars, parse_key("C#:major")) == pytest.approx(5 / 9)
+    assert math.isnan(in_key_ratio(three_bars, None))
+    # C and G held a beat, an E from their last 16th: three sound at step 3; drums sound once.
+    chord = Clip.from_notes(
+        [Note(48, 0.0, 1.0), Note(67, 0.0, 1.0), Note(64, 0.75, 0.5), Note(60, 2.0, 0.1)],
+        length=8.0,
+    )
+    assert simultaneous_notes(chord) == 3 and bar_note_counts(chord) == [4, 0]
+    assert math.isnan(simultaneous_notes(Clip((), 4.0)))
+    kick_and_hats = Clip.from_notes(
+        [Note(36, 0.0, 2.0), Note(42, 0.0, 0.1), Note(44, 0.0, 0.1), Note(38, 1.0, 0.1)],
+        length=4.0,
+        drums=True,
+    )
+    assert simultaneous_notes(kick_and_hats) == 2  # kick and closed hi-hat (42 and 44): one class
+    assert math.isnan(in_key_ratio(kick_and_hats, parse_key("C:major")))
 
 
 def test_histograms(three_bars):
@@ -92,6 +119,13 @@ def test_sample_statistics_skip_what_a_clip_cannot_have(three_bars):
     assert stats["pitch_range"] == 12.0  # the silent clip has none
     assert stats["repeated_bar_rate"] == 0.5  # one_bar has a single bar with notes: none
     assert stats["note_density"] == pytest.approx((3 + 0 + 4 / 3) / 3)
+    # Bars: 4, 4, 1 | 0, 0, 0 | 4, 0, 0.
+    assert stats["note_density_sd"] == pytest.approx(np.std([4, 4, 1, 0, 0, 0, 4, 0, 0]))
+    assert stats["simultaneous_notes"] == stats["max_simultaneous_notes"] == 1
+    assert math.isnan(stats["in_primer_key_ratio"])  # no keys given
+    c_major = parse_key("C")
+    keyed = sample_statistics([three_bars, one_bar], [three_bars], [c_major, None])
+    assert keyed["in_primer_key_ratio"] == pytest.approx(8 / 9)
     # Samples: C 6, C# 1, E 3, G 3 of 13 onsets; reference: C 4, C# 1, E 2, G 2 of 9.
     expected = 0.5 * sum(
         abs(x - y) for x, y in ((6 / 13, 4 / 9), (1 / 13, 1 / 9), (3 / 13, 2 / 9), (3 / 13, 2 / 9))

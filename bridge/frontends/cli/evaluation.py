@@ -66,7 +66,13 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
         "music itself; write OUT/report.md, PNG figures, results.json and, with --render, "
         "WAVs of the first samples.",
     )
-    compare.add_argument("models", nargs="+", help="configured names or .mag/.safetensors paths")
+    compare.add_argument(
+        "models",
+        nargs="+",
+        help="configured names or .mag/.safetensors paths, each optionally with Continue's "
+        "controls after @ (its own row, labelled as written): poly@key=primer (each primer's "
+        "estimated key), poly@key=C:major,pitch_low=48, poly@density=8,polyphony=3",
+    )
     compare.add_argument("--data", type=Path, required=True, help="held-out folder of MIDI files")
     compare.add_argument(
         "--train",
@@ -159,14 +165,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.evaluation.comparison import compare_models
-    from bridge.evaluation.model_argument import model_spec
+    from bridge.evaluation.model_argument import model_row
     from bridge.evaluation.report import write_report
 
     config = load_config(args.config)
-    specs = [model_spec(name, config, args.device) for name in args.models]
+    rows = [model_row(argument, config, args.device) for argument in args.models]
     train = _train_beside(args.data, args.train)
     options = _sample_options(args)
-    comparison = compare_models(specs, args.data, train, options, args.order, config.limits)
+    comparison = compare_models(rows, args.data, train, options, args.order, config.limits)
     command = shlex.join(
         [
             "magenta-bridge",
