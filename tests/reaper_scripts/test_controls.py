@@ -40,18 +40,8 @@ TURNED = {
     "keep_hits": "no",
     "backbone": "no",
 }
-# What each sends, by the daemon's parameter name.
-SENT = {
-    "key": "D:dorian",
-    "pitch_low": "48",
-    "pitch_high": "84",
-    "density": "3",
-    "polyphony": "2",
-    "distance": "1.5",
-    "mode": "linear",
-    "keep_hits": "0",
-    "backbone": "0",
-}
+# What each sends, by the daemon's parameter name: the toggles as 0.
+SENT = {**TURNED, "keep_hits": "0", "backbone": "0"}
 # As the daemon parsed them.
 PARSED = {
     "key": "D:dorian",

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bridge.config import Limits
 from bridge.models.catalog import ModelSpec
@@ -104,16 +103,7 @@ def run(config: Path, command: str, *args: str | Path) -> subprocess.CompletedPr
     )
 
 
-@pytest.fixture
-def config(tmp_path) -> Path:
-    path = tmp_path / "config.yaml"
-    models = {"trio": {"family": "music_vae", "config": NAME, "path": str(CHECKPOINT)}}
-    settings = {"models": models, "osc": {"port": 0}, "data_folder": str(tmp_path / "data")}
-    path.write_text(yaml.safe_dump(settings))
-    return path
-
-
-def test_the_cli_varies_songs_and_writes_trios(config, tmp_path):
+def test_the_cli_varies_songs_and_writes_trios(trio_config, tmp_path):
     songs = tmp_path / "songs"
     songs.mkdir()
     for index in range(2):
@@ -121,7 +111,7 @@ def test_the_cli_varies_songs_and_writes_trios(config, tmp_path):
         strings = MidiPart(Clip((Note(48, 0.0, 16.0),), 16 * BAR, 110.0), 48, "strings")
         write_midi_parts([strings, *trio_parts(song(16, 60 + index))], songs / f"s{index}.mid")
     out = tmp_path / "out"
-    done = run(config, "vary", songs, "--model trio --variations 2 --seed 4 -o", out)
+    done = run(trio_config, "vary", songs, "--model trio --variations 2 --seed 4 -o", out)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         f"s{i}-{v}.mid" for i in (0, 1) for v in (1, 2)
@@ -135,15 +125,15 @@ def test_the_cli_varies_songs_and_writes_trios(config, tmp_path):
     assert all(p.clip.length == 16 * BAR and p.clip.qpm == 110.0 for p in parts)
 
 
-def test_the_cli_interpolates_and_generates_trios(config, tmp_path):
+def test_the_cli_interpolates_and_generates_trios(trio_config, tmp_path):
     write_midi_parts(trio_parts(song(16)), tmp_path / "a.mid")
     write_midi_parts(trio_parts(song(8, 57)), tmp_path / "b.mid")
     out = tmp_path / "out"
     a, b = tmp_path / "a.mid", tmp_path / "b.mid"
-    done = run(config, "interpolate", a, b, "--model trio --steps 3 -o", out)
+    done = run(trio_config, "interpolate", a, b, "--model trio --steps 3 -o", out)
     assert done.returncode == 0, done.stderr
     assert "interpolate-3.mid: a trio of" in done.stdout
-    done = run(config, "generate", "--model trio --variations 2 --seed 1 -o", out)
+    done = run(trio_config, "generate", "--model trio --variations 2 --seed 1 -o", out)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "generate-1.mid",
@@ -158,9 +148,9 @@ def test_the_cli_interpolates_and_generates_trios(config, tmp_path):
         assert {part_role(p) for p in parts} <= {"melody", "bass", "drums"}
 
 
-def test_the_cli_names_the_part_a_song_lacks(config, tmp_path):
+def test_the_cli_names_the_part_a_song_lacks(trio_config, tmp_path):
     melody, _, drums = trio_parts(song(4))
     write_midi_parts([melody, drums], tmp_path / "duo.mid")
-    done = run(config, "vary", tmp_path / "duo.mid", "--model trio -o", tmp_path / "out")
+    done = run(trio_config, "vary", tmp_path / "duo.mid", "--model trio -o", tmp_path / "out")
     assert done.returncode == 1
     assert "duo.mid' has no bass that a trio model can read" in done.stderr

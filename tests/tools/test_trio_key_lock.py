@@ -6,10 +6,7 @@ test_latent_trio.py), run as the command line runs it (trio tools are not the da
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from bridge.config import Limits
 from bridge.models.catalog import ModelSpec
@@ -100,20 +97,10 @@ def test_a_drum_model_still_refuses_a_key_naming_the_models_that_take_one():
         tool.check(drums, [], params, Limits())
 
 
-@pytest.fixture
-def config(tmp_path) -> Path:
-    """A config whose one model, "trio", is the fixture's trio checkpoint."""
-    path = tmp_path / "config.yaml"
-    models = {"trio": {"family": "music_vae", "config": NAME, "path": str(CHECKPOINT)}}
-    settings = {"models": models, "osc": {"port": 0}, "data_folder": str(tmp_path / "data")}
-    path.write_text(yaml.safe_dump(settings))
-    return path
-
-
-def test_the_cli_generates_trios_in_key_and_refuses_an_empty_range(config, tmp_path):
+def test_the_cli_generates_trios_in_key_and_refuses_an_empty_range(trio_config, tmp_path):
     out = tmp_path / "out"
     lock = f"--key C:major --pitch-low {LOW} --pitch-high {HIGH}"
-    done = run(config, "generate", f"--model trio --variations 2 --seed 5 {lock} -o", out)
+    done = run(trio_config, "generate", f"--model trio --variations 2 --seed 5 {lock} -o", out)
     assert done.returncode == 0, done.stderr
     notes = []
     for path in sorted(out.iterdir()):
@@ -121,6 +108,6 @@ def test_the_cli_generates_trios_in_key_and_refuses_an_empty_range(config, tmp_p
         notes += [n for p in parts if part_role(p) in ("melody", "bass") for n in p.clip.notes]
         assert any(part_role(p) == "drums" and p.clip.notes for p in parts)
     assert notes and all(n.pitch % 12 in C_MAJOR and LOW <= n.pitch <= HIGH for n in notes)
-    done = run(config, "generate", "--model trio --key C:major --pitch-high 20 -o", out)
+    done = run(trio_config, "generate", "--model trio --key C:major --pitch-high 20 -o", out)
     assert done.returncode == 1
     assert "no allowed pitch lies in the melody range 21-108 or the bass range" in done.stderr
