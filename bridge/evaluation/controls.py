@@ -76,17 +76,13 @@ def parse_controls(text: str, limits: Limits) -> Controls:
 def check_controls(spec: ModelSpec, controls: Controls, limits: Limits) -> None:
     """Refuse a model that cannot continue under these controls, by Continue's own checks
     on a short probe clip (ValueError, its message the tool's)."""
-    from bridge.evaluation.samples import task_for
-
     if not controls:
         return
-    task = task_for(spec)
-    if task != "continue":
-        raise ValueError(
-            f"{spec.name}: controls are Continue's, and a {spec.family} model's samples come "
-            f"from {task}"
-        )
     tool = TOOLS["continue"]
+    if not tool.serves(spec):
+        raise ValueError(
+            f"{spec.name}: controls are Continue's, and a {spec.family} model does not continue"
+        )
     given = dict(controls.values)
     if given.get("key") == PRIMER:
         given["key"] = _PROBE_KEY
