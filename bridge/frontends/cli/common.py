@@ -86,3 +86,31 @@ def output_paths(output: Path, count: int) -> list[Path]:
         return [output]
     suffix = output.suffix or ".mid"
     return [output.with_name(f"{output.stem}-{i}{suffix}") for i in range(1, count + 1)]
+
+
+def midi_files(paths: Sequence[Path]) -> list[Path]:
+    """The paths given, a folder standing for its MIDI files (sorted by name)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".mid", ".midi"))
+            if not found:
+                raise OSError(f"{path} holds no .mid or .midi file")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def first_clip(files: Sequence[Path]) -> Clip:
+    """The first of the files that reads as a clip: it picks the model when none is named (a
+    batch on Ray lists the files that do not read among its failures); when none reads, the
+    first one's error."""
+    from bridge.music.midi import read_midi
+
+    for path in files:
+        try:
+            return read_midi(path)
+        except (ValueError, OSError):
+            continue
+    return read_midi(files[0])

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bridge.frontends.cli.common import add_model_options, add_param_options
+from bridge.frontends.cli.ray_batch import add_ray_options
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` must not load the models
     from bridge.frontends.cli.common import Commands
-    from bridge.models.catalog import ModelSpec
-    from bridge.models.music_vae.trio_data import Trio
 
 LATENT_INPUTS = {
     "generate": ([], "sample new clips from a MusicVAE's prior"),
@@ -50,108 +48,39 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
         command.add_argument("-o", "--output", type=Path, required=True, help="output folder")
         add_model_options(command, tool.runs_on)
         add_param_options(command, tool.params)
+        if inputs == ["inputs"]:
+            add_ray_options(command)
         command.set_defaults(run=_latent, tool=name)
 
 
 def _latent(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from bridge.frontends.cli.common import tool_request
+    from bridge.frontends.cli.common import first_clip, midi_files, tool_request
+    from bridge.frontends.cli.file_jobs import FileJob, check_all, run_all
     from bridge.models.loading import load_model
-    from bridge.models.music_vae.config import config_named
-    from bridge.music.midi import read_midi, write_midi
     from bridge.tools.registry import TOOLS
 
     tool = TOOLS[args.tool]
     if LATENT_INPUTS[args.tool][0] == ["inputs"]:
-        calls = [((read_midi(path),), path.stem) for path in _midi_files(args.inputs)]
+        sources = [((path,), path.stem) for path in midi_files(args.inputs)]
     elif args.tool == "interpolate":
-        calls = [((read_midi(args.start), read_midi(args.end)), "interpolate")]
+        sources = [((args.start, args.end), "interpolate")]
     else:
-        calls = [((), "generate")]
-    first = calls[0][0][0] if calls[0][0] else None
+        sources = [((), "generate")]
+    named = [path for paths, _ in sources for path in paths]
+    first = first_clip(named) if named else None  # it picks the model
     config, spec, why, params = tool_request(args, tool, first)
-    if spec.config and config_named(spec.config).data == "trio":
-        return _latent_trios(args, spec, why, params)
-    for clips, stem in calls:
-        try:
-            tool.check(spec, clips, params, config.limits)
-        except ValueError as error:
-            if len(calls) > 1:  # say which file of the batch, before any work
-                raise ValueError(f"{stem}: {error}") from error
-            raise
+    job = FileJob.of(tool.name, spec, params, config.limits, clip_tool=False)
+    bases = [args.output / f"{stem}.mid" for _, stem in sources]
+    if getattr(args, "ray", None) is not None:
+        from bridge.frontends.cli.ray_batch import run_on_ray
+
+        return run_on_ray(job, [paths[0] for paths, _ in sources], bases, args)
+    calls = [
+        (tuple(one for path in paths for one in job.read(path, str(path))), base)
+        for (paths, _), base in zip(sources, bases, strict=True)
+    ]
+    check_all(job, calls, name_always=job.kind == "trio")
     model = load_model(spec)
     print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
-    args.output.mkdir(parents=True, exist_ok=True)
-    for clips, stem in tqdm(calls, desc=tool.name, unit="clip", disable=len(calls) < 2):
-        (results,) = tool.run(model, spec, [(clips, params)], config.limits, lambda *_: None)
-        warning = tool.warn(clips, params, results) if tool.warn else ""
-        if warning:
-            print(f"warning: {stem}: {warning}", file=sys.stderr)
-        for index, clip in enumerate(results, start=1):
-            path = args.output / f"{stem}-{index}.mid"
-            write_midi(clip, path)
-            if len(calls) < 2:
-                print(f"{path}: {len(clip.notes)} notes over {clip.length:g} beats")
+    run_all(job, model, calls)
     return 0
-
-
-def _latent_trios(
-    args: argparse.Namespace, spec: ModelSpec, why: str, params: dict[str, Any]
-) -> int:
-    """generate, interpolate and vary on a trio model: each input a multi-track MIDI file (its
-    first melody, bass and drum instruments), each result one too."""
-    from tqdm import tqdm
-
-    from bridge.models.loading import load_model
-    from bridge.models.music_vae.config import config_named
-    from bridge.models.music_vae.model import allowed_classes
-    from bridge.models.music_vae.trio_data import trio_from_parts, trio_parts, trio_to_chunks
-    from bridge.music.midi import read_midi_parts, write_midi_parts
-    from bridge.tools.latent import run_request
-    from bridge.tools.pitch_lock import pitch_lock
-
-    def trio(path: Path) -> Trio:
-        return trio_from_parts(read_midi_parts(path), f"MIDI file '{path}'")
-
-    if args.tool == "vary":
-        calls = [((trio(path),), path.stem) for path in _midi_files(args.inputs)]
-    elif args.tool == "interpolate":
-        calls = [((trio(args.start), trio(args.end)), "interpolate")]
-    else:
-        calls = [((), "generate")]
-    model_config = config_named(spec.config or "")
-    pitches = pitch_lock(params) if "key" in params else None
-    if pitches is not None:
-        allowed_classes(model_config, pitches)  # a key leaving a part nothing: refused now
-    for trios, stem in calls:
-        for one in trios:
-            try:
-                trio_to_chunks(one, model_config)  # refused before any work
-            except ValueError as error:
-                raise ValueError(f"{stem}: {error}") from error
-    model = load_model(spec)
-    print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
-    args.output.mkdir(parents=True, exist_ok=True)
-    for trios, stem in tqdm(calls, desc=args.tool, unit="song", disable=len(calls) < 2):
-        for index, result in enumerate(run_request(args.tool, model, trios, params), start=1):
-            path = args.output / f"{stem}-{index}.mid"
-            write_midi_parts(trio_parts(result), path)
-            if len(calls) < 2:
-                notes = sum(len(part.notes) for part in result.parts)
-                print(f"{path}: a trio of {notes} notes over {result.length:g} beats")
-    return 0
-
-
-def _midi_files(paths: Sequence[Path]) -> list[Path]:
-    """The paths given, a folder standing for its MIDI files (sorted by name)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".mid", ".midi"))
-            if not found:
-                raise OSError(f"{path} holds no .mid or .midi file")
-            files += found
-        else:
-            files.append(path)
-    return files
