@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.checkpoints.module_state import load_state
+from bridge.models.checkpoints.module_state import load_state, unallocated
 from bridge.models.checkpoints.tf_v2 import read_v2_checkpoint
 from bridge.models.coconet.config import CoconetConfig, read_config
 from bridge.models.coconet.network import CoconetNetwork
@@ -48,7 +48,7 @@ def load_tf_checkpoint(folder: str | Path) -> tuple[CoconetConfig, CoconetNetwor
             f"describes it (missing {missing[:4]}, not used {unused[:4]})"
         )
     state = {key: transform(tensors[name]) for name, (key, transform) in names.items()}
-    network = CoconetNetwork(config)
+    network = unallocated(lambda: CoconetNetwork(config))
     load_state(network, state, source)
     return config, network.eval()
 

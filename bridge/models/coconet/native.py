@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.module_state import unallocated
 from bridge.models.checkpoints.native import load_native_weights, read_native_meta
 from bridge.models.checkpoints.native import save_native as write_native
 from bridge.models.coconet.config import CoconetConfig, config_from_dict
@@ -41,6 +42,6 @@ def load_native(path: str | Path) -> tuple[CoconetConfig, CoconetNetwork]:
     if not isinstance(hparams, dict):
         raise CheckpointError(f"{weights.with_suffix('.json')}: no Coconet hparams")
     config = config_from_dict(hparams, str(weights.with_suffix(".json")))
-    network = CoconetNetwork(config)
+    network = unallocated(lambda: CoconetNetwork(config))
     load_native_weights(network, weights)
     return config, network.eval()

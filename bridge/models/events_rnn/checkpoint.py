@@ -22,7 +22,7 @@ import numpy as np
 
 from bridge.models.checkpoints.bundle import read_bundle
 from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.checkpoints.module_state import load_state
+from bridge.models.checkpoints.module_state import load_state, unallocated
 from bridge.models.checkpoints.native import load_native_weights, read_native_meta, save_native
 from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.events_rnn.encoding import EventEncoder
@@ -128,7 +128,7 @@ class EventsRnnFamily(Generic[ConfigT]):
             config = replace(self.config_named(fields["name"], weights), **fields)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CheckpointError(f"cannot read model config of {weights}: {error}") from error
-        network = self.build_network(config)
+        network = unallocated(lambda: self.build_network(config))
         load_native_weights(network, weights)
         return config, network
 
@@ -152,7 +152,9 @@ def network_from_tensors(
     if not kernels:
         raise CheckpointError(f"{path}: no LSTM kernels found in the bundle's checkpoint")
     layer_sizes = tuple(tensors[name].shape[1] // 4 for name in kernels)
-    network = EventsRnnNetwork(input_size, num_classes, layer_sizes, attn_length)
+    network = unallocated(
+        lambda: EventsRnnNetwork(input_size, num_classes, layer_sizes, attn_length)
+    )
     state = {}
     for index, name in enumerate(kernels):
         prefix = f"layers.{index}."

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.models.checkpoints.errors import CheckpointError
-from bridge.models.checkpoints.module_state import load_state
+from bridge.models.checkpoints.module_state import load_state, unallocated
 from bridge.models.checkpoints.tf_lstm import lstm_weights_from_tf
 from bridge.models.checkpoints.tf_v2 import read_v2_checkpoint
 from bridge.models.music_vae.config import MusicVaeConfig
@@ -46,7 +46,17 @@ def is_model_variable(name: str) -> bool:
 def network_from_tensors(
     tensors: dict[str, np.ndarray], config: MusicVaeConfig, source: str
 ) -> MusicVaeNetwork:
-    """Build the network `config` describes at the sizes the tensors have, and fill it."""
+    """Build the network `config` describes at the sizes the tensors have (unallocated), and
+    fill it."""
+    network, state = unallocated(lambda: _built(tensors, config, source))
+    load_state(network, state, source)
+    return network
+
+
+def _built(
+    tensors: dict[str, np.ndarray], config: MusicVaeConfig, source: str
+) -> tuple[MusicVaeNetwork, dict[str, np.ndarray]]:
+    """The network at the tensors' sizes, and its state named as the network names it."""
     weights = _Weights(tensors, source)
     state: dict[str, np.ndarray] = {}
     encoder = _encoder(weights, config, state)
@@ -66,10 +76,8 @@ def network_from_tensors(
         weights.dense("decoder/hierarchical_level_0/initial_state", "decoder.z_to_state", state)
     else:
         decoder = _core(weights, config, z_size, "", "", state)
-    network = MusicVaeNetwork(encoder, decoder)
-    load_state(network, state, source)
     weights.check_all_used()
-    return network
+    return MusicVaeNetwork(encoder, decoder), state
 
 
 def _encoder(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.models.checkpoints.errors import CheckpointError
+from bridge.models.checkpoints.module_state import unallocated
 from bridge.models.checkpoints.native import load_native_weights, read_native_meta
 from bridge.models.checkpoints.native import save_native as write_native
 from bridge.models.music_vae.config import MusicVaeConfig, config_named
@@ -38,7 +39,7 @@ def load_native(path: str | Path) -> tuple[MusicVaeConfig, NetworkSizes, MusicVa
     try:
         config = config_named(meta["config"])
         sizes = NetworkSizes(**{k: _sizes_field(v) for k, v in meta["sizes"].items()})
-        network = build_network(config, sizes)
+        network = unallocated(lambda: build_network(config, sizes))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"cannot read the MusicVAE config of {weights}: {error}") from error
     load_native_weights(network, weights)
