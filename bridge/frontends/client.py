@@ -48,7 +48,14 @@ class ServedModel:
 
 
 class DaemonClient:
-    def __init__(self, host: str = "127.0.0.1", port: int = 11300, timeout: float = 60.0):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 11300,
+        timeout: float = 60.0,
+        token: str | None = None,
+    ):
+        """Connect over TCP; with `token` (a daemon with osc.token set), present it first."""
         self.timeout = timeout
         try:
             self.sock = socket.create_connection((host, port), timeout=min(timeout, 5.0))
@@ -64,6 +71,17 @@ class DaemonClient:
         self._decoder = slip.Decoder(1 << 24)
         self._pending: list[tuple[str, list[Any]]] = []
         self._ids = (f"cli-{n}" for n in itertools.count(1))
+        if token:
+            self._authorise(token)
+
+    def _authorise(self, token: str) -> None:
+        request_id = next(self._ids)
+        self._send(f"{ROOT}/auth", request_id, token)
+        try:
+            self._expect(request_id, f"{ROOT}/auth")
+        except ClientError:
+            self.close()
+            raise
 
     def close(self) -> None:
         self.sock.close()

@@ -7,8 +7,11 @@ host (Linux routes all of 127/8 to loopback).
 
 from __future__ import annotations
 
+import os
 import random
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -340,3 +343,37 @@ def test_every_request_of_concurrent_tcp_clients_is_answered_once(daemon):
     for finals in results.values():
         assert [address for address, _ in finals] == ["/magenta/job/done"] * 3 + ["/magenta/test"]
     assert len(results) == 4
+
+
+def test_the_command_line_client_presents_the_token(make_daemon, tmp_path):
+    """`magenta-bridge client --token` (or $MAGENTA_BRIDGE_TOKEN) authorises its connection
+    first; without it, the daemon's refusal is the client's one-line error."""
+    daemon = make_daemon(osc={"token": "s3cret"})
+    port = str(daemon.tcp.address[1])
+    tune = REPO / "examples" / "folk_melody.mid"
+
+    def client(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "bridge.frontends.cli", "client", "--port", port, *args]
+        environment = {k: v for k, v in os.environ.items() if k != "MAGENTA_BRIDGE_TOKEN"}
+        return subprocess.run(
+            command,
+            cwd=REPO,
+            env={**environment, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    refused = client("models")
+    assert refused.returncode == 1 and "unauthorised" in refused.stderr
+    listed = client("--token", "s3cret", "models")
+    assert listed.returncode == 0 and listed.stdout.strip(), listed.stderr
+    out = tmp_path / "next.mid"
+    done = client(
+        "continue", str(tune), "-o", str(out), "--bars", "1", env={"MAGENTA_BRIDGE_TOKEN": "s3cret"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert read_midi(out).notes
+    wrong = client("--token", "nope", "models")
+    assert wrong.returncode == 1 and "wrong token" in wrong.stderr

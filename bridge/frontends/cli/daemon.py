@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from bridge.frontends.cli.common import add_param_options, given_params, output_
 from bridge.music.content import CONTENTS
 
 if TYPE_CHECKING:
+    from bridge.config import Config
     from bridge.frontends.cli.common import Commands
     from bridge.frontends.client import JobResult
     from bridge.tools.registry import Tool
@@ -73,6 +75,12 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     client.add_argument("--host", default=None, help="daemon address (default: config)")
     client.add_argument("--port", type=int, default=None, help="daemon port (default: config)")
     client.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    client.add_argument(
+        "--token",
+        default=None,
+        help="the daemon's osc.token, when it has one (default: $MAGENTA_BRIDGE_TOKEN, else "
+        "the config's)",
+    )
     client.add_argument(
         "--json",
         action="store_true",
@@ -240,7 +248,7 @@ def _run_client(args: argparse.Namespace) -> int:
             params[reserved] = getattr(args, reserved)
     progress = _print_progress if args.json else lambda _: None
     host, port = args.host or config.osc.host, args.port or config.osc.port
-    with DaemonClient(host, port, args.timeout) as client:
+    with DaemonClient(host, port, args.timeout, _token(args, config)) as client:
         result = client.run_tool(args.tool, clips, params, progress)
     print(f"job {result.job_id}: model {result.model} ({result.model_reason})", file=sys.stderr)
     if result.warning:
@@ -259,6 +267,11 @@ def _run_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace, config: Config) -> str | None:
+    """The token to present: --token, else $MAGENTA_BRIDGE_TOKEN, else the config's."""
+    return args.token or os.environ.get("MAGENTA_BRIDGE_TOKEN") or config.osc.token
+
+
 def _client_models(args: argparse.Namespace) -> int:
     """Print the daemon's models; with --json (errors too) as one JSON line."""
     from dataclasses import asdict
@@ -269,7 +282,7 @@ def _client_models(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         host, port = args.host or config.osc.host, args.port or config.osc.port
-        with DaemonClient(host, port, args.timeout) as client:
+        with DaemonClient(host, port, args.timeout, _token(args, config)) as client:
             models = client.models(reload=args.reload)
     except (ValueError, OSError, RuntimeError) as error:
         if args.json:
