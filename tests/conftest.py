@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fixture_daemons import daemons
 from jack_servers import start_jack, stop_jack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,3 +132,14 @@ def jack_server() -> Iterator[str]:
     finally:
         stop_jack(server)
         os.environ.pop("JACK_DEFAULT_SERVER", None)
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path) -> Iterator:
+    """Start fixture daemons (config sections as keyword arguments), closed after the test."""
+    yield from daemons(tmp_path)
+
+
+@pytest.fixture
+def daemon(make_daemon):
+    return make_daemon()

@@ -7,35 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pythonosc.osc_packet import OscPacket
 
 from bridge.frontends.osc import slip
 from bridge.frontends.osc.wire import message
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURE_MODEL = REPO / "tests" / "fixtures" / "melody_rnn" / "attention_rnn.mag"
 FINAL = ("/magenta/job/done", "/magenta/error")
-
-
-def write_config(folder: Path, **overrides: Any) -> Path:
-    """A config using the small Magenta-made fixture bundle, an ephemeral port, no MIDI."""
-    config = {
-        "default_model": "fixture",
-        "models": {"fixture": {"family": "melody_rnn", "path": str(FIXTURE_MODEL)}},
-        "osc": {"port": 0, "input_folder": str(REPO / "examples")},
-        "http": {"port": 0},  # any free port: daemons side by side, and beside a user's
-        "data_folder": str(folder / "data"),
-        "midi": {"enabled": False},  # the MIDI tests turn it on
-    }
-    for section, values in overrides.items():
-        if isinstance(values, dict):
-            config.setdefault(section, {}).update(values)
-        else:
-            config[section] = values
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 class UdpClient:

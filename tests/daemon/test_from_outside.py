@@ -105,7 +105,7 @@ def test_a_reply_too_large_for_a_datagram_leaves_the_daemon_working(make_daemon)
 
 
 def test_a_query_reply_too_large_for_a_datagram_is_an_error_naming_tcp(make_daemon):
-    from osc_clients import FIXTURE_MODEL
+    from fixture_daemons import FIXTURE_MODEL
 
     models = {
         f"model-{n:02d}": {"family": "melody_rnn", "path": str(FIXTURE_MODEL)} for n in range(30)
@@ -255,7 +255,7 @@ def test_serve_refuses_all_interfaces_without_a_token(tmp_path):
     import subprocess
     import sys
 
-    from osc_clients import write_config
+    from fixture_daemons import write_config
 
     config = write_config(tmp_path)
     serve = subprocess.run(

@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from osc_clients import REPO, UdpClient, write_config
+from fixture_daemons import write_config
+from osc_clients import REPO, UdpClient
 
 from bridge.config import load_config
 from bridge.frontends.daemon import Daemon

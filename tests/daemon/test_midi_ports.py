@@ -11,7 +11,8 @@ from pathlib import Path
 
 import mido
 import pytest
-from osc_clients import REPO, UdpClient, write_config
+from fixture_daemons import write_config
+from osc_clients import REPO, UdpClient
 
 from bridge.config import load_config
 from bridge.frontends.daemon import Daemon

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from osc_clients import REPO, UdpClient, write_config
+from fixture_daemons import write_config
+from osc_clients import REPO, UdpClient
 from test_osc_udp import result_clips
 
 from bridge.music.midi import read_midi

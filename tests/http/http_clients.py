@@ -12,35 +12,11 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bridge.music.midi import read_midi
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-FIXTURE_MODEL = REPO / "tests" / "fixtures" / "melody_rnn" / "attention_rnn.mag"
 PROBLEM = "application/problem+json"
-
-
-def write_config(folder: Path, **overrides: Any) -> Path:
-    """A config with the small magenta-made melody bundle, OSC and HTTP on free ports, no
-    MIDI; `overrides` replace or extend whole sections."""
-    config: dict[str, Any] = {
-        "default_model": "fixture",
-        "models": {"fixture": {"family": "melody_rnn", "path": str(FIXTURE_MODEL)}},
-        "osc": {"port": 0},
-        "http": {"port": 0},
-        "data_folder": str(folder / "data"),
-        "midi": {"enabled": False},
-    }
-    for section, values in overrides.items():
-        if isinstance(values, dict):
-            config.setdefault(section, {}).update(values)
-        else:
-            config[section] = values
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 @dataclass

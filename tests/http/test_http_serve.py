@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from http_clients import REPO, Http, write_config
+from fixture_daemons import write_config
+from http_clients import REPO, Http
 
 from bridge.frontends.http import docs
 from bridge.music.midi import read_midi
