@@ -93,6 +93,12 @@ def test_density_and_polyphony_together_meet_both(models):
         assert notes_per_bar(clip) == [12] * 4 and most_at_once(clip) <= 3
 
 
+def test_a_target_out_of_reach_is_approached_as_closely_as_the_cap_allows(models):
+    """40 hits a bar, one at a time: a 16-step bar holds 16, and every bar gets them."""
+    for clip in continued(models, "drums", seed=7, density=40, polyphony=1, bars=2):
+        assert notes_per_bar(clip) == [16, 16] and most_at_once(clip) == 1
+
+
 def test_a_key_lock_holds_under_a_density_it_makes_hard(models):
     for clip in continued(models, "chords", seed=6, density=10, key="C:major", pitch_low=60):
         assert notes_per_bar(clip) == [10] * 4

@@ -12,8 +12,9 @@ the same rule serves them all:
   every bar meets it where the family can play that many;
 - at most `max_polyphony` notes sound on one step.
 
-Where these and the fixed mask leave a row nothing to draw, the target yields first, then
-the cap: the model always has a choice, and the fixed mask (a key lock) is never broken.
+Where these and the fixed mask leave a row nothing to draw, the target yields first (to the
+events that leave the bar least short of it), then the cap: the model always has a choice,
+and the fixed mask (a key lock) is never broken.
 """
 
 from __future__ import annotations
@@ -117,13 +118,13 @@ class TextureState:
             self.advance(column)
 
     def allowed(self, events: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        """Which of `events` [rows, choices] each row may draw, within `fixed` (the same shape)."""
+        """Which of `events` [rows, choices] each row may draw, within `fixed` (the same shape):
+        those within the limits (if any are) that leave the bar least short of its target."""
         index = events + self.offset
         within = fixed & self._within_limits(index)
-        chosen = fixed
-        for mask in (within, within & ~self._leaves_bar_short(index)):  # the last with a choice
-            chosen = np.where(mask.any(axis=1, keepdims=True), mask, chosen)
-        return chosen
+        chosen = np.where(within.any(axis=1, keepdims=True), within, fixed)
+        shortfall = np.where(chosen, self._shortfall(index), np.inf)
+        return chosen & (shortfall == shortfall.min(axis=1, keepdims=True))
 
     def _within_limits(self, index: np.ndarray) -> np.ndarray:
         """Events that start no note past the bar's target, sound none past the polyphony
@@ -135,24 +136,27 @@ class TextureState:
             & ~played
         )
 
-    def _leaves_bar_short(self, index: np.ndarray) -> np.ndarray:
-        """Events after which the bar (or the next, for a move past the bar line) has too
-        little time left for the notes its target still needs, or a step too few free
-        polyphony slots for the notes due on it."""
+    def _shortfall(self, index: np.ndarray) -> np.ndarray:
+        """How short each event leaves the bar (or the next, for a move past the bar line) of
+        the time its target's remaining notes need, plus the polyphony slots a step lacks for
+        the notes due on it; 0 where the target can still be met. A target out of reach is
+        then approached as closely as the family can."""
         spacing, target = self.spacing[:, None], self.notes_limit[:, None]
         starts, advances = self._starts(index), self.effects.advances[index]
         steps_left = self._steps_left()[:, None]
-        still_needed = target - self.bar_notes[:, None] - starts
-        left_after = steps_left - advances  # below 0: into the next bar
-        no_time = (advances > 0) & (
-            ((still_needed > 0) & (still_needed * spacing > left_after))
-            | ((left_after < 0) & (target * spacing > left_after + self.bar[:, None]))
-        )
-        due_now = np.maximum(target - self.bar_notes[:, None] - (steps_left - 1) / spacing, 0)
         sounds = self.effects.sounds[index]
-        no_slot = (starts == 0) & (sounds > 0)
-        no_slot &= self.step_sounds[:, None] + sounds + due_now > self.poly_limit[:, None]
-        return np.isfinite(target) & (no_time | no_slot)
+        with np.errstate(invalid="ignore"):  # rows without a target: inf - inf, masked below
+            still_needed = target - self.bar_notes[:, None] - starts
+            left_after = steps_left - advances  # below 0: into the next bar
+            this_bar = np.where(still_needed > 0, still_needed * spacing - left_after, 0)
+            into_next = target * spacing - left_after - self.bar[:, None]
+            next_bar = np.where(left_after < 0, into_next, 0)
+            no_time = np.where(advances > 0, np.maximum(this_bar, next_bar), 0)
+            due_now = np.maximum(target - self.bar_notes[:, None] - (steps_left - 1) / spacing, 0)
+            slots = self.step_sounds[:, None] + sounds + due_now - self.poly_limit[:, None]
+            no_slot = np.where((starts == 0) & (sounds > 0), slots, 0)
+            shortfall = np.maximum(no_time, 0) + np.maximum(no_slot, 0)
+        return np.where(np.isfinite(target), shortfall, 0.0)
 
     def advance(self, events: np.ndarray) -> None:
         """Count one drawn event per row."""
