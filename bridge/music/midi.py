@@ -36,11 +36,14 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import mido
 
+from bridge.music import smf
 from bridge.music.clip import DEFAULT_QPM, DEFAULT_TIME_SIGNATURE, Clip, Note
 from bridge.music.errors import ClipError
+from bridge.music.smf import Event
 
 MUTED_TRACK_NAME = "muted"
 CLIP_END_MARKER = "clip end"
@@ -201,18 +204,17 @@ def midi_bytes(clip: Clip, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> byte
     tempo = _tempo(clip.qpm, ticks_per_beat)
     length = round(clip.length * ticks_per_beat)
     channels = (DRUM_CHANNEL,) if clip.drums else _CHANNELS
-    notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else clip.notes
+    notes = _timed(clip.notes, ticks_per_beat)
+    if clip.drums:
+        notes = _drum_hits(notes)
     audible = _note_events([n for n in notes if not n.mute], ticks_per_beat, "audible", channels)
     muted = _note_events([n for n in notes if n.mute], ticks_per_beat, "muted", channels)
     header = _conductor(tempo, clip.time_signature, ticks_per_beat, length, audible + muted)
-    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    midi.tracks.append(_track(header + audible, length))
+    tracks = [smf.track_chunk(header + audible, length)]
     if muted:
-        name = (0, _META, mido.MetaMessage("track_name", name=MUTED_TRACK_NAME))
-        midi.tracks.append(_track([name, *muted], length))
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+        name = (0, _META, _meta("track_name", name=MUTED_TRACK_NAME))
+        tracks.append(smf.track_chunk([name, *muted], length))
+    return smf.file_bytes(tracks, ticks_per_beat)
 
 
 def write_midi(clip: Clip, path: str | Path, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> None:
@@ -230,7 +232,7 @@ def midi_parts_bytes(
     first = parts[0].clip
     tempo = _tempo(first.qpm, ticks_per_beat)
     melodic = iter(_CHANNELS)
-    tracks: list[list[tuple[int, int, mido.Message]]] = []
+    tracks: list[list[Event]] = []
     for part in parts:
         clip = part.clip
         if (clip.qpm, clip.time_signature) != (first.qpm, first.time_signature):
@@ -248,22 +250,24 @@ def midi_parts_bytes(
         channel = DRUM_CHANNEL if clip.drums else next(melodic, None)
         if channel is None:
             raise ClipError(f"a MIDI file holds at most {len(_CHANNELS)} parts besides drums")
-        notes = _drum_hits(clip.notes, ticks_per_beat) if clip.drums else list(clip.notes)
+        notes = _timed(clip.notes, ticks_per_beat)
+        if clip.drums:
+            notes = _drum_hits(notes)
         head = [
-            (0, _META, mido.MetaMessage("track_name", name=part.name)),
-            (0, _META, mido.Message("program_change", channel=channel, program=part.program)),
+            (0, _META, _meta("track_name", name=part.name)),
+            (
+                0,
+                _META,
+                bytes(mido.Message("program_change", channel=channel, program=part.program).bin()),
+            ),
         ]
         which = part.name or f"part {len(tracks) + 1}"
         tracks.append(head + _note_events(notes, ticks_per_beat, which, (channel,)))
     length = round(max(part.clip.length for part in parts) * ticks_per_beat)
     played = [event for track in tracks for event in track]
     conductor = _conductor(tempo, first.time_signature, ticks_per_beat, length, played)
-    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    for events in (conductor, *tracks):
-        midi.tracks.append(_track(events, length))
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    chunks = [smf.track_chunk(events, length) for events in (conductor, *tracks)]
+    return smf.file_bytes(chunks, ticks_per_beat)
 
 
 def write_midi_parts(
@@ -288,75 +292,79 @@ def _conductor(
     time_signature: tuple[int, int],
     ticks_per_beat: int,
     length: int,
-    notes: list[tuple[int, int, mido.Message]],
-) -> list[tuple[int, int, mido.Message]]:
+    notes: list[Event],
+) -> list[Event]:
     """Tempo and time signature, and the clip end marker when reading would not find `length`
     without it: notes run past it, or it is not a whole number of bars."""
     numerator, denominator = time_signature
     header = [
-        (0, _META, mido.MetaMessage("set_tempo", tempo=tempo)),
-        (
-            0,
-            _META,
-            mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator),
-        ),
+        (0, _META, _meta("set_tempo", tempo=tempo)),
+        (0, _META, _meta("time_signature", numerator=numerator, denominator=denominator)),
     ]
     whole_bars = length * denominator % (ticks_per_beat * 4 * numerator) == 0
     if max((event[0] for event in notes), default=0) > length or not whole_bars:
-        header.append((length, _META, mido.MetaMessage("marker", text=CLIP_END_MARKER)))
+        header.append((length, _META, _meta("marker", text=CLIP_END_MARKER)))
     return header
 
 
-def _drum_hits(notes: tuple[Note, ...], ticks_per_beat: int) -> list[Note]:
+class _Timed(NamedTuple):
+    """A note on the tick grid, as it is written."""
+
+    start: int
+    end: int
+    pitch: int
+    velocity: int
+    mute: bool
+
+
+def _timed(notes: Sequence[Note], ticks_per_beat: int) -> list[_Timed]:
+    """Notes in ticks, each at least one tick long."""
+    timed = []
+    for note in notes:
+        start = round(note.start * ticks_per_beat)
+        end = start + max(1, round(note.duration * ticks_per_beat))
+        timed.append(_Timed(start, end, note.pitch, note.velocity, note.mute))
+    return timed
+
+
+def _drum_hits(notes: list[_Timed]) -> list[_Timed]:
     """Drum notes, each ending by the tick where its drum is hit again (one channel holds all)."""
-    hits: list[Note] = []
+    hits: list[_Timed] = []
     next_start: dict[int, int] = {}
     for note in reversed(notes):  # sorted by start: later hits of a pitch are seen first
-        start = round(note.start * ticks_per_beat)
-        ticks = max(1, round(note.duration * ticks_per_beat))
         if note.pitch in next_start:
-            if next_start[note.pitch] <= start:  # one drum hit twice on a tick: the longest
+            if next_start[note.pitch] <= note.start:  # one drum hit twice on a tick: the longest
                 continue
-            ticks = min(ticks, next_start[note.pitch] - start)
-        hits.append(replace(note, duration=ticks / ticks_per_beat))
-        next_start[note.pitch] = start
+            if note.end > next_start[note.pitch]:
+                note = _Timed(note.start, next_start[note.pitch], *note[2:])
+        hits.append(note)
+        next_start[note.pitch] = note.start
     return hits[::-1]
 
 
 def _note_events(
-    notes: list[Note], ticks_per_beat: int, which: str, channels: tuple[int, ...]
-) -> list[tuple[int, int, mido.Message]]:
+    notes: list[_Timed], ticks_per_beat: int, which: str, channels: tuple[int, ...]
+) -> list[Event]:
     """Note-on/off events, each note on the first channel where its pitch is silent."""
     silent_from: dict[tuple[int, int], int] = {}
     events = []
-    for note in notes:
-        start = round(note.start * ticks_per_beat)
-        end = start + max(1, round(note.duration * ticks_per_beat))
-        channel = next((c for c in channels if silent_from.get((c, note.pitch), 0) <= start), None)
+    for start, end, pitch, velocity, _ in notes:
+        channel = next((c for c in channels if silent_from.get((c, pitch), 0) <= start), None)
         if channel is None:
             raise ClipError(
-                f"{which} notes of pitch {note.pitch} overlap more than {len(channels)} deep "
-                f"at beat {note.start:g}; MIDI cannot hold them"
+                f"{which} notes of pitch {pitch} overlap more than {len(channels)} deep "
+                f"at beat {start / ticks_per_beat:g}; MIDI cannot hold them"
             )
-        silent_from[channel, note.pitch] = end
-        # Values are already checked by Clip; mido's own checks would triple the writing time.
-        on = mido.Message(
-            "note_on", skip_checks=True, channel=channel, note=note.pitch, velocity=note.velocity
-        )
-        off = mido.Message("note_off", skip_checks=True, channel=channel, note=note.pitch)
-        events += [(start, _ON, on), (end, _OFF, off)]
+        silent_from[channel, pitch] = end
+        # Values are already checked by Clip.
+        on = smf.note_on(channel, pitch, velocity)
+        events += [(start, _ON, on), (end, _OFF, smf.note_off(channel, pitch))]
     return events
 
 
-def _track(events: list[tuple[int, int, mido.Message]], length: int) -> mido.MidiTrack:
-    """A track with delta times, ending at the clip length or its last event if that is later."""
-    track = mido.MidiTrack()
-    tick = 0
-    for event_tick, _, message in sorted(events, key=lambda event: event[:2]):
-        track.append(message.copy(skip_checks=True, time=event_tick - tick))
-        tick = event_tick
-    track.append(mido.MetaMessage("end_of_track", time=max(0, length - tick)))
-    return track
+def _meta(kind: str, **fields: object) -> bytes:
+    """A meta event's bytes (mido knows each kind's layout)."""
+    return bytes(mido.MetaMessage(kind, **fields).bytes())
 
 
 def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
