@@ -18,12 +18,13 @@ variations and spans are decoded as one batch. Results keep the clip's length, t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from bridge.models.music_vae.config import MusicVaeConfig
 from bridge.models.music_vae.groove_data import apply_groove, groove_clip
-from bridge.models.music_vae.model import MusicVae, posterior_draws
+from bridge.models.music_vae.model import DecodeGroup, MusicVae, posterior_draws
 from bridge.music.clip import Clip
 from bridge.music.drums import DRUM_CLASS_NAMES, NUM_DRUM_CLASSES, DrumKit
 from bridge.music.errors import ClipError
@@ -41,6 +42,20 @@ def check_model(config: MusicVaeConfig, tool: str) -> None:
         raise ClipError(f"{tool} needs a GrooVAE {wanted} model; {config.name} is not one")
 
 
+@dataclass(frozen=True)
+class DrumRequest:
+    """One groove or drumify request: `variations` drum parts for `clip`. `keep_hits` (groove
+    only) keeps the clip's hits; `backbone` sees to a kick and a snare in each bar the clip
+    plays where the model draws the hits (`with_backbone`)."""
+
+    clip: Clip
+    variations: int
+    temperature: float
+    seed: int | None
+    keep_hits: bool = False
+    backbone: bool = True
+
+
 def groove(
     model: MusicVae,
     clip: Clip,
@@ -51,22 +66,9 @@ def groove(
     progress: Progress = None,
     backbone: bool = True,
 ) -> list[Clip]:
-    """`variations` humanized versions of a drum clip: new velocities and timing. With the
-    model's own hits (`keep_hits=False`), `backbone` sees to a kick and a snare in each bar."""
-    check_model(model.config, "groove")
-    mu, sigma, chunks = model.encode(clip)
-    z = posterior_draws(mu, sigma, variations, temperature, seed)
-    hits = (
-        np.tile(chunks.outputs[..., :NUM_DRUM_CLASSES], (variations, 1, 1)) if keep_hits else None
-    )
-    outputs = model.decode(z.reshape(-1, z.shape[-1]), temperature, seed, hits)
-    if keep_hits:
-        results = [apply_groove(clip, rows) for rows in np.split(outputs, variations)]
-    else:
-        results = _drum_parts(outputs, variations, clip, chunks.kit, backbone)
-    if progress is not None:
-        progress(variations, variations)
-    return results
+    """`variations` humanized versions of a drum clip: new velocities and timing."""
+    request = DrumRequest(clip, variations, temperature, seed, keep_hits, backbone)
+    return drum_parts(model, "groove", [request], progress)[0]
 
 
 def drumify(
@@ -78,15 +80,43 @@ def drumify(
     progress: Progress = None,
     backbone: bool = True,
 ) -> list[Clip]:
-    """`variations` drum parts played to the clip's rhythm; `backbone` sees to a kick and a
-    snare in each bar where the rhythm plays (`with_backbone`)."""
-    check_model(model.config, "drumify")
-    mu, sigma, chunks = model.encode(clip)
-    z = posterior_draws(mu, sigma, variations, temperature, seed)
-    outputs = model.decode(z.reshape(-1, z.shape[-1]), temperature, seed)
-    results = _drum_parts(outputs, variations, clip, chunks.kit, backbone)
+    """`variations` drum parts played to the clip's rhythm."""
+    request = DrumRequest(clip, variations, temperature, seed, False, backbone)
+    return drum_parts(model, "drumify", [request], progress)[0]
+
+
+def drum_parts(
+    model: MusicVae, tool: str, requests: Sequence[DrumRequest], progress: Progress = None
+) -> list[list[Clip]]:
+    """Each groove or drumify request's drum parts; all requests encoded in one batch and
+    decoded in another, each with its own seed's draws, so a request gets what it gets alone."""
+    check_model(model.config, tool)
+    encoded = model.encode_many([request.clip for request in requests])
+    groups = []
+    for request, (mu, sigma, chunks) in zip(requests, encoded, strict=True):
+        count = request.variations
+        z = posterior_draws(mu, sigma, count, request.temperature, request.seed)
+        hits = np.tile(chunks.outputs[..., :NUM_DRUM_CLASSES], (count, 1, 1))
+        groups.append(
+            DecodeGroup(
+                z.reshape(-1, z.shape[-1]),
+                request.temperature,
+                request.seed,
+                hits if request.keep_hits else None,
+            )
+        )
+    results = []
+    for request, (_, _, chunks), outputs in zip(
+        requests, encoded, model.decode_groups(groups), strict=True
+    ):
+        clip, count = request.clip, request.variations
+        if request.keep_hits:
+            results.append([apply_groove(clip, rows) for rows in np.split(outputs, count)])
+        else:
+            results.append(_drum_parts(outputs, count, clip, chunks.kit, request.backbone))
     if progress is not None:
-        progress(variations, variations)
+        total = sum(request.variations for request in requests)
+        progress(total, total)
     return results
 
 

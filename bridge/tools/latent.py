@@ -13,13 +13,18 @@ per input, does not take.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from bridge.models.music_vae.chunks import Chunks
-from bridge.models.music_vae.model import MusicVae, interpolation_path, neighbours
+from bridge.models.music_vae.model import (
+    DecodeGroup,
+    MusicVae,
+    interpolation_path,
+    neighbours,
+)
 from bridge.models.music_vae.trio_data import Trio
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
@@ -98,6 +103,19 @@ def interpolate(
     return clips
 
 
+@dataclass(frozen=True)
+class Variations:
+    """One vary request: `count` distinct clips decoded around `clip`'s code, `distance`
+    away from it (`allowed_pitches` as for `generate`)."""
+
+    clip: Piece
+    count: int
+    distance: float
+    temperature: float
+    seed: int | None
+    allowed_pitches: Collection[int] | None = None
+
+
 def vary(
     model: MusicVae,
     clip: Piece,
@@ -108,38 +126,53 @@ def vary(
     progress: Progress = None,
     allowed_pitches: Collection[int] | None = None,
 ) -> list[Piece]:
-    """`variations` distinct clips decoded around the clip's code, `distance` away from it
-    (`allowed_pitches` as for `generate`).
+    """One request of `vary_many`."""
+    request = Variations(clip, variations, distance, temperature, seed, allowed_pitches)
+    return vary_many(model, [request], progress)[0]
+
+
+def vary_many(
+    model: MusicVae, requests: Sequence[Variations], progress: Progress = None
+) -> list[list[Piece]]:
+    """Each request's variations; all requests encoded in one batch and decoded in one batch
+    per draw, each with its own seed's draws, so a request gets what it gets alone.
 
     A variation whose notes repeat the clip's or an earlier variation's on the 16th grid is
     drawn again, in a batch with the others that repeated, up to REDRAWS times (with seeds
-    following `seed`, so a seed whose first draw is all distinct gives what it always gave).
-    Fewer come back only when those draws found no more; the tool's reply says so."""
-    mu, _, chunks = model.encode(clip)
-    seen, kept = {_pattern(clip)}, []
+    following the request's, so a seed whose first draw is all distinct gives what it always
+    gave). Fewer come back only when those draws found no more; the tool's reply says so.
+    ClipError when a request's every variation repeated its clip."""
+    encoded = model.encode_many([request.clip for request in requests])
+    seen = [{_pattern(request.clip)} for request in requests]
+    kept: list[list[Piece]] = [[] for _ in requests]
     for draw in range(1 + REDRAWS):
-        missing = variations - len(kept)
+        missing = {
+            i: r.count - len(kept[i]) for i, r in enumerate(requests) if len(kept[i]) < r.count
+        }
         if not missing:
             break
-        draw_seed = None if seed is None else seed + draw * SEED_STRIDE
-        points = neighbours(mu, missing, distance, draw_seed)
-        outputs = model.decode(
-            points.reshape(-1, points.shape[-1]),
-            temperature,
-            draw_seed,
-            allowed_pitches=allowed_pitches,
-        )
-        for piece in _clips(model, outputs, mu.shape[0], clip, chunks, clip.length):
-            pattern = _pattern(piece)
-            if pattern not in seen:
-                seen.add(pattern)
-                kept.append(piece)
-    if not kept:
-        raise ClipError(
-            f"every variation repeated the clip itself in {1 + REDRAWS} draws: a larger "
-            f"distance than {distance:g} (or a higher temperature) gives variations"
-        )
-    _done(progress, variations)
+        groups = []
+        for index, count in missing.items():
+            request, (mu, _, _) = requests[index], encoded[index]
+            seed = None if request.seed is None else request.seed + draw * SEED_STRIDE
+            points = neighbours(mu, count, request.distance, seed)
+            z = points.reshape(-1, points.shape[-1])
+            groups.append(DecodeGroup(z, request.temperature, seed, None, request.allowed_pitches))
+        for index, outputs in zip(missing, model.decode_groups(groups), strict=True):
+            request, (mu, _, chunks) = requests[index], encoded[index]
+            clip = request.clip
+            for piece in _clips(model, outputs, mu.shape[0], clip, chunks, clip.length):
+                pattern = _pattern(piece)
+                if pattern not in seen[index]:
+                    seen[index].add(pattern)
+                    kept[index].append(piece)
+    for request, pieces in zip(requests, kept, strict=True):
+        if not pieces:
+            raise ClipError(
+                f"every variation repeated the clip itself in {1 + REDRAWS} draws: a larger "
+                f"distance than {request.distance:g} (or a higher temperature) gives variations"
+            )
+    _done(progress, sum(request.count for request in requests))
     return kept
 
 
@@ -176,7 +209,9 @@ def cut(piece: Piece, length: float) -> Piece:
     if piece.length == length and all(n.duration <= length - n.start for n in piece.notes):
         return piece  # what decoding the clip's own spans usually gives: nothing to cut
     notes = tuple(
-        note if note.duration <= length - note.start else replace(note, duration=length - note.start)
+        note
+        if note.duration <= length - note.start
+        else replace(note, duration=length - note.start)
         for note in piece.notes
         if note.start < length
     )
@@ -205,15 +240,38 @@ def fewer_variations(asked: int, found: int) -> str:
     )
 
 
-def run_request(
+def run_requests(
+    tool: str,
+    model: MusicVae,
+    calls: Sequence[tuple[Sequence[Piece], Mapping[str, Any]]],
+    progress: Progress = None,
+) -> list[list[Piece]]:
+    """generate, interpolate or vary requests (their inputs and parameters, checked against
+    the tool's table in bridge.tools.registry): variations of all of them in one batch, the
+    others one by one."""
+    if tool == "vary":
+        requests = [
+            Variations(
+                inputs[0],
+                p["variations"],
+                p["distance"],
+                p["temperature"],
+                p["seed"],
+                pitch_lock(p) if "key" in p else None,
+            )
+            for inputs, p in calls
+        ]
+        return vary_many(model, requests, progress)
+    return [_run_request(tool, model, inputs, p, progress) for inputs, p in calls]
+
+
+def _run_request(
     tool: str,
     model: MusicVae,
     inputs: Sequence[Piece],
     params: Mapping[str, Any],
-    progress: Progress = None,
+    progress: Progress,
 ) -> list[Piece]:
-    """One generate, interpolate or vary request: its inputs and its parameters, checked
-    against the tool's table in bridge.tools.registry (the daemon's and the command line's)."""
     p = params
     allowed = pitch_lock(p) if "key" in p else None
     if tool == "generate":
@@ -236,17 +294,6 @@ def run_request(
             p["steps"],
             spherical,
             p["endpoints"],
-            p["temperature"],
-            p["seed"],
-            progress,
-            allowed,
-        )
-    if tool == "vary":
-        return vary(
-            model,
-            inputs[0],
-            p["variations"],
-            p["distance"],
             p["temperature"],
             p["seed"],
             progress,

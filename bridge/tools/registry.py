@@ -160,6 +160,11 @@ CONTINUE = Tool(
 )
 
 
+def _same_batch(clips: Sequence[Clip], params: Mapping[str, Any]) -> Hashable:
+    """Any two calls can share a run: each keeps its own draws (see MusicVae.decode_groups)."""
+    return ()
+
+
 def _check_latent(
     spec: ModelSpec, clips: Sequence[Clip], params: Mapping[str, Any], limits: Limits
 ) -> None:
@@ -184,9 +189,9 @@ def _latent(name: str) -> ToolFunction:
     def run(
         model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
     ) -> list[list[Clip]]:
-        from bridge.tools.latent import run_request
+        from bridge.tools.latent import run_requests
 
-        return [run_request(name, model, clips, p, progress) for clips, p in calls]
+        return run_requests(name, model, calls, progress)
 
     return run
 
@@ -272,41 +277,33 @@ VARY = Tool(
     ),
     check=_check_latent,
     run=_latent("vary"),
+    batch_key=_same_batch,
     warn=_vary_warning,
 )
 
 
-def _groove(
-    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
-) -> list[list[Clip]]:
-    from bridge.tools.groove import groove
+def _drum_tool(name: str) -> ToolFunction:
+    """groove or drumify: every call's clip and parameters to bridge.tools.groove, as one batch."""
 
-    return [
-        groove(
-            model,
-            clips[0],
-            p["variations"],
-            p["temperature"],
-            p["seed"],
-            p["keep_hits"],
-            progress,
-            p["backbone"],
-        )
-        for clips, p in calls
-    ]
+    def run(
+        model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
+    ) -> list[list[Clip]]:
+        from bridge.tools.groove import DrumRequest, drum_parts
 
+        requests = [
+            DrumRequest(
+                clips[0],
+                p["variations"],
+                p["temperature"],
+                p["seed"],
+                p.get("keep_hits", False),
+                p["backbone"],
+            )
+            for clips, p in calls
+        ]
+        return drum_parts(model, name, requests, progress)
 
-def _drumify(
-    model: Any, spec: ModelSpec, calls: Sequence[Call], limits: Limits, progress: Progress
-) -> list[list[Clip]]:
-    from bridge.tools.groove import drumify
-
-    return [
-        drumify(
-            model, clips[0], p["variations"], p["temperature"], p["seed"], progress, p["backbone"]
-        )
-        for clips, p in calls
-    ]
+    return run
 
 
 def _groove_configs(groove_input: str) -> tuple[str, ...]:
@@ -348,7 +345,8 @@ GROOVE = Tool(
         ),
     ),
     check=_check_latent,
-    run=_groove,
+    run=_drum_tool("groove"),
+    batch_key=_same_batch,
     configs=_groove_configs("humanize"),
 )
 
@@ -370,7 +368,8 @@ DRUMIFY = Tool(
         ),
     ),
     check=_check_latent,
-    run=_drumify,
+    run=_drum_tool("drumify"),
+    batch_key=_same_batch,
     configs=_groove_configs("tap"),
 )
 

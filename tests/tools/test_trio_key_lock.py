@@ -16,7 +16,7 @@ from bridge.models.music_vae.model import MusicVae, allowed_classes
 from bridge.models.music_vae.trio_data import Trio, part_role
 from bridge.music.errors import ClipError
 from bridge.music.midi import read_midi_parts
-from bridge.tools.latent import run_request
+from bridge.tools.latent import run_requests
 from bridge.tools.params import ParamError, parse_params
 from bridge.tools.registry import TOOLS
 from tests.tools.test_latent_trio import CHECKPOINT, NAME, run, song
@@ -34,7 +34,8 @@ def trio_vae() -> MusicVae:
 def trios(model: MusicVae, tool: str, inputs: list[Trio], **given) -> list[Trio]:
     """The tool's results, its parameters parsed as the command line parses them."""
     params = parse_params(TOOLS[tool].params, given, Limits())
-    return run_request(tool, model, inputs, params)
+    (results,) = run_requests(tool, model, [(inputs, params)])
+    return results
 
 
 def in_key(results: list[Trio]) -> float:

@@ -8,7 +8,7 @@ first one last, so its presence means the file is finished: what a resumed batch
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bridge.config import Limits
     from bridge.models.catalog import ModelSpec
     from bridge.music.clip import Clip
+    from bridge.tools.registry import Tool
 
 # clip: continue, harmonize, infill (NAME.mid for one result, voices of a result in one file);
 # latent: the MusicVAE tools on clips; trio: on multi-track songs (NAME-1.mid, NAME-2.mid...).
@@ -88,21 +89,53 @@ class FileJob:
 
     def run(self, model: Any, inputs: Sequence[Any]) -> Encoded:
         """Run the tool on one file's inputs and encode its results as MIDI files."""
-        from bridge.music.midi import midi_bytes, midi_parts_bytes
+        return self.run_many(model, [inputs])[0]
+
+    def run_many(self, model: Any, files: Sequence[Sequence[Any]]) -> list[Encoded]:
+        """`run` of several files, calls the tool can batch run together (vary, groove and
+        drumify all of them; continue those of one shape), each file's results what it gets
+        alone. Raises what the first failing batch raised (see `run_each`)."""
+        from bridge.tools.registry import TOOLS
 
         if self.kind == "trio":
             from bridge.models.music_vae.trio_data import trio_parts
-            from bridge.tools.latent import run_request
+            from bridge.music.midi import midi_parts_bytes
+            from bridge.tools.latent import run_requests
 
-            trios = run_request(self.tool, model, inputs, self.params)
-            return Encoded(
-                [midi_parts_bytes(trio_parts(trio)) for trio in trios],
-                [_describe_trio(trio) for trio in trios],
-            )
-        from bridge.tools.registry import TOOLS
-
+            results = run_requests(self.tool, model, [(inputs, self.params) for inputs in files])
+            return [
+                Encoded(
+                    [midi_parts_bytes(trio_parts(trio)) for trio in trios],
+                    [_describe_trio(trio) for trio in trios],
+                )
+                for trios in results
+            ]
         tool = TOOLS[self.tool]
-        (clips,) = tool.run(model, self.spec, [(inputs, self.params)], self.limits, _no_progress)
+        encoded: dict[int, Encoded] = {}
+        for batch in _batches(tool, files, self.params):
+            calls = [(files[index], self.params) for index in batch]
+            ran = tool.run(model, self.spec, calls, self.limits, _no_progress)
+            for index, clips in zip(batch, ran, strict=True):
+                encoded[index] = self._encoded(tool, files[index], clips)
+        return [encoded[index] for index in range(len(files))]
+
+    def run_each(self, model: Any, files: Sequence[Sequence[Any]]) -> list[Encoded | Exception]:
+        """`run_many`, and where it fails, each file alone: a file's results, or why it
+        failed, so one file the model cannot serve does not fail the others."""
+        try:
+            return list(self.run_many(model, files))
+        except Exception as error:
+            if len(files) == 1:
+                return [error]
+        outcomes: list[Encoded | Exception] = []
+        for inputs in files:
+            outcomes += self.run_each(model, [inputs])
+        return outcomes
+
+    def _encoded(self, tool: Tool, inputs: Sequence[Any], clips: Sequence[Clip]) -> Encoded:
+        """A file's result clips as MIDI files (a continuation's voices in one)."""
+        from bridge.music.midi import midi_bytes
+
         warning = tool.warn(inputs, self.params, clips) if tool.warn else ""
         if self.kind == "latent":
             return Encoded(
@@ -125,22 +158,53 @@ class FileJob:
         return [base.with_name(f"{base.stem}-{i}.mid") for i in range(1, count + 1)]
 
     def finished(self, base: Path) -> bool:
-        """Whether a file's results were all written: its first result is written last."""
+        """Whether a file's results were all written: its first result is written last
+        (ResultWriter)."""
         return self.paths(base, self.params["variations"])[0].exists()
 
+
+class ResultWriter:
+    """Writes a batch's results: each atomically, and a file's first result only once its
+    others are on disk for good, so that the first one's presence means the file is finished
+    (FileJob.finished) even after a power cut. A flush syncs twice, whatever the number of
+    files, where a durable write of each result would sync twice per result."""
+
+    def __init__(self, job: FileJob):
+        self.job = job
+        self._others: list[Path] = []
+        self._firsts: list[tuple[Path, bytes]] = []
+
     def write(self, base: Path, files: Sequence[bytes]) -> list[Path]:
-        """Write a file's results atomically, the first one last (see `finished`)."""
+        """Write a file's results but the first (see `flush`); the paths of all of them."""
         from bridge.store.atomic import atomic_write
 
-        paths = self.paths(base, len(files))
+        paths = self.job.paths(base, len(files))
         base.parent.mkdir(parents=True, exist_ok=True)
-        for path, data in reversed(list(zip(paths, files, strict=True))):
-            atomic_write(path, data)
+        for path, data in zip(paths[1:], files[1:], strict=True):
+            atomic_write(path, data, durable=False)
+        self._others += paths[1:]
+        self._firsts.append((paths[0], files[0]))
         return paths
+
+    def flush(self) -> None:
+        """Make the results written so far durable, then write and sync the first ones."""
+        from bridge.store.atomic import atomic_write, sync_written
+
+        if not self._firsts:
+            return
+        sync_written(self._others)
+        for path, data in self._firsts:
+            atomic_write(path, data, durable=False)
+        sync_written(path for path, _ in self._firsts)
+        self._others, self._firsts = [], []
 
 
 # One call of a local batch: the tool's inputs, and the base its results are named after.
 Call = tuple[tuple[Any, ...], Path]
+# Results decoded together, at most: a folder's files run in groups of this many results
+# (64 files of 16 variations), enough to keep the matrix kernels busy, and the redraws of
+# repeated variations, decoded once per group, cheap per file.
+RESULTS_PER_RUN = 1024
 
 
 def check_all(job: FileJob, calls: Sequence[Call], name_always: bool = False) -> None:
@@ -155,19 +219,47 @@ def check_all(job: FileJob, calls: Sequence[Call], name_always: bool = False) ->
 
 
 def run_all(job: FileJob, model: Any, calls: Sequence[Call]) -> None:
-    """The local batch, in this process on one model, with a progress bar over its files; a
-    single call's results are each described on a line."""
+    """The local batch, in this process on one model, files whose results fill a run of
+    RESULTS_PER_RUN together, with a progress bar over its files; a single call's results are
+    each described on a line. The first file that fails stops the batch with its error, after
+    the files before it are written."""
     from tqdm import tqdm
 
     unit = "song" if job.kind == "trio" else "clip"
-    for inputs, base in tqdm(calls, desc=job.tool, unit=unit, disable=len(calls) < 2):
-        encoded = job.run(model, inputs)
-        if encoded.warning:
-            print(f"warning: {base.stem}: {encoded.warning}", file=sys.stderr)
-        paths = job.write(base, encoded.files)
-        if len(calls) < 2:
-            for path, description in zip(paths, encoded.descriptions, strict=True):
-                print(f"{path}: {description}")
+    writer = ResultWriter(job)
+    with tqdm(total=len(calls), desc=job.tool, unit=unit, disable=len(calls) < 2) as bar:
+        files_per_run = max(1, RESULTS_PER_RUN // job.params.get("variations", 1))
+        for start in range(0, len(calls), files_per_run):
+            batch = calls[start : start + files_per_run]
+            outcomes = job.run_each(model, [inputs for inputs, _ in batch])
+            try:
+                for (_, base), outcome in zip(batch, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
+                        if len(calls) > 1 and isinstance(outcome, ValueError):
+                            raise ValueError(f"{base.stem}: {outcome}") from outcome
+                        raise outcome
+                    if outcome.warning:
+                        print(f"warning: {base.stem}: {outcome.warning}", file=sys.stderr)
+                    paths = writer.write(base, outcome.files)
+                    if len(calls) < 2:
+                        for path, description in zip(paths, outcome.descriptions, strict=True):
+                            print(f"{path}: {description}")
+            finally:
+                writer.flush()
+            bar.update(len(batch))
+
+
+def _batches(
+    tool: Tool, files: Sequence[Sequence[Any]], params: Mapping[str, Any]
+) -> list[list[int]]:
+    """The files' indices grouped into the runs the tool can share: by its batch key, in
+    order of first appearance; each file alone for a tool that runs calls one at a time."""
+    if tool.batch_key is None:
+        return [[index] for index in range(len(files))]
+    runs: dict[Hashable, list[int]] = {}
+    for index, inputs in enumerate(files):
+        runs.setdefault(tool.batch_key(inputs, params), []).append(index)
+    return list(runs.values())
 
 
 def _no_progress(done: int, total: int) -> None:

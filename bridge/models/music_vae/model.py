@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -37,7 +37,7 @@ from bridge.models.music_vae.data import (
     clip_to_chunks,
 )
 from bridge.models.music_vae.native import load_native
-from bridge.models.music_vae.network import MusicVaeNetwork
+from bridge.models.music_vae.network import Draws, MusicVaeNetwork
 from bridge.models.music_vae.trio_data import (
     PITCH_RANGES,
     Trio,
@@ -46,6 +46,23 @@ from bridge.models.music_vae.trio_data import (
 )
 from bridge.music.clip import Clip
 from bridge.music.errors import ClipError
+
+# Batches are padded to whole blocks of this many rows: a row in a part-filled block comes
+# out of the CPU's kernels rounded differently, so a request would decode differently with
+# other requests beside it than alone.
+ROW_BLOCK = 8
+
+
+@dataclass(frozen=True)
+class DecodeGroup:
+    """One request's codes in a decode batch, with what makes its draws its own: its seed,
+    temperature, and the hits or pitches it was given (see MusicVae.decode)."""
+
+    z: torch.Tensor  # [rows, z_size]
+    temperature: float
+    seed: int | None
+    hits: np.ndarray | None = None
+    allowed_pitches: Collection[int] | None = None
 
 
 @dataclass
@@ -84,19 +101,24 @@ class MusicVae:
 
     @torch.inference_mode()
     def encode_many(
-        self, clips: list[Clip] | list[Trio]
+        self, clips: Sequence[Clip] | Sequence[Trio]
     ) -> list[tuple[torch.Tensor, torch.Tensor, Chunks]]:
-        """`encode` of several clips (or trios), in one pass of the encoder."""
+        """`encode` of several clips (or trios), in one pass of the encoder: a clip's codes are
+        the same whichever clips it is encoded with."""
         chunks = [self._chunks(clip) for clip in clips]
-        inputs = torch.from_numpy(np.concatenate([c.inputs for c in chunks])).to(self.device)
+        inputs = _whole_blocks(np.concatenate([c.inputs for c in chunks]))
         lengths = torch.full((len(inputs),), inputs.shape[1])
-        mu, sigma = self.network.encoder(inputs, lengths)
-        ends = np.cumsum([len(c.inputs) for c in chunks])[:-1].tolist()
+        mu, sigma = self.network.encoder(torch.from_numpy(inputs).to(self.device), lengths)
+        ends = np.cumsum([len(c.inputs) for c in chunks]).tolist()
         return list(
-            zip(torch.tensor_split(mu, ends), torch.tensor_split(sigma, ends), chunks, strict=True)
+            zip(
+                torch.tensor_split(mu, ends)[:-1],
+                torch.tensor_split(sigma, ends)[:-1],
+                chunks,
+                strict=True,
+            )
         )
 
-    @torch.inference_mode()
     def decode(
         self,
         z: torch.Tensor,
@@ -109,20 +131,54 @@ class MusicVae:
         groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest; a
         melody or trio model given `allowed_pitches` starts notes only at those (a key lock:
         `allowed_classes`)."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature:g}")
-        if hits is not None and self.config.decoder != "groove":
-            raise ValueError(f"{self.config.name} decodes no drum hits to be given")
-        generator = torch.Generator(self.device)
-        generator.manual_seed(seed if seed is not None else torch.seed())
-        given = {} if hits is None else {"hits": torch.from_numpy(hits).to(self.device)}
-        if allowed_pitches is not None:
-            allowed = allowed_classes(self.config, allowed_pitches)
-            given["allowed"] = torch.from_numpy(allowed).to(self.device)
-        outputs = self.network.decoder.sample(
-            z.to(self.device), self.config.max_seq_len, temperature, generator, **given
-        )
-        return outputs.cpu().numpy()
+        (outputs,) = self.decode_groups([DecodeGroup(z, temperature, seed, hits, allowed_pitches)])
+        return outputs
+
+    @torch.inference_mode()
+    def decode_groups(self, groups: Sequence[DecodeGroup]) -> list[np.ndarray]:
+        """`decode` of several requests' codes as one batch; each group's outputs are what it
+        gets decoded alone (its own seed's draws, in the same order)."""
+        for group in groups:
+            if group.temperature <= 0:
+                raise ValueError(f"temperature must be positive, got {group.temperature:g}")
+            if group.hits is not None and self.config.decoder != "groove":
+                raise ValueError(f"{self.config.name} decodes no drum hits to be given")
+        padding = -sum(len(group.z) for group in groups) % ROW_BLOCK
+        if padding:  # rows of their own, drawing from a generator of their own
+            zeros = torch.zeros(padding, self.z_size, device=self.device)
+            groups = [*groups, DecodeGroup(zeros, 1.0, 0)]
+        draws = self._draws(groups)
+        z = torch.cat([group.z.to(self.device) for group in groups])
+        outputs = self.network.decoder.sample(z, self.config.max_seq_len, draws).cpu().numpy()
+        ends = np.cumsum([len(group.z) for group in groups]).tolist()
+        return np.split(outputs, ends)[: len(ends) - bool(padding)]
+
+    def _draws(self, groups: Sequence[DecodeGroup]) -> Draws:
+        """The groups' generators and settings, row by row, on the model's device."""
+        device = self.device
+        generators = []
+        for group in groups:
+            generator = torch.Generator(device)
+            generator.manual_seed(group.seed if group.seed is not None else torch.seed())
+            generators.append(generator)
+        temperature = torch.cat(
+            [torch.full((len(group.z), 1), group.temperature) for group in groups]
+        ).to(device)
+        allowed = None
+        if any(group.allowed_pitches is not None for group in groups):
+            rows = []
+            for group in groups:
+                pitches = group.allowed_pitches
+                mask = (
+                    np.ones(self.config.output_depth, dtype=bool)
+                    if pitches is None
+                    else allowed_classes(self.config, pitches)
+                )
+                rows.append(np.tile(mask, (len(group.z), 1)))
+            allowed = torch.from_numpy(np.concatenate(rows)).to(device)
+        hits = [None if g.hits is None else torch.from_numpy(g.hits).to(device) for g in groups]
+        sizes = [len(group.z) for group in groups]
+        return Draws(sizes, generators, temperature, allowed, hits)
 
     def sample_prior(self, count: int, seed: int | None = None) -> torch.Tensor:
         """`count` codes from the standard normal prior."""
@@ -248,3 +304,9 @@ def posterior_draws(
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     noise = torch.randn(count, *mu.shape, generator=generator).to(mu.device)
     return mu[None] + scale * sigma[None] * noise
+
+
+def _whole_blocks(rows: np.ndarray) -> np.ndarray:
+    """`rows` padded with zero rows to whole blocks of ROW_BLOCK."""
+    padding = np.zeros((-len(rows) % ROW_BLOCK, *rows.shape[1:]), rows.dtype)
+    return np.concatenate([rows, padding])

@@ -26,6 +26,62 @@ from bridge.models.music_vae.config import MusicVaeConfig
 LstmState = list[tuple[Tensor, Tensor]]  # (h, c) per layer
 
 
+class Draws:
+    """The randomness and per-row settings of a decode batch whose rows may belong to several
+    requests (groups of consecutive rows). Each group draws from its own generator, in the
+    order a decode of that group alone would, so a request decodes alike alone or batched.
+
+    `temperature` is `[rows, 1]`; `allowed` (`[rows, classes]` booleans, or None) limits a
+    categorical decoder's classes (a key lock); `hits` gives each group of a groove decoder
+    the hits to play (`[rows, steps, 9]`) instead of drawing its own (None)."""
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        generators: Sequence[torch.Generator | None],
+        temperature: Tensor,
+        allowed: Tensor | None = None,
+        hits: Sequence[Tensor | None] | None = None,
+    ):
+        self.sizes, self.generators = list(sizes), list(generators)
+        self.temperature, self.allowed = temperature, allowed
+        self.hits = list(hits) if hits is not None else [None] * len(self.sizes)
+
+    @classmethod
+    def single(
+        cls, rows: int, temperature: float, generator: torch.Generator | None, device: torch.device
+    ) -> Draws:
+        """One group of `rows` at one temperature (greedy decoding in evaluation, tests)."""
+        return cls([rows], [generator], torch.full((rows, 1), temperature, device=device))
+
+    def uniform_steps(self, steps: int, classes: int, device: torch.device) -> Tensor:
+        """`[steps, rows, classes]` uniform draws, each group's from its generator (the same
+        numbers as a draw of `[rows, classes]` per step)."""
+        return torch.cat(
+            [
+                torch.rand((steps, size, classes), generator=generator, device=device)
+                for size, generator in zip(self.sizes, self.generators, strict=True)
+            ],
+            dim=1,
+        )
+
+    def hits_at(self, step: int, probabilities: Tensor) -> Tensor:
+        """Each group's hits at `step`: the given ones, else drawn with `probabilities`."""
+        pieces, start = [], 0
+        for size, generator, hits in zip(self.sizes, self.generators, self.hits, strict=True):
+            rows = probabilities[start : start + size]
+            pieces.append(
+                hits[:, step] if hits is not None else torch.bernoulli(rows, generator=generator)
+            )
+            start += size
+        return torch.cat(pieces)
+
+    def part(self, start: int, stop: int) -> Draws:
+        """The draws of one part of a split decoder: its classes of the key lock."""
+        allowed = None if self.allowed is None else self.allowed[:, start:stop]
+        return Draws(self.sizes, self.generators, self.temperature, allowed, self.hits)
+
+
 class LstmStack(nn.Module):
     """Stacked LSTM layers (TensorFlow's MultiRNNCell of LSTMBlockCells)."""
 
@@ -65,11 +121,12 @@ class LstmStack(nn.Module):
     def step_from(self, first: int, x: Tensor, state: LstmState) -> tuple[Tensor, LstmState]:
         """One step through the layers from `first` on (`state`: theirs); `x` feeds `first`."""
         new_state = []
-        for layer, hc in zip(self.layers[first:], state, strict=True):
+        for layer, (h, c) in zip(self.layers[first:], state, strict=True):
             x = nn.functional.dropout(x, self.input_dropout, self.training)
-            h, c = torch.lstm_cell(
-                x, hc, layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
+            gates = nn.functional.linear(x, layer.weight_ih_l0, layer.bias_ih_l0).add_(
+                nn.functional.linear(h, layer.weight_hh_l0, layer.bias_hh_l0)
             )
+            h, c = _lstm_gates(gates, c)
             new_state.append((h, c))
             x = h
         return x, new_state
@@ -150,27 +207,17 @@ class LstmDecoder(nn.Module):
         x, _ = self.cells(torch.cat([inputs, repeated], dim=2), self.initial_state(z))
         return self.output(x)
 
-    def sample(
-        self,
-        z: Tensor,
-        steps: int,
-        temperature: float,
-        generator: torch.Generator | None,
-        start: Tensor | None = None,
-        hits: Tensor | None = None,
-        allowed: Tensor | None = None,
-    ) -> Tensor:
+    def sample(self, z: Tensor, steps: int, draws: Draws, start: Tensor | None = None) -> Tensor:
         """`[batch, steps, output_depth]` sampled outputs (one-hot, or groove values).
 
-        A groove decoder given `hits` `[batch, steps, 9]` plays those instead of drawing its
-        own and is fed them, so only velocities and offsets are the model's (how the groove
-        tool keeps a clip's hits). A categorical decoder given `allowed` (`[classes]`
-        booleans) draws only those classes (a key lock)."""
+        A groove decoder plays the hits `draws` gives a group instead of drawing its own and is
+        fed them, so only velocities and offsets are the model's (how the groove tool keeps a
+        clip's hits). A categorical decoder draws only the classes `draws` allows."""
         if self.kind == "categorical":
-            if hits is not None:
+            if any(hits is not None for hits in draws.hits):
                 raise ValueError("only a groove decoder can be given its hits")
-            return self._sample_classes(z, steps, temperature, generator, start, allowed)
-        if allowed is not None:
+            return self._sample_classes(z, steps, draws, start)
+        if draws.allowed is not None:
             raise ValueError("only a categorical decoder can be limited to some classes")
         state = self.initial_state(z)
         previous = start if start is not None else z.new_zeros(z.shape[0], self.output_depth)
@@ -178,50 +225,50 @@ class LstmDecoder(nn.Module):
         for step in range(steps):
             h, state = self.cells.step(torch.cat([previous, z], dim=1), state)
             logits, velocities, offsets = torch.chunk(self.output(h), 3, dim=1)
-            on = (
-                torch.bernoulli(torch.sigmoid(logits / temperature), generator=generator)
-                if hits is None
-                else hits[:, step]
-            )
+            on = draws.hits_at(step, torch.sigmoid(logits / draws.temperature))
             previous = torch.cat([on, torch.sigmoid(velocities), torch.tanh(offsets)], dim=1)
             samples.append(previous)
         return torch.stack(samples, dim=1)
 
-    def _sample_classes(
-        self,
-        z: Tensor,
-        steps: int,
-        temperature: float,
-        generator: torch.Generator | None,
-        start: Tensor | None,
-        allowed: Tensor | None = None,
-    ) -> Tensor:
+    def _sample_classes(self, z: Tensor, steps: int, draws: Draws, start: Tensor | None) -> Tensor:
         """Categorical sampling, the first layer's input product taken apart: the input is
-        [one-hot previous class, z], so its gates are a column of the weights (gathered)
-        plus z's part (computed once); classes are drawn by the Gumbel-max trick."""
+        [one-hot previous class, z], so its gates are a row of the weights (gathered) plus z's
+        part (computed once); classes are drawn by the Gumbel-max trick, the noise of every
+        step drawn and transformed before the loop, which is left with the network."""
         first = self.cells.layers[0]
         weights = first.weight_ih_l0
         class_gates = weights[:, : self.output_depth].T.contiguous()  # [classes, 4h]
         z_gates = z @ weights[:, self.output_depth :].T + first.bias_ih_l0 + first.bias_hh_l0
         previous = z_gates if start is None else z_gates + start @ class_gates
         state = self.initial_state(z)
-        classes = []
-        for _ in range(steps):
+        # -log(-log(u)), kept negated so each step subtracts it: log(-log(u)).
+        gumbel = draws.uniform_steps(steps, self.output_depth, z.device)
+        gumbel.clamp_min_(1e-20).log_().neg_().log_()
+        forbidden = None if draws.allowed is None else ~draws.allowed
+        classes = torch.empty(len(z), steps, dtype=torch.long, device=z.device)
+        for step in range(steps):
             h, c = state[0]
-            gates = previous + h @ first.weight_hh_l0.T
-            i, f, g, o = gates.chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
+            h, c = _lstm_gates(previous + h @ first.weight_hh_l0.T, c)
             x, rest = self.cells.step_from(1, h, state[1:])
             state = [(h, c), *rest]
-            logits = self.output(x) / temperature
-            if allowed is not None:
-                logits = logits.masked_fill(~allowed, -torch.inf)
-            noise = torch.rand(logits.shape, generator=generator, device=logits.device)
-            drawn = torch.argmax(logits - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=1)
-            previous = z_gates + class_gates[drawn]
-            classes.append(drawn)
-        return nn.functional.one_hot(torch.stack(classes, dim=1), self.output_depth).to(z.dtype)
+            logits = self.output(x).div_(draws.temperature)
+            if forbidden is not None:
+                logits.masked_fill_(forbidden, -torch.inf)
+            drawn = torch.argmax(logits.sub_(gumbel[step]), dim=1)
+            previous = z_gates + class_gates.index_select(0, drawn)
+            classes[:, step] = drawn
+        outputs = z.new_zeros(len(z), steps, self.output_depth)
+        return outputs.scatter_(2, classes[:, :, None], 1.0)
+
+
+def _lstm_gates(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """An LSTM cell's new (h, c) from its gates' pre-activations (i, f, g, o), computed as
+    torch.lstm_cell computes them, with one sigmoid over all four blocks (g's goes unused)."""
+    size = c.shape[1]
+    sigmoids = torch.sigmoid(gates)
+    g = torch.tanh(gates[:, 2 * size : 3 * size])
+    c = sigmoids[:, size : 2 * size] * c + sigmoids[:, :size] * g
+    return sigmoids[:, 3 * size :] * torch.tanh(c), c
 
 
 class SplitDecoder(nn.Module):
@@ -239,24 +286,15 @@ class SplitDecoder(nn.Module):
             [part.teacher_forced(z, x) for part, x in zip(self.parts, pieces, strict=True)], dim=2
         )
 
-    def sample(
-        self,
-        z: Tensor,
-        steps: int,
-        temperature: float,
-        generator: torch.Generator | None,
-        start: Tensor | None = None,
-        allowed: Tensor | None = None,
-    ) -> Tensor:
-        """Each part's samples side by side; `allowed` (`[output_depth]` booleans, the parts'
-        classes side by side) limits each part to its own slice of it (a trio's key lock)."""
-        nothing: list[Tensor | None] = [None] * len(self.depths)
-        starts = nothing if start is None else torch.split(start, self.depths, dim=1)
-        alloweds = nothing if allowed is None else torch.split(allowed, self.depths)
+    def sample(self, z: Tensor, steps: int, draws: Draws, start: Tensor | None = None) -> Tensor:
+        """Each part's samples side by side, each part limited to its own classes of the
+        allowed ones (a trio's key lock)."""
+        starts = [None] * len(self.depths) if start is None else torch.split(start, self.depths, 1)
+        bounds = itertools.pairwise(itertools.accumulate(self.depths, initial=0))
         return torch.cat(
             [
-                part.sample(z, steps, temperature, generator, part_start, allowed=part_allowed)
-                for part, part_start, part_allowed in zip(self.parts, starts, alloweds, strict=True)
+                part.sample(z, steps, draws.part(low, high), part_start)
+                for part, part_start, (low, high) in zip(self.parts, starts, bounds, strict=True)
             ],
             dim=2,
         )
@@ -295,24 +333,14 @@ class HierarchicalDecoder(nn.Module):
         logits = self.core.teacher_forced(embeddings, split)
         return logits.reshape(batch, segments * length, -1)
 
-    def sample(
-        self,
-        z: Tensor,
-        steps: int,
-        temperature: float,
-        generator: torch.Generator | None,
-        start: Tensor | None = None,
-        allowed: Tensor | None = None,
-    ) -> Tensor:
+    def sample(self, z: Tensor, steps: int, draws: Draws, start: Tensor | None = None) -> Tensor:
         segments, length = self.level_lengths
         if steps != segments * length:
             raise ValueError(f"a hierarchical decoder makes {segments * length} steps, not {steps}")
         embeddings = self.embeddings(z)
         pieces = []
         for segment in range(segments):
-            piece = self.core.sample(
-                embeddings[:, segment], length, temperature, generator, start, allowed=allowed
-            )
+            piece = self.core.sample(embeddings[:, segment], length, draws, start)
             start = piece[:, -1]
             pieces.append(piece)
         return torch.cat(pieces, dim=1)

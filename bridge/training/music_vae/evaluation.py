@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from bridge.models.catalog import ModelSpec
-from bridge.models.music_vae.network import LstmDecoder, MusicVaeNetwork
+from bridge.models.music_vae.network import Draws, LstmDecoder, MusicVaeNetwork
 from bridge.training.music_vae.corpus import Slices
 from bridge.training.music_vae.loss import decoder_outputs, kl_divergence, reconstruction_loss
 
@@ -35,7 +35,7 @@ def evaluate_music_vae(
         lengths = torch.full((len(inputs),), inputs.shape[1])
         mu, sigma = network.encoder(inputs, lengths)
         logits = decoder_outputs(decoder, mu, targets, 0.0)
-        greedy = decoder.sample(mu, targets.shape[1], 1e-6, None)
+        greedy = decoder.sample(mu, targets.shape[1], Draws.single(len(mu), 1e-6, None, mu.device))
         totals["kl_bits"] += float(kl_divergence(mu, sigma).sum()) / math.log(2.0)
         totals["r_loss"] += float(reconstruction_loss(decoder, logits, targets).sum())
         totals["accuracy"] += _accuracy(decoder, logits, targets, from_logits=True) * len(inputs)

@@ -15,7 +15,7 @@ import torch
 from bridge.models.checkpoints.errors import CheckpointError
 from bridge.models.music_vae.checkpoint import load_tf_checkpoint
 from bridge.models.music_vae.config import config_named
-from bridge.models.music_vae.network import HierarchicalDecoder
+from bridge.models.music_vae.network import Draws, HierarchicalDecoder
 
 CONFIGS = (
     "cat-mel_2bar_small",
@@ -58,17 +58,21 @@ def test_a_checkpoint_of_another_config_is_refused(music_vae_probe):
         load_tf_checkpoint(probed / "cat-mel_2bar_small", config_named("cat-drums_2bar_small"))
 
 
+def _draws(z: torch.Tensor, temperature: float, seed: int) -> Draws:
+    return Draws.single(len(z), temperature, torch.Generator().manual_seed(seed), z.device)
+
+
 def test_sampling_is_seeded_and_shaped(music_vae_probe):
     probed = music_vae_probe(*CONFIGS)
     network = load_tf_checkpoint(probed / "hierdec-mel_16bar", config_named("hierdec-mel_16bar"))
     z = torch.randn(2, network.encoder.mu.out_features, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        first = network.decoder.sample(z, 256, 1.0, torch.Generator().manual_seed(1))
-        again = network.decoder.sample(z, 256, 1.0, torch.Generator().manual_seed(1))
+        first = network.decoder.sample(z, 256, _draws(z, 1.0, 1))
+        again = network.decoder.sample(z, 256, _draws(z, 1.0, 1))
     assert first.shape == (2, 256, 90) and torch.equal(first, again)
     assert torch.all(first.sum(dim=2) == 1), "one class per step"
     with pytest.raises(ValueError, match="makes 256 steps"):
-        network.decoder.sample(z, 32, 1.0, None)
+        network.decoder.sample(z, 32, _draws(z, 1.0, 1))
 
 
 @pytest.mark.parametrize("name", ["cat-mel_2bar_small", "hierdec-mel_16bar", "groovae_4bar"])
@@ -80,7 +84,7 @@ def test_sampling_follows_the_teacher_forced_network(music_vae_probe, name):
     z = torch.randn(4, network.encoder.mu.out_features, generator=torch.Generator().manual_seed(0))
     steps = config_named(name).max_seq_len
     with torch.no_grad():
-        samples = network.decoder.sample(z, steps, 1e-4, torch.Generator().manual_seed(1))
+        samples = network.decoder.sample(z, steps, _draws(z, 1e-4, 1))
         shifted = torch.cat([torch.zeros_like(samples[:, :1]), samples[:, :-1]], dim=1)
         logits = network.decoder.teacher_forced(z, shifted)
     if name.startswith("groovae"):
@@ -100,6 +104,6 @@ def test_categorical_sampling_draws_from_the_softmax():
     decoder = LstmDecoder(5, 3, (8,), "categorical")
     z = torch.zeros(1, 3).expand(20_000, 3)
     with torch.no_grad():
-        first = decoder.sample(z, 1, 1.0, torch.Generator().manual_seed(2))[:, 0]
+        first = decoder.sample(z, 1, _draws(z, 1.0, 2))[:, 0]
         expected = torch.softmax(decoder.teacher_forced(z[:1], torch.zeros(1, 1, 5))[0, 0], -1)
     assert torch.allclose(first.mean(0), expected, atol=0.015)

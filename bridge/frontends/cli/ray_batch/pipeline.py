@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from bridge.frontends.cli.ray_batch.summary import BatchSummary
 
 if TYPE_CHECKING:
-    from bridge.frontends.cli.file_jobs import FileJob
+    from bridge.frontends.cli.file_jobs import FileJob, ResultWriter
     from bridge.frontends.cli.ray_batch.options import RaySettings
 
 BATCHES_PER_ACTOR = 4  # the default batch size leaves each actor about this many batches
 MAX_BATCH = 32
+FLUSH_FILES = 32  # files whose results are made durable together (ResultWriter.flush)
 # A pool sized to the cluster's resources waits this long for all its actors (loading their
 # models) before files are handed out, so they spread over every actor and node.
 POOL_START_S = 120
@@ -57,6 +58,7 @@ def _run(
     import ray
     from tqdm import tqdm
 
+    from bridge.frontends.cli.file_jobs import ResultWriter
     from bridge.frontends.cli.ray_batch.cluster import connect, disconnect, pool_size
     from bridge.frontends.cli.ray_batch.worker import ToolWorker, actor_job
 
@@ -85,10 +87,16 @@ def _run(
         summary.actors = actors
         if settings.actors is None:  # a pool sized to the cluster starts whole, then works
             ray.data.DataContext.get_current().wait_for_min_actors_s = POOL_START_S
+        writer = ResultWriter(job)
         with tqdm(total=len(todo), desc=f"{job.tool} on Ray", unit="file") as bar:
-            for row in results.iter_rows():
-                _record(job, row, todo[row["name"]][0], summary)
-                bar.update()
+            try:
+                for row in results.iter_rows():
+                    _record(writer, row, todo[row["name"]][0], summary)
+                    bar.update()
+                    if bar.n % FLUSH_FILES == 0:
+                        writer.flush()
+            finally:
+                writer.flush()
         summary.seconds = time.perf_counter() - start
     except ray.exceptions.RayError as error:  # an actor that cannot load the model...
         lines = str(error).strip().splitlines()
@@ -97,7 +105,7 @@ def _run(
         disconnect()
 
 
-def _record(job: FileJob, row: dict[str, Any], base: Path, summary: BatchSummary) -> None:
+def _record(writer: ResultWriter, row: dict[str, Any], base: Path, summary: BatchSummary) -> None:
     """One file's row from the actors: its results written, or its failure noted."""
     name = row["name"]
     summary.nodes.add(row["node"])
@@ -107,7 +115,7 @@ def _record(job: FileJob, row: dict[str, Any], base: Path, summary: BatchSummary
     if row["warning"]:
         summary.warnings.append((name, row["warning"]))
     files = [bytes(data) for data in row["files"]]
-    job.write(base, files)
+    writer.write(base, files)
     summary.done += 1
     summary.results += len(files)
 

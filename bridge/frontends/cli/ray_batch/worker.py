@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from bridge.frontends.cli.file_jobs import FileJob
+    from bridge.frontends.cli.file_jobs import Encoded, FileJob
 
 
 def actor_job(job: FileJob, gpus: float) -> FileJob:
@@ -41,27 +41,40 @@ class ToolWorker:
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        """Each file of the batch: its results' bytes, or why it failed."""
+        """Each file of the batch: its results' bytes, or why it failed. The files the tool
+        accepts run together (FileJob.run_each); each is timed at its share of that run."""
+        start = time.perf_counter()
+        names = [str(name) for name in batch["name"]]
+        outcomes: dict[int, Encoded | Exception] = {}
+        accepted: dict[int, Any] = {}
+        for index, (name, data) in enumerate(zip(names, batch["data"], strict=True)):
+            try:
+                inputs = self.job.read(bytes(data), name)
+                self.job.check(inputs)
+                accepted[index] = inputs
+            except Exception as refused:
+                outcomes[index] = refused
+        ran = self.job.run_each(self.model, list(accepted.values())) if accepted else []
+        outcomes |= dict(zip(accepted, ran, strict=True))
+        seconds = (time.perf_counter() - start) / len(names)
         rows: dict[str, list[Any]] = {
             key: [] for key in ("name", "error", "warning", "files", "seconds", "node")
         }
-        for name, data in zip(batch["name"], batch["data"], strict=True):
-            start = time.perf_counter()
-            files: list[bytes] = []
-            error = warning = ""
-            try:
-                inputs = self.job.read(bytes(data), str(name))
-                self.job.check(inputs)
-                encoded = self.job.run(self.model, inputs)
-                files, warning = encoded.files, encoded.warning
-            except ValueError as refused:  # ClipError, ParamError: the tool's own words
-                error = str(refused)
-            except Exception as failed:  # anything else, named, and the batch goes on
-                error = f"{type(failed).__name__}: {failed}"
-            rows["name"].append(str(name))
-            rows["error"].append(error)
-            rows["warning"].append(warning)
-            rows["files"].append(files)
-            rows["seconds"].append(time.perf_counter() - start)
+        for index, name in enumerate(names):
+            outcome = outcomes[index]
+            failed = isinstance(outcome, Exception)
+            rows["name"].append(name)
+            rows["error"].append(_reason(outcome) if failed else "")
+            rows["warning"].append("" if failed else outcome.warning)
+            rows["files"].append([] if failed else outcome.files)
+            rows["seconds"].append(seconds)
             rows["node"].append(self.node)
         return rows
+
+
+def _reason(error: Exception) -> str:
+    """Why a file failed: the tool's own words for what it refuses (ClipError, ParamError),
+    anything else named by its type."""
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
