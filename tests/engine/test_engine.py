@@ -210,3 +210,43 @@ def test_a_listener_that_raises_never_stops_the_worker(engine):
     engine.submit(request("after", bars=1), after)
     assert after.ended.wait(30) and after.final()[0][0] == "finished"
     assert engine.health().workers_alive == 1
+
+
+def test_waiting_variations_share_one_batch_with_unchanged_results(tmp_path):
+    """vary requests waiting together run as one batch (MusicVae.decode_groups), each with
+    the results it gets alone, whatever its seed and number of variations."""
+    drums = REPO / "tests" / "fixtures" / "music_vae" / "cat-drums_2bar_small" / "checkpoint"
+    models = {
+        "fixture": ModelEntry("fixture", "melody_rnn", MODEL, "cpu"),
+        "drums": ModelEntry("drums", "music_vae", drums, "cpu", config="cat-drums_2bar_small"),
+    }
+    config = Config(models, "fixture", limits=Limits(max_bars=2000))
+    store = ResultStore(tmp_path / "data")
+    engine = Engine(WarmModels.load(config), store, config.limits, queue_size=8)
+    groove = read_midi(REPO / "examples" / "rock_groove.mid")
+
+    def vary(request_id: str, seed: int, variations: int) -> Recorder:
+        listener = Recorder()
+        params = {"seed": seed, "variations": variations}
+        engine.submit(JobRequest("test", request_id, "vary", (groove,), params, "drums"), listener)
+        return listener
+
+    try:
+        blocker = Recorder()  # the one worker busy while the others queue (see above)
+        engine.submit(request("blocker", bars=2000, variations=8), blocker)
+        asked = {"a": (1, 3), "b": (2, 8), "c": (3, 1)}
+        batched = {name: vary(name, *settings) for name, settings in asked.items()}
+        assert engine.cancel("test", "blocker"), "the blocker ended before the others queued"
+        for listener in [blocker, *batched.values()]:
+            assert listener.ended.wait(60)
+        records = {r.request_id: r for r in store.history(limit=10)}
+        assert [records[name].timings["batch"] for name in asked] == [3, 3, 3]
+        for name, settings in asked.items():
+            alone = vary(f"{name}-alone", *settings)
+            assert alone.ended.wait(60)
+            (_, _, results), (_, _, together) = alone.final()[0], batched[name].final()[0]
+            assert [c.notes for c in results] == [c.notes for c in together]
+            assert len(results) == settings[1]
+    finally:
+        engine.close()
+        store.close()
