@@ -96,6 +96,26 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class RayConfig:
+    """`serve --ray`: the models served by Ray Serve deployments on a cluster, the frontends,
+    queue and history staying in the daemon (bridge/engine/ray_serve)."""
+
+    enabled: bool = False  # serve --ray turns it on
+    address: str = ""  # "": Ray's default (RAY_ADDRESS, else a running cluster, else a new one);
+    # "auto": the cluster running on this machine; "local": a new one; else host:port
+    replicas: int = 1  # replicas of each model's deployment, each holding the model once
+    model_replicas: dict[str, int] = field(default_factory=dict)  # model name -> its own number
+    cpus: float = 1.0  # per replica
+    gpus: float = 0.0  # per replica; 0: the replicas run on CPUs
+    retries: int = 1  # a batch whose replica died is run again on another, this many times
+    deploy: bool = True  # false: use the deployments already running (a KubeRay RayService)
+
+    def replicas_of(self, model: str) -> int:
+        """The replicas of a model's deployment: its own number, else `replicas`."""
+        return self.model_replicas.get(model, self.replicas)
+
+
+@dataclass(frozen=True)
 class MidiConfig:
     """The daemon's MIDI side: which MIDI system, and the names of its two ports."""
 
@@ -137,6 +157,7 @@ class Config:
     by_content: dict[str, str] = field(default_factory=dict)  # melody/drums/polyphony -> model
     downloads: DownloadsConfig = field(default_factory=DownloadsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -178,6 +199,7 @@ def load_config(path: str | Path | None = None) -> Config:
         {str(content): str(name) for content, name in by_content.items()},
         downloads,
         _http_section(path, raw),
+        _ray_section(path, raw),
     )
 
 
@@ -314,6 +336,30 @@ def _engine_section(path: Path, raw: dict) -> EngineConfig:
     if isinstance(queue, bool) or not isinstance(queue, int) or queue < 1:
         raise ConfigError(f"{path}: engine.queue_size must be a whole number 1 or more")
     return engine
+
+
+def _ray_section(path: Path, raw: dict) -> RayConfig:
+    """The ray section, each setting checked, so a typo fails at start, not on the cluster."""
+    ray = _section(path, raw, "ray", RayConfig)
+    for name in ("enabled", "deploy"):
+        if not isinstance(getattr(ray, name), bool):
+            raise ConfigError(f"{path}: ray.{name} must be true or false")
+    if not isinstance(ray.address, str):
+        raise ConfigError(f"{path}: ray.address must be text: host:port, auto, local or ''")
+    counts = {"replicas": (ray.replicas, 1), "retries": (ray.retries, 0)}
+    if not isinstance(ray.model_replicas, dict):
+        raise ConfigError(f"{path}: ray.model_replicas maps model names to replicas")
+    counts |= {f"model_replicas.{n}": (v, 1) for n, v in ray.model_replicas.items()}
+    for name, (value, least) in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ConfigError(f"{path}: ray.{name} must be a whole number {least} or more")
+    for name in ("cpus", "gpus"):
+        value = getattr(ray, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{path}: ray.{name} must be a number 0 or more")
+    if ray.cpus == 0 and ray.gpus == 0:
+        raise ConfigError(f"{path}: ray.cpus and ray.gpus cannot both be 0")
+    return replace(ray, cpus=float(ray.cpus), gpus=float(ray.gpus))
 
 
 def _section(path: Path, raw: dict, name: str, kind: type):

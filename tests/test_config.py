@@ -83,6 +83,12 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
         ("models:\n  m: {path: x}\nmidi: {model: nope}\n", "midi.model 'nope' is not a"),
         ("models:\n  m: {path: x}\nmidi: {controls: {volume: 7}}\n", "unknown control 'volume'"),
         ("models:\n  m: {path: x}\nmidi: {controls: {panic: 128}}\n", "a CC number 0-127"),
+        ("models:\n  m: {path: x}\nray: {replicas: 0}\n", "ray.replicas must be a whole number 1"),
+        ("models:\n  m: {path: x}\nray: {model_replicas: {m: two}}\n", "ray.model_replicas.m"),
+        ("models:\n  m: {path: x}\nray: {retries: -1}\n", "ray.retries must be a whole number 0"),
+        ("models:\n  m: {path: x}\nray: {cpus: 0, gpus: 0}\n", "cannot both be 0"),
+        ("models:\n  m: {path: x}\nray: {deploy: maybe}\n", "ray.deploy must be true or false"),
+        ("models:\n  m: {path: x}\nray: {address: 6379}\n", "ray.address must be text"),
     ],
 )
 def test_bad_configs_are_refused_with_the_setting_named(tmp_path, text, words):

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.config import Config, Limits
-from bridge.engine.jobs import Busy, Job, JobListener, JobRequest, JobStopped, RequestError
+from bridge.engine.jobs import (
+    Busy,
+    Job,
+    JobListener,
+    JobRequest,
+    JobStopped,
+    ModelLost,
+    RequestError,
+)
 from bridge.engine.observer import EngineObserver, NoObserver
 from bridge.engine.warm_models import Reloaded, WarmModel, WarmModels
 from bridge.music.clip import Clip
@@ -86,8 +94,9 @@ class Engine:
         self._interrupted: set[int] = set()
         self._closing = False
         self._workers: list[threading.Thread] = []
-        for device in dict.fromkeys(m.device for m in models):
-            self._start_worker(device)
+        for warm in models:
+            if warm.queue not in self._queues:
+                self._start_workers(warm.queue, warm.workers)
         self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
         self._watchdog.start()
 
@@ -137,7 +146,7 @@ class Engine:
                 raise Busy("the daemon is shutting down")
             if self._find(request.client, request.request_id):
                 raise RequestError(f"request id {request.request_id!r} is already in use by a job")
-            queue = self._queues[warm.device]
+            queue = self._queues[warm.queue]
             if len(queue) >= self.queue_size:
                 raise Busy(f"busy: {len(queue)} jobs are waiting; try again shortly")
             record = self.store.accept(
@@ -172,8 +181,8 @@ class Engine:
         reloaded = self.models.reload(config, announce)
         with self._lock:
             for warm in self.models:
-                if warm.device not in self._queues:
-                    self._start_worker(warm.device)
+                if warm.queue not in self._queues:
+                    self._start_workers(warm.queue, warm.workers)
             busy = {job.record.model for job in self._running.values()}
         for warm in reloaded.removed:
             close = getattr(warm.model, "close", None)
@@ -214,9 +223,9 @@ class Engine:
             return sum(len(q) for q in self._queues.values())
 
     def queue_depths(self) -> dict[str, int]:
-        """Jobs waiting, by device."""
+        """Jobs waiting, by queue: a device, or a model served on Ray."""
         with self._lock:
-            return {device: len(queue) for device, queue in self._queues.items()}
+            return {name: len(queue) for name, queue in self._queues.items()}
 
     def job_state(self, job_id: str) -> tuple[str, float] | None:
         """("queued" or "running", progress 0..1) of a job the engine still holds; None once
@@ -268,11 +277,15 @@ class Engine:
         return None
 
     # -- the worker ----------------------------------------------------------------------
-    def _start_worker(self, device: str) -> None:
-        self._queues[device] = deque()
-        worker = threading.Thread(target=self._work, args=(device,), name=f"worker-{device}")
-        self._workers.append(worker)
-        worker.start()
+    def _start_workers(self, queue: str, count: int) -> None:
+        """A queue (WarmModel.queue) and `count` workers taking batches from it: one for a
+        local device, one per replica of a model served on Ray."""
+        self._queues[queue] = deque()
+        for number in range(count):
+            name = f"worker-{queue}" + (f"-{number}" if count > 1 else "")
+            worker = threading.Thread(target=self._work, args=(queue,), name=name)
+            self._workers.append(worker)
+            worker.start()
 
     def _work(self, device: str) -> None:
         queue = self._queues[device]
@@ -391,12 +404,18 @@ class Engine:
             for job in live:
                 self._fail(job, f"model {job.record.model!r} was unloaded by a reload", "failed")
             return
+        note = ""
         try:
             calls = [(job.request.clips, job.params) for job in live]
             with self._interruptible(live):
-                outputs = live[0].tool.run(warm.model, warm.spec, calls, self.limits, progress)
+                ran = warm.run(live[0].tool, calls, self.limits, progress)
+            outputs, note = ran.outputs, ran.note
         except (JobStopped, _Overran):
             outputs = [[] for _ in live]
+        except ModelLost as error:  # not the requests' fault: running them alone cannot help
+            for job in live:
+                self._fail_with(job, error)
+            return
         except Exception as error:
             if len(live) > 1:  # find out which request the model could not serve
                 for job in live:
@@ -406,17 +425,24 @@ class Engine:
             return
         run_seconds = time.monotonic() - started
         self._observe("batch_ran", live[0].record.model, live[0].tool.name, len(live), run_seconds)
+        self._finish(live, outputs, note, started, run_seconds)
+
+    def _finish(
+        self, live: list[Job], outputs: list[list[Clip]], note: str, started: float, run_s: float
+    ) -> None:
+        """Warn, render, store and answer each job of a batch that ran; `note` is the run's
+        word for every job's warning (a served model's retry)."""
         for job, results in zip(live, outputs, strict=True):
             try:
                 job.check()
                 warn = job.tool.warn
                 tool_warning = warn(job.request.clips, job.params, results) if warn else ""
-                job.warning = "; ".join(filter(None, (tool_warning, _silence(results))))
+                job.warning = "; ".join(filter(None, (note, tool_warning, _silence(results))))
                 render_started = time.monotonic()
                 previews = self._render(job, results) if job.request.render else []
                 timings = {
                     "queue_s": round(started - job.queued_at, 6),
-                    "run_s": round(run_seconds, 6),
+                    "run_s": round(run_s, 6),
                     "render_s": round(time.monotonic() - render_started, 6),
                     "batch": len(live),
                 }
@@ -456,7 +482,7 @@ class Engine:
             else:
                 message = str(error)
                 status = "cancelled" if message == "cancelled" else "failed"
-        elif isinstance(error, ValueError | RenderError):  # ClipError, StoreError, no FluidSynth
+        elif isinstance(error, ValueError | RenderError | ModelLost):  # ClipError, StoreError...
             message, status = str(error), "failed"
         else:  # a bug or a broken model: report it, keep serving
             log.error("job %s failed", job.job_id, exc_info=error)

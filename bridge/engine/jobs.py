@@ -25,6 +25,11 @@ class JobStopped(Exception):
     """Raised inside a running tool to stop it: cancelled, timed out or shutting down."""
 
 
+class ModelLost(RuntimeError):
+    """The process holding the model died while running a batch (a Ray Serve replica), and
+    no retry saved it; the message says what happened, for the client and the history."""
+
+
 @dataclass(frozen=True)
 class JobRequest:
     """A tool request as a frontend hands it over: already decoded, not yet checked."""

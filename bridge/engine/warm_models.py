@@ -1,5 +1,7 @@
 """Models loaded at start and kept on their device for every later request; a reload
-loads what the config adds or changes without a restart."""
+loads what the config adds or changes without a restart. Where a model is loaded is the
+loader's choice: this process by default, Ray Serve replicas with `serve --ray`
+(bridge/engine/ray_serve), which the engine cannot tell apart."""
 
 from __future__ import annotations
 
@@ -9,20 +11,43 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.config import Config
+from bridge.config import Config, Limits
 from bridge.models.catalog import Catalog, ModelSpec
 from bridge.models.loading import load_model
 from bridge.music.clip import Clip
 from bridge.music.content import Content
 from bridge.tools.model_choice import choose_model
+from bridge.tools.registry import Call, Progress, Tool
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What a tool run gave: one list of clips per call, and what the jobs' history should
+    know about how it ran ("": nothing; a served model says when it had to run it twice)."""
+
+    outputs: list[list[Clip]]
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class WarmModel:
     spec: ModelSpec
     model: Any
-    device: str  # where it runs, e.g. "cpu" or "cuda:0"; one worker per device
+    device: str  # where it runs, e.g. "cpu" or "cuda:0"
     load_seconds: float
+    workers: int = 1  # batches of its queue run at once: one per local device
+
+    @property
+    def queue(self) -> str:
+        """The engine's queue for its jobs: one per device, shared by the models on it."""
+        return self.device
+
+    def run(self, tool: Tool, calls: Sequence[Call], limits: Limits, progress: Progress) -> ToolRun:
+        """Run `tool` on this model, in this process."""
+        return ToolRun(tool.run(self.model, self.spec, calls, limits, progress))
+
+
+Loader = Callable[[ModelSpec], WarmModel]  # a model's spec -> the model, warm
 
 
 @dataclass(frozen=True)
@@ -41,22 +66,29 @@ class WarmModels:
     The models and the catalog they came from are swapped together by `reload`, as one
     tuple, so a request on another thread sees either the old set or the new one."""
 
-    def __init__(self, models: dict[str, WarmModel], catalog: Catalog):
+    def __init__(
+        self, models: dict[str, WarmModel], catalog: Catalog, loader: Loader | None = None
+    ):
         self._state = (models, catalog)
         self._reloading = threading.Lock()
+        self._loader = loader or warm_here
 
     @classmethod
     def load(
-        cls, config: Config, announce: Callable[[WarmModel], None] = lambda _: None
+        cls,
+        config: Config,
+        announce: Callable[[WarmModel], None] = lambda _: None,
+        loader: Loader | None = None,
     ) -> WarmModels:
-        """Load every installed model of the config, calling `announce` after each (for the
-        ready lines)."""
+        """Load every installed model of the config with `loader` (default: in this process),
+        calling `announce` after each (for the ready lines); reloads use the same loader."""
         catalog = Catalog.of(config)
+        loader = loader or warm_here
         models = {}
         for spec in catalog.models.values():
-            models[spec.name] = _warm(spec)
+            models[spec.name] = loader(spec)
             announce(models[spec.name])
-        return cls(models, catalog)
+        return cls(models, catalog, loader)
 
     @property
     def catalog(self) -> Catalog:
@@ -78,7 +110,7 @@ class WarmModels:
                     models[spec.name] = current
                     continue
                 try:
-                    models[spec.name] = _warm(spec)
+                    models[spec.name] = self._loader(spec)
                 except Exception as error:  # any loader's failure, named for the client
                     raise RuntimeError(
                         f"model {spec.name!r} could not load from {spec.path}: {error}"
@@ -119,7 +151,8 @@ class WarmModels:
         return sorted(self._state[0])
 
 
-def _warm(spec: ModelSpec) -> WarmModel:
+def warm_here(spec: ModelSpec) -> WarmModel:
+    """Load a model in this process, on its device."""
     started = time.perf_counter()
     model = load_model(spec)
     return WarmModel(spec, model, str(model.device), time.perf_counter() - started)

@@ -1,5 +1,5 @@
-"""The daemon assembled: store, warm models, job engine, OSC over UDP and TCP, HTTP, MIDI
-ports, metrics.
+"""The daemon assembled: store, warm models (here, or on Ray Serve with `ray.enabled`), job
+engine, OSC over UDP and TCP, HTTP, MIDI ports, metrics.
 
 The one place that knows every layer, so it sits in the top one, beside the CLI that
 starts it; each layer only knows the ones below it.
@@ -11,6 +11,7 @@ import errno
 import functools
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bridge.config import Config, MidiConfig, OscConfig, load_config
 from bridge.engine.engine import Engine, Renderer
@@ -28,6 +29,9 @@ from bridge.frontends.osc.transport import TcpServer, UdpServer
 from bridge.render import RenderError, find_soundfont, render_clip
 from bridge.store import ResultStore
 from bridge.tools.registry import TOOLS
+
+if TYPE_CHECKING:
+    from bridge.engine.ray_serve.cluster import RayServing
 
 FREE_PORT_ATTEMPTS = 8  # port 0: numbers free for UDP tried, until TCP has the same one
 HTTP_FIX = (
@@ -48,7 +52,19 @@ class Daemon:
         recovered = self.store.recover()
         if recovered:
             announce(f"marked {recovered} job(s) left unfinished by the last run as failed")
-        self.models = WarmModels.load(config, lambda warm: announce(_model_line(warm)))
+        self.ray: RayServing | None = None  # None: the models run in this process
+        try:
+            self.ray = _join_ray(config, announce)
+            self.models = WarmModels.load(
+                config,
+                lambda warm: announce(_model_line(warm)),
+                self.ray.load if self.ray else None,
+            )
+        except BaseException:
+            if self.ray is not None:
+                self.ray.close()  # the applications deployed so far go too
+            self.store.close()
+            raise
         for spec in self.models.catalog.missing.values():
             announce(f"model {spec.name}: not installed, skipped ({spec.path} does not exist)")
         renderer = _renderer(config, announce)
@@ -109,6 +125,8 @@ class Daemon:
                 server.close()
             self.engine.close()
             self.store.close()
+            if self.ray is not None:
+                self.ray.close()
             reason = error.strerror or str(error)
             raise OSError(error.errno, f"cannot listen on {where}: {reason}") from None
 
@@ -158,6 +176,20 @@ class Daemon:
         self.udp.close()
         self.tcp.close()
         self.store.close()
+        if self.ray is not None:
+            self.ray.close()  # after the engine: no batch is still on a replica
+
+
+def _join_ray(config: Config, announce: Callable[[str], None]) -> RayServing | None:
+    """With `ray.enabled` (serve --ray): the cluster the models are served on; Ray is only
+    imported then."""
+    if not config.ray.enabled:
+        return None
+    from bridge.engine import ray_serve
+
+    serving = ray_serve.connect(config.ray)
+    announce(serving.describe())
+    return serving
 
 
 def _midi_ports(

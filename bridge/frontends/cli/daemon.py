@@ -57,6 +57,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     serve.add_argument(
         "--data-folder", type=Path, default=None, help="results and history (default: config)"
     )
+    _add_ray_options(serve)
     serve.set_defaults(run=_serve)
 
     history = commands.add_parser(
@@ -101,6 +102,29 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
     )
     models.add_argument("--reload", action="store_true", help="read the config again first")
     models.set_defaults(run=_client_models)
+
+
+def _add_ray_options(serve: argparse.ArgumentParser) -> None:
+    """`serve --ray [ADDRESS]`, `--ray-attach`: the models on Ray Serve (the config's ray
+    section sets the rest)."""
+    serve.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="serve the models from Ray Serve deployments on a cluster (pip install '.[ray]'; "
+        "the config's ray section sets replicas, CPUs, GPUs, retries): a cluster's ADDRESS "
+        "(host:port), 'auto' (the cluster running on this machine), 'local' (a new one) or "
+        "nothing (the config's ray.address; empty: RAY_ADDRESS, else a running cluster, "
+        "else a new one). OSC, HTTP, MIDI, the queue and the history stay here",
+    )
+    serve.add_argument(
+        "--ray-attach",
+        action="store_true",
+        help="with --ray: use the model applications already running on the cluster (as a "
+        "KubeRay RayService deploys them) instead of deploying them (config: ray.deploy)",
+    )
 
 
 def _add_client_tool(client_tools: Commands, tool: Tool) -> None:
@@ -171,6 +195,10 @@ def _serve(args: argparse.Namespace) -> int:
         port=config.http.port if args.http_port is None else args.http_port,
     )
     data_folder = args.data_folder.resolve() if args.data_folder else config.data_folder
+    ray = config.ray
+    if args.ray is not None or args.ray_attach:
+        address = args.ray or ray.address
+        ray = replace(ray, enabled=True, address=address, deploy=ray.deploy and not args.ray_attach)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -181,7 +209,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    config = replace(config, osc=osc, http=http, data_folder=data_folder)
+    config = replace(config, osc=osc, http=http, data_folder=data_folder, ray=ray)
     daemon = Daemon(config, lambda line: print(line, flush=True))
     try:
         stop.wait()
