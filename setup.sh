@@ -39,7 +39,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 # dev: the test tools; ray: folder jobs and the daemon's models on Ray, tested on a local
 # two-node cluster (tests/ray_batch, tests/ray_serve).
-.venv/bin/python -m pip install -q -e '.[dev,ray]'
+.venv/bin/python -m pip install -q -e '.[dev,ray,transformer]'
 # Google's magenta in its own environment (~3 GB): the optional `backend: magenta` and the live
 # parity tests. MAGENTA_BACKEND=0 skips it; re-running only re-checks the pinned packages.
 [[ ${MAGENTA_BACKEND:-1} == 0 ]] || bash models/reference/setup_magenta_env.sh >/dev/null
