@@ -86,7 +86,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
     psutil.wait_procs(alive, timeout=10)
 
 
-class _NotStarted(Exception):
+class ClusterNotStarted(Exception):
     """The cluster did not come up; the message says what and shows the logs' ends."""
 
 
@@ -100,7 +100,7 @@ def _wait_for(check, what: str, processes: list[subprocess.Popen], logs: list[Pa
             break
         time.sleep(0.5)
     tails = "\n".join(log.read_text(errors="replace")[-1500:] for log in logs if log.exists())
-    raise _NotStarted(f"a local Ray cluster could not start ({what}):\n{tails}")
+    raise ClusterNotStarted(f"a local Ray cluster could not start ({what}):\n{tails}")
 
 
 def _nodes_alive(address: str, env: dict[str, str]) -> int:
@@ -120,11 +120,10 @@ def _nodes_alive(address: str, env: dict[str, str]) -> int:
     return int(done.stdout.split()[-1]) if done.returncode == 0 and done.stdout.split() else 0
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[RayCluster]:
-    """A running two-node cluster (two CPUs, one per node)."""
-    if importlib.util.find_spec("ray") is None or not RAY.exists():
-        pytest.skip("Ray is not installed: pip install -e '.[ray]' (setup.sh installs it)")
+@contextlib.contextmanager
+def local_cluster() -> Iterator[RayCluster]:
+    """A running two-node cluster (two CPUs, one per node), stopped on leaving; ClusterNotStarted
+    (with the nodes' logs) when it does not come up. The benchmarks use it too (bench/)."""
     # Short: Ray's Unix socket paths under it must fit in 107 bytes.
     temp = Path(tempfile.mkdtemp(prefix="rb-", dir="/tmp"))
     env = _ray_env(secrets.token_hex(32))
@@ -145,12 +144,21 @@ def ray_cluster() -> Iterator[RayCluster]:
         )
         processes.append(_start([f"--address={address}"], node, logs[1], env))
         _wait_for(lambda: _nodes_alive(address, env) == 2, "second node", processes, logs)
-    except _NotStarted as error:
-        _stop(processes)
-        shutil.rmtree(temp, ignore_errors=True)
-        pytest.skip(str(error))
-    try:
         yield RayCluster(address, env)
     finally:
         _stop(processes)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """The two-node cluster of `local_cluster` for a test session; the tests skip, saying why,
+    where Ray is not installed or the cluster cannot start."""
+    if importlib.util.find_spec("ray") is None or not RAY.exists():
+        pytest.skip("Ray is not installed: pip install -e '.[ray]' (setup.sh installs it)")
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(local_cluster())
+        except ClusterNotStarted as error:
+            pytest.skip(str(error))
+        yield cluster

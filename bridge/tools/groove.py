@@ -91,7 +91,7 @@ def drum_parts(
     """Each groove or drumify request's drum parts; all requests encoded in one batch and
     decoded in another, each with its own seed's draws, so a request gets what it gets alone."""
     check_model(model.config, tool)
-    encoded = model.encode_many([request.clip for request in requests])
+    encoded = model.encode_many([request.clip for request in requests], blocks=True)
     groups = []
     for request, (mu, sigma, chunks) in zip(requests, encoded, strict=True):
         count = request.variations

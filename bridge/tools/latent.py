@@ -142,7 +142,7 @@ def vary_many(
     following the request's, so a seed whose first draw is all distinct gives what it always
     gave). Fewer come back only when those draws found no more; the tool's reply says so.
     ClipError when a request's every variation repeated its clip."""
-    encoded = model.encode_many([request.clip for request in requests])
+    encoded = model.encode_many([request.clip for request in requests], blocks=True)
     seen = [{_pattern(request.clip)} for request in requests]
     kept: list[list[Piece]] = [[] for _ in requests]
     for draw in range(1 + REDRAWS):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.frontends.cli.common import add_model_options, add_param_options
+from bridge.frontends.cli.common import add_model_options, add_param_options, add_worker_option
 from bridge.frontends.cli.ray_batch import add_ray_options
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
         )
         add_model_options(command, tool.runs_on)
         add_param_options(command, tool.params)
+        add_worker_option(command)
         add_ray_options(command)
         command.set_defaults(run=_run_tool, tool=name)
 
@@ -54,6 +55,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
 def _run_tool(args: argparse.Namespace) -> int:
     from bridge.frontends.cli.common import first_clip, midi_files, tool_request
     from bridge.frontends.cli.file_jobs import FileJob, check_all, run_all
+    from bridge.frontends.cli.file_pool import default_workers
     from bridge.models.loading import load_model
     from bridge.tools.registry import TOOLS
 
@@ -72,5 +74,6 @@ def _run_tool(args: argparse.Namespace) -> int:
     check_all(job, calls)
     model = load_model(spec)
     print(f"model {spec.name} ({model.config.name}, {why}) on {model.device}", file=sys.stderr)
-    run_all(job, model, calls)
+    workers = args.workers or default_workers(model.device.type)
+    run_all(job, model, calls, workers)
     return 0

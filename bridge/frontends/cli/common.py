@@ -30,6 +30,18 @@ def add_model_options(parser: argparse.ArgumentParser, runs_on: str) -> None:
     )
 
 
+def add_worker_option(parser: argparse.ArgumentParser) -> None:
+    """--workers, for a command that runs a folder in this machine's processes."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes running a folder here, each with the model (default: one a CPU core, "
+        "up to 4; 1 on a GPU)",
+    )
+
+
 def tool_request(
     args: argparse.Namespace, tool: Tool, first: Clip | None
 ) -> tuple[Config, ModelSpec, str, dict[str, Any]]:

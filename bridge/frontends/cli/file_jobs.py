@@ -7,6 +7,7 @@ first one last, so its presence means the file is finished: what a resumed batch
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -218,22 +219,30 @@ def check_all(job: FileJob, calls: Sequence[Call], name_always: bool = False) ->
             raise
 
 
-def run_all(job: FileJob, model: Any, calls: Sequence[Call]) -> None:
-    """The local batch, in this process on one model, files whose results fill a run of
-    RESULTS_PER_RUN together, with a progress bar over its files; a single call's results are
-    each described on a line. The first file that fails stops the batch with its error, after
-    the files before it are written."""
+def run_all(job: FileJob, model: Any, calls: Sequence[Call], workers: int = 1) -> None:
+    """The local batch on one model, files whose results fill a run of RESULTS_PER_RUN
+    together, in this process or, given more than one run, in `workers` processes of their own
+    (file_pool); a progress bar over its files; a single call's results each described on a
+    line. The first file that fails stops the batch with its error, after the files before it
+    are written."""
     from tqdm import tqdm
 
+    files_per_run = max(1, RESULTS_PER_RUN // job.params.get("variations", 1))
+    runs = [calls[start : start + files_per_run] for start in range(0, len(calls), files_per_run)]
+    inputs = [[one for one, _ in run] for run in runs]
+    if workers > 1 and len(runs) > 1:
+        from bridge.frontends.cli.file_pool import pooled_outcomes
+
+        outcomes = pooled_outcomes(job, inputs, min(workers, len(runs)))
+    else:
+        outcomes = (job.run_each(model, files) for files in inputs)
     unit = "song" if job.kind == "trio" else "clip"
     writer = ResultWriter(job)
-    with tqdm(total=len(calls), desc=job.tool, unit=unit, disable=len(calls) < 2) as bar:
-        files_per_run = max(1, RESULTS_PER_RUN // job.params.get("variations", 1))
-        for start in range(0, len(calls), files_per_run):
-            batch = calls[start : start + files_per_run]
-            outcomes = job.run_each(model, [inputs for inputs, _ in batch])
+    bar = tqdm(total=len(calls), desc=job.tool, unit=unit, disable=len(calls) < 2)
+    with bar, contextlib.closing(outcomes):  # a pool stops at the first failure
+        for run, ran in zip(runs, outcomes, strict=True):
             try:
-                for (_, base), outcome in zip(batch, outcomes, strict=True):
+                for (_, base), outcome in zip(run, ran, strict=True):
                     if isinstance(outcome, Exception):
                         if len(calls) > 1 and isinstance(outcome, ValueError):
                             raise ValueError(f"{base.stem}: {outcome}") from outcome
@@ -246,7 +255,7 @@ def run_all(job: FileJob, model: Any, calls: Sequence[Call]) -> None:
                             print(f"{path}: {description}")
             finally:
                 writer.flush()
-            bar.update(len(batch))
+            bar.update(len(run))
 
 
 def _batches(

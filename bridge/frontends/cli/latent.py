@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.frontends.cli.common import add_model_options, add_param_options
+from bridge.frontends.cli.common import add_model_options, add_param_options, add_worker_option
 from bridge.frontends.cli.ray_batch import add_ray_options
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` must not load the models
@@ -49,6 +49,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
         add_model_options(command, tool.runs_on)
         add_param_options(command, tool.params)
         if inputs == ["inputs"]:
+            add_worker_option(command)
             add_ray_options(command)
         command.set_defaults(run=_latent, tool=name)
 
@@ -56,6 +57,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
 def _latent(args: argparse.Namespace) -> int:
     from bridge.frontends.cli.common import first_clip, midi_files, tool_request
     from bridge.frontends.cli.file_jobs import FileJob, check_all, run_all
+    from bridge.frontends.cli.file_pool import default_workers
     from bridge.models.loading import load_model
     from bridge.tools.registry import TOOLS
 
@@ -82,5 +84,6 @@ def _latent(args: argparse.Namespace) -> int:
     check_all(job, calls, name_always=job.kind == "trio")
     model = load_model(spec)
     print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
-    run_all(job, model, calls)
+    workers = getattr(args, "workers", None) or default_workers(model.device.type)
+    run_all(job, model, calls, workers)
     return 0

@@ -101,12 +101,16 @@ class MusicVae:
 
     @torch.inference_mode()
     def encode_many(
-        self, clips: Sequence[Clip] | Sequence[Trio]
+        self, clips: Sequence[Clip] | Sequence[Trio], blocks: bool = False
     ) -> list[tuple[torch.Tensor, torch.Tensor, Chunks]]:
-        """`encode` of several clips (or trios), in one pass of the encoder: a clip's codes are
-        the same whichever clips it is encoded with."""
+        """`encode` of several clips (or trios), in one pass of the encoder. With `blocks`, the
+        batch is padded to whole blocks of ROW_BLOCK rows, so a clip's codes are the same
+        whichever clips it is encoded with (what requests batched together need); a small
+        batch costs up to twice as much so."""
         chunks = [self._chunks(clip) for clip in clips]
-        inputs = _whole_blocks(np.concatenate([c.inputs for c in chunks]))
+        inputs = np.concatenate([c.inputs for c in chunks])
+        if blocks:
+            inputs = _whole_blocks(inputs)
         lengths = torch.full((len(inputs),), inputs.shape[1])
         mu, sigma = self.network.encoder(torch.from_numpy(inputs).to(self.device), lengths)
         ends = np.cumsum([len(c.inputs) for c in chunks]).tolist()
@@ -131,19 +135,21 @@ class MusicVae:
         groove model given `hits` `[len(z), steps, 9]` plays those and adds the rest; a
         melody or trio model given `allowed_pitches` starts notes only at those (a key lock:
         `allowed_classes`)."""
-        (outputs,) = self.decode_groups([DecodeGroup(z, temperature, seed, hits, allowed_pitches)])
+        group = DecodeGroup(z, temperature, seed, hits, allowed_pitches)
+        (outputs,) = self.decode_groups([group], blocks=False)
         return outputs
 
     @torch.inference_mode()
-    def decode_groups(self, groups: Sequence[DecodeGroup]) -> list[np.ndarray]:
+    def decode_groups(self, groups: Sequence[DecodeGroup], blocks: bool = True) -> list[np.ndarray]:
         """`decode` of several requests' codes as one batch; each group's outputs are what it
-        gets decoded alone (its own seed's draws, in the same order)."""
+        gets decoded alone or beside any others (its own seed's draws, in the same order, and
+        with `blocks` the batch padded to whole blocks of ROW_BLOCK rows)."""
         for group in groups:
             if group.temperature <= 0:
                 raise ValueError(f"temperature must be positive, got {group.temperature:g}")
             if group.hits is not None and self.config.decoder != "groove":
                 raise ValueError(f"{self.config.name} decodes no drum hits to be given")
-        padding = -sum(len(group.z) for group in groups) % ROW_BLOCK
+        padding = -sum(len(group.z) for group in groups) % ROW_BLOCK if blocks else 0
         if padding:  # rows of their own, drawing from a generator of their own
             zeros = torch.zeros(padding, self.z_size, device=self.device)
             groups = [*groups, DecodeGroup(zeros, 1.0, 0)]

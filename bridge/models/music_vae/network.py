@@ -123,9 +123,10 @@ class LstmStack(nn.Module):
         new_state = []
         for layer, (h, c) in zip(self.layers[first:], state, strict=True):
             x = nn.functional.dropout(x, self.input_dropout, self.training)
-            gates = nn.functional.linear(x, layer.weight_ih_l0, layer.bias_ih_l0).add_(
-                nn.functional.linear(h, layer.weight_hh_l0, layer.bias_hh_l0)
-            )
+            # Both products accumulate into one tensor (TensorFlow's single bias: the second
+            # is zero, so this is torch.lstm_cell's sum, bit for bit, with two passes fewer).
+            bias = layer.bias_ih_l0 + layer.bias_hh_l0
+            gates = torch.addmm(bias, x, layer.weight_ih_l0.T).addmm_(h, layer.weight_hh_l0.T)
             h, c = _lstm_gates(gates, c)
             new_state.append((h, c))
             x = h
@@ -239,7 +240,7 @@ class LstmDecoder(nn.Module):
         weights = first.weight_ih_l0
         class_gates = weights[:, : self.output_depth].T.contiguous()  # [classes, 4h]
         z_gates = z @ weights[:, self.output_depth :].T + first.bias_ih_l0 + first.bias_hh_l0
-        previous = z_gates if start is None else z_gates + start @ class_gates
+        previous = z_gates.clone() if start is None else z_gates + start @ class_gates
         state = self.initial_state(z)
         # -log(-log(u)), kept negated so each step subtracts it: log(-log(u)).
         gumbel = draws.uniform_steps(steps, self.output_depth, z.device)
@@ -248,14 +249,14 @@ class LstmDecoder(nn.Module):
         classes = torch.empty(len(z), steps, dtype=torch.long, device=z.device)
         for step in range(steps):
             h, c = state[0]
-            h, c = _lstm_gates(previous + h @ first.weight_hh_l0.T, c)
+            h, c = _lstm_gates(previous.addmm_(h, first.weight_hh_l0.T), c)
             x, rest = self.cells.step_from(1, h, state[1:])
             state = [(h, c), *rest]
             logits = self.output(x).div_(draws.temperature)
             if forbidden is not None:
                 logits.masked_fill_(forbidden, -torch.inf)
             drawn = torch.argmax(logits.sub_(gumbel[step]), dim=1)
-            previous = z_gates + class_gates.index_select(0, drawn)
+            previous = class_gates.index_select(0, drawn).add_(z_gates)
             classes[:, step] = drawn
         outputs = z.new_zeros(len(z), steps, self.output_depth)
         return outputs.scatter_(2, classes[:, :, None], 1.0)

@@ -1,0 +1,70 @@
+"""The runs of a local folder job on worker processes, each holding the model warm.
+
+On a CPU the decoding's matrix products keep one core busy per thread, while turning results
+into clips and MIDI files is Python, one core at a time; one process a core runs both on every
+core, as the Ray actors do on a cluster. Each worker runs the same `FileJob.run_each` on whole
+runs, so a file gives the same bytes as in one process; the results come back here, in order,
+to be written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.frontends.cli.file_jobs import Encoded, FileJob
+
+MAX_WORKERS = 4  # past this, threads within each process serve a large machine better
+
+_job: FileJob | None = None  # the worker process's job and model (see _start)
+_model: Any = None
+
+
+def default_workers(device: str) -> int:
+    """Processes for a local batch: one a core on the CPU (up to MAX_WORKERS), one on a GPU,
+    whose own parallelism is the batch."""
+    if device != "cpu":
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def pooled_outcomes(
+    job: FileJob, runs: Sequence[Sequence[Sequence[Any]]], workers: int
+) -> Iterator[list[Encoded | Exception]]:
+    """Each run's outcomes (FileJob.run_each), in the runs' order, computed `workers` runs at
+    a time; leaving early cancels the runs not started."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),  # no forked copy of a threaded torch
+        initializer=_start,
+        initargs=(job, threads),
+    )
+    try:
+        futures = [pool.submit(_run, run) for run in runs]
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start(job: FileJob, threads: int) -> None:
+    """A worker's start: the model loaded once, on its share of the cores."""
+    global _job, _model
+    import torch
+
+    from bridge.models.loading import load_model
+
+    torch.set_num_threads(threads)
+    _job, _model = job, load_model(job.spec)
+
+
+def _run(files: Sequence[Sequence[Any]]) -> list[Encoded | Exception]:
+    if _job is None:
+        raise RuntimeError("a worker ran before it was started")
+    return _job.run_each(_model, files)
