@@ -149,7 +149,8 @@ def test_a_file_is_finished_only_once_its_first_result_is_written_after_the_othe
 
 def test_the_command_line_runs_a_folder_in_runs_of_files(tmp_path):
     """A folder of more files than one run holds (RESULTS_PER_RUN results: 16 files of 64
-    variations): each file's results are those of the file run alone."""
+    variations), its runs on two worker processes: each file's results are those of the file
+    run alone, in this process."""
     folder = tmp_path / "loops"
     folder.mkdir()
     count = RESULTS_PER_RUN // 64 + 1
@@ -159,14 +160,18 @@ def test_the_command_line_runs_a_folder_in_runs_of_files(tmp_path):
     spec = {"family": "music_vae", "config": DRUMS, "path": str(FIXTURES / DRUMS / "checkpoint")}
     config.write_text(yaml.safe_dump({"models": {"drums": spec}, "data_folder": str(tmp_path)}))
 
-    def vary(source: Path, output: Path) -> None:
+    def vary(source: Path, output: Path, *more: str) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "bridge.frontends.cli", "--config", str(config)]
         options = ["--model", "drums", "--variations", "64", "--seed", "9", "-o", str(output)]
-        subprocess.run([*command, "vary", str(source), *options], check=True, capture_output=True)
+        return subprocess.run(
+            [*command, "vary", str(source), *options, *more], capture_output=True, text=True
+        )
 
-    vary(folder, tmp_path / "all")
+    assert vary(folder, tmp_path / "all", "--workers", "2").returncode == 0  # two processes
+    refused = vary(folder, tmp_path / "none", "--workers", "0")
+    assert refused.returncode == 1 and "--workers must be at least 1, not 0" in refused.stderr
     assert len({path.name.split("-")[0] for path in (tmp_path / "all").iterdir()}) == count
     for index in (0, count - 2, count - 1):  # first and last of the first run, the second run
-        vary(folder / f"loop{index:02d}.mid", tmp_path / "one")
+        assert vary(folder / f"loop{index:02d}.mid", tmp_path / "one").returncode == 0
     for alone in (tmp_path / "one").iterdir():
         assert alone.read_bytes() == (tmp_path / "all" / alone.name).read_bytes()

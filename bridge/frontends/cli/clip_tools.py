@@ -55,7 +55,7 @@ def add_commands(commands: Commands, config_option: argparse.ArgumentParser) -> 
 def _run_tool(args: argparse.Namespace) -> int:
     from bridge.frontends.cli.common import first_clip, midi_files, tool_request
     from bridge.frontends.cli.file_jobs import FileJob, check_all, run_all
-    from bridge.frontends.cli.file_pool import default_workers
+    from bridge.frontends.cli.file_pool import worker_count
     from bridge.models.loading import load_model
     from bridge.tools.registry import TOOLS
 
@@ -74,6 +74,6 @@ def _run_tool(args: argparse.Namespace) -> int:
     check_all(job, calls)
     model = load_model(spec)
     print(f"model {spec.name} ({model.config.name}, {why}) on {model.device}", file=sys.stderr)
-    workers = args.workers or default_workers(model.device.type)
+    workers = worker_count(getattr(args, "workers", None), model.device.type)
     run_all(job, model, calls, workers)
     return 0

@@ -22,9 +22,13 @@ _job: FileJob | None = None  # the worker process's job and model (see _start)
 _model: Any = None
 
 
-def default_workers(device: str) -> int:
-    """Processes for a local batch: one a core on the CPU (up to MAX_WORKERS), one on a GPU,
-    whose own parallelism is the batch."""
+def worker_count(asked: int | None, device: str) -> int:
+    """Processes for a local batch: as asked (--workers), else one a core on the CPU (up to
+    MAX_WORKERS) and one on a GPU, whose own parallelism is the batch."""
+    if asked is not None:
+        if asked < 1:
+            raise ValueError(f"--workers must be at least 1, not {asked}")
+        return asked
     if device != "cpu":
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
