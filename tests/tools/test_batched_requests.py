@@ -15,6 +15,7 @@ import yaml
 from bridge.config import Limits
 from bridge.frontends.cli.file_jobs import RESULTS_PER_RUN, FileJob, ResultWriter
 from bridge.models.catalog import ModelSpec
+from bridge.models.music_vae import model as model_module
 from bridge.models.music_vae.model import MusicVae
 from bridge.music.clip import Clip, Note
 from bridge.music.errors import ClipError
@@ -175,3 +176,23 @@ def test_the_command_line_runs_a_folder_in_runs_of_files(tmp_path):
         assert vary(folder / f"loop{index:02d}.mid", tmp_path / "one").returncode == 0
     for alone in (tmp_path / "one").iterdir():
         assert alone.read_bytes() == (tmp_path / "all" / alone.name).read_bytes()
+
+
+def test_requests_past_one_batch_of_rows_decode_in_several_alike(models, monkeypatch):
+    """More rows than MAX_DECODE_ROWS decode batch by batch (what a decode holds at once stays
+    bounded), a request never split, each with its results alone."""
+    monkeypatch.setattr(model_module, "MAX_DECODE_ROWS", 16)
+    requests = [Variations(drums(bars), 6, 0.4, 0.5, seed) for seed, bars in enumerate((2, 3, 1))]
+    decoded = []
+    original = model_module.MusicVae._decode
+    monkeypatch.setattr(
+        model_module.MusicVae,
+        "_decode",
+        lambda self, groups, blocks: (
+            decoded.append(sum(len(g.z) for g in groups)) or original(self, groups, blocks)
+        ),
+    )
+    batched = vary_many(models[DRUMS], requests)
+    assert decoded[0] <= 16 < sum(decoded[:2])  # the first draw took two batches
+    for request, results in zip(requests, batched, strict=True):
+        assert vary_many(models[DRUMS], [request]) == [results]

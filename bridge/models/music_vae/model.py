@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -51,6 +51,7 @@ from bridge.music.errors import ClipError
 # out of the CPU's kernels rounded differently, so a request would decode differently with
 # other requests beside it than alone.
 ROW_BLOCK = 8
+MAX_DECODE_ROWS = 1024  # rows decoded at once, at most (see _slices)
 
 
 @dataclass(frozen=True)
@@ -140,15 +141,24 @@ class MusicVae:
         return outputs
 
     @torch.inference_mode()
-    def decode_groups(self, groups: Sequence[DecodeGroup], blocks: bool = True) -> list[np.ndarray]:
-        """`decode` of several requests' codes as one batch; each group's outputs are what it
-        gets decoded alone or beside any others (its own seed's draws, in the same order, and
-        with `blocks` the batch padded to whole blocks of ROW_BLOCK rows)."""
+    def decode_groups(
+        self, groups: Sequence[DecodeGroup], blocks: bool = True
+    ) -> Iterator[np.ndarray]:
+        """`decode` of several requests' codes in batches of up to MAX_DECODE_ROWS rows, each
+        group's outputs in turn, decoded as the caller takes them (so what is held at once
+        stays bounded). A group's outputs are what it gets decoded alone or beside any others:
+        its own seed's draws, in the same order, and with `blocks` every batch padded to
+        whole blocks of ROW_BLOCK rows."""
         for group in groups:
             if group.temperature <= 0:
                 raise ValueError(f"temperature must be positive, got {group.temperature:g}")
             if group.hits is not None and self.config.decoder != "groove":
                 raise ValueError(f"{self.config.name} decodes no drum hits to be given")
+        for part in _slices(groups):
+            yield from self._decode(part, blocks)
+
+    def _decode(self, groups: Sequence[DecodeGroup], blocks: bool) -> list[np.ndarray]:
+        """One batch of `decode_groups`."""
         padding = -sum(len(group.z) for group in groups) % ROW_BLOCK if blocks else 0
         if padding:  # rows of their own, drawing from a generator of their own
             zeros = torch.zeros(padding, self.z_size, device=self.device)
@@ -310,6 +320,21 @@ def posterior_draws(
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     noise = torch.randn(count, *mu.shape, generator=generator).to(mu.device)
     return mu[None] + scale * sigma[None] * noise
+
+
+def _slices(groups: Sequence[DecodeGroup]) -> list[list[DecodeGroup]]:
+    """The groups in consecutive batches of at most MAX_DECODE_ROWS rows, which bound what a
+    decode holds at once (its noise and outputs: 64 MB each at 1,024 rows of 32 steps and 512
+    classes); a larger group is a batch of its own, since its draws are drawn as one."""
+    slices: list[list[DecodeGroup]] = [[]]
+    rows = 0
+    for group in groups:
+        if slices[-1] and rows + len(group.z) > MAX_DECODE_ROWS:
+            slices.append([])
+            rows = 0
+        slices[-1].append(group)
+        rows += len(group.z)
+    return slices
 
 
 def _whole_blocks(rows: np.ndarray) -> np.ndarray:
