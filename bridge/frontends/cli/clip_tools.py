@@ -74,6 +74,6 @@ def _run_tool(args: argparse.Namespace) -> int:
     check_all(job, calls)
     model = load_model(spec)
     print(f"model {spec.name} ({model.config.name}, {why}) on {model.device}", file=sys.stderr)
-    workers = worker_count(getattr(args, "workers", None), model.device.type)
+    workers = worker_count(getattr(args, "workers", None), str(model.device))
     run_all(job, model, calls, workers)
     return 0

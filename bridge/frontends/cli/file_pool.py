@@ -24,12 +24,13 @@ _model: Any = None
 
 def worker_count(asked: int | None, device: str) -> int:
     """Processes for a local batch: as asked (--workers), else one a core on the CPU (up to
-    MAX_WORKERS) and one on a GPU, whose own parallelism is the batch."""
+    MAX_WORKERS) and one on a GPU (`device` as "cuda:0" or "mps"), whose own parallelism is
+    the batch."""
     if asked is not None:
         if asked < 1:
             raise ValueError(f"--workers must be at least 1, not {asked}")
         return asked
-    if device != "cpu":
+    if device.partition(":")[0] != "cpu":
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 

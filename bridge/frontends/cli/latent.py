@@ -84,6 +84,6 @@ def _latent(args: argparse.Namespace) -> int:
     check_all(job, calls, name_always=job.kind == "trio")
     model = load_model(spec)
     print(f"model {spec.name} ({spec.config}, {why}) on {model.device}", file=sys.stderr)
-    workers = worker_count(getattr(args, "workers", None), model.device.type)
+    workers = worker_count(getattr(args, "workers", None), str(model.device))
     run_all(job, model, calls, workers)
     return 0
