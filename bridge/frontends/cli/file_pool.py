@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bridge.frontends.cli.file_jobs import Encoded, FileJob
+    from bridge.models.catalog import ModelSpec
 
 MAX_WORKERS = 4  # past this, threads within each process serve a large machine better
 
-_job: FileJob | None = None  # the worker process's job and model (see _start)
+
+class FileRunner(Protocol):
+    """What a worker runs: a FileJob (file_jobs.py, which calls this module)."""
+
+    @property
+    def spec(self) -> ModelSpec: ...
+
+    def run_each(self, model: Any, files: Sequence[Sequence[Any]]) -> list[Any]: ...
+
+
+_job: FileRunner | None = None  # the worker process's job and model (see _start)
 _model: Any = None
 
 
@@ -36,8 +46,8 @@ def worker_count(asked: int | None, device: str) -> int:
 
 
 def pooled_outcomes(
-    job: FileJob, runs: Sequence[Sequence[Sequence[Any]]], workers: int
-) -> Iterator[list[Encoded | Exception]]:
+    job: FileRunner, runs: Sequence[Sequence[Sequence[Any]]], workers: int
+) -> Iterator[list[Any]]:
     """Each run's outcomes (FileJob.run_each), in the runs' order, computed `workers` runs at
     a time; leaving early cancels the runs not started."""
     import multiprocessing
@@ -58,7 +68,7 @@ def pooled_outcomes(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start(job: FileJob, threads: int) -> None:
+def _start(job: FileRunner, threads: int) -> None:
     """A worker's start: the model loaded once, on its share of the cores."""
     global _job, _model
     import torch
@@ -69,7 +79,7 @@ def _start(job: FileJob, threads: int) -> None:
     _job, _model = job, load_model(job.spec)
 
 
-def _run(files: Sequence[Sequence[Any]]) -> list[Encoded | Exception]:
+def _run(files: Sequence[Sequence[Any]]) -> list[Any]:
     if _job is None:
         raise RuntimeError("a worker ran before it was started")
     return _job.run_each(_model, files)
