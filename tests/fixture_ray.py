@@ -35,6 +35,19 @@ STOP_S = 8  # the nodes' graceful stop, before what is left of them is killed
 OBJECT_STORE = 80 * 1024 * 1024  # bytes per node, near Ray's minimum (MIDI files are small)
 
 
+def run_python(script: str, *args: str) -> subprocess.CompletedProcess:
+    """A short script in a fresh interpreter of this checkout (what a test changes there,
+    such as hiding Ray, stays there)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+
+
 @dataclass(frozen=True)
 class RayCluster:
     """A running test cluster: its address, and the environment its drivers need."""

@@ -4,11 +4,10 @@ summary's words, and the one-line error where Ray is not installed."""
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fixture_ray import run_python
 
 from bridge.config import Limits
 from bridge.frontends.cli.file_jobs import FileJob
@@ -66,14 +65,7 @@ def test_without_ray_installed_ray_is_one_clear_error(tmp_path):
     )
     example = REPO / "examples" / "folk_melody.mid"
     args = ["vary", str(example), "-o", str(tmp_path / "out"), "--ray", "local"]
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(script, *args)
     assert done.returncode == 1
     assert "magenta-bridge: error: --ray needs Ray: pip install -e '.[ray]'" in done.stderr
     assert "Traceback" not in done.stderr

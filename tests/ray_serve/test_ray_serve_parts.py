@@ -3,23 +3,10 @@ error where Ray Serve is not installed, and a daemon without --ray that never im
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from fixture_daemons import REPO, write_config
+from fixture_daemons import write_config
+from fixture_ray import run_python
 
 from bridge.config import RayConfig, load_config
-
-
-def run_python(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_ray_section_sizes_each_models_deployment(tmp_path):
